@@ -1,0 +1,77 @@
+/**
+ * The boundary between the tensor front-end and the places where data lives.
+ *
+ * A backend stores data (host typed arrays, GPU textures, Wasm heap blocks) behind opaque
+ * `DataId`s and implements kernels registered under its name. Kernels take and return
+ * `TensorInfo`s synchronously, so a chain of ops never waits on the device; only `read` is
+ * asynchronous, which is what lets an asynchronous backend (gpu.js WebGPU) sit behind it.
+ */
+import type { KernelAttrs, KernelName } from './kernel-names.js';
+import type { DType, Shape, TypedArray } from './types.js';
+
+/** An opaque handle to data held by a backend. Backends key their storage by its identity. */
+export type DataId = object;
+
+/** What a kernel sees of a tensor: where its data is, its shape and dtype. */
+export interface TensorInfo {
+  readonly dataId: DataId;
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** Storage and readback; kernels are registered separately with `registerKernel`. */
+export interface Backend {
+  /** The name kernels are registered under. */
+  readonly name: string;
+  /** Copies host values (already of the right dtype and length) into a new buffer. */
+  write(values: TypedArray, shape: Shape, dtype: DType): DataId;
+  /** Reads a buffer back to the host, waiting for pending work. The result is a fresh copy. */
+  read(dataId: DataId): Promise<TypedArray>;
+  /** Synchronous readback, where the backend can do it (host-memory backends). */
+  readSync?(dataId: DataId): TypedArray;
+  /** Frees a buffer. Called exactly once, when the last tensor sharing it is disposed. */
+  disposeData(dataId: DataId): void;
+  /** Bytes this backend holds right now (device buffers included), if it can tell. */
+  numBytes?(): number;
+  /** Releases every resource the backend holds. */
+  dispose?(): void;
+}
+
+/** A kernel's implementation: reads its inputs, writes a new output buffer, returns its info. */
+export type KernelFunc<A = unknown> = (args: {
+  inputs: readonly TensorInfo[];
+  attrs: A;
+  backend: Backend;
+}) => TensorInfo;
+
+/** One kernel of one backend, as registered: `{ kernelName, backendName, kernelFunc }`. */
+export interface KernelConfig<K extends KernelName = KernelName> {
+  kernelName: K;
+  backendName: string;
+  kernelFunc: KernelFunc<KernelAttrs[K]>;
+}
+
+const kernels = new Map<string, KernelConfig>();
+const key = (kernelName: string, backendName: string) => `${backendName}/${kernelName}`;
+
+/** Registers (or replaces) a backend's implementation of a kernel. */
+export function registerKernel<K extends KernelName>(config: KernelConfig<K>): void {
+  kernels.set(key(config.kernelName, config.backendName), config as unknown as KernelConfig);
+}
+
+/** The kernel a backend registered under this name, if any. */
+export function getKernel<K extends KernelName>(
+  kernelName: K,
+  backendName: string,
+): KernelConfig<K> | undefined {
+  return kernels.get(key(kernelName, backendName)) as KernelConfig<K> | undefined;
+}
+
+/** Names of the kernels a backend has registered, sorted. */
+export function listKernels(backendName: string): KernelName[] {
+  const prefix = `${backendName}/`;
+  return [...kernels.keys()]
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length) as KernelName)
+    .sort();
+}

@@ -1,0 +1,169 @@
+import { runKernel } from '../engine.js';
+import { DTypeError } from '../errors.js';
+import type { BinaryKernelName, UnaryKernelName } from '../kernel-names.js';
+import { broadcastShapes } from '../internal/shape.js';
+import type { Tensor, TensorLike } from '../tensor.js';
+import { fromValues } from './creation.js';
+import { sumTo } from './reduce.js';
+
+function unary(
+  kernel: UnaryKernelName,
+  op: string,
+  x: Tensor,
+  grad: ((dy: Tensor, x: Tensor, y: Tensor) => Tensor) | null,
+  allowInt = false,
+): Tensor {
+  if (x.dtype !== 'float32' && !allowInt) {
+    throw new DTypeError(`${op}: expects a float32 tensor, got ${x.dtype}; convert it with .cast('float32')`);
+  }
+  return runKernel(kernel, [x], {}, (dy, y) => [grad ? grad(dy, x, y) : null]);
+}
+
+/** `-x` */
+export function neg(x: Tensor): Tensor {
+  return unary('Neg', 'neg', x, (dy) => neg(dy), true);
+}
+
+/** `e^x` */
+export function exp(x: Tensor): Tensor {
+  return unary('Exp', 'exp', x, (dy, _x, y) => mul(dy, y));
+}
+
+/** Natural logarithm. */
+export function log(x: Tensor): Tensor {
+  return unary('Log', 'log', x, (dy, x) => div(dy, x));
+}
+
+/** Square root. */
+export function sqrt(x: Tensor): Tensor {
+  return unary('Sqrt', 'sqrt', x, (dy, _x, y) => div(dy, mul(y, 2)));
+}
+
+/** `|x|`; its gradient at 0 is 0, as in PyTorch. */
+export function abs(x: Tensor): Tensor {
+  return unary('Abs', 'abs', x, (dy, x) => mul(dy, sign(x)), true);
+}
+
+/** -1, 0 or 1 by the sign of x (no gradient). */
+export function sign(x: Tensor): Tensor {
+  return unary('Sign', 'sign', x, null, true);
+}
+
+/** `max(x, 0)`; its gradient at 0 is 0, as in PyTorch. */
+export function relu(x: Tensor): Tensor {
+  return unary('Relu', 'relu', x, (dy, x) => mul(dy, step(x)));
+}
+
+/** @internal 1 where x > 0, else 0 (no gradient). */
+export function step(x: Tensor): Tensor {
+  return unary('Step', 'step', x, null);
+}
+
+/** `1 / (1 + e^-x)` */
+export function sigmoid(x: Tensor): Tensor {
+  return unary('Sigmoid', 'sigmoid', x, (dy, _x, y) => mul(dy, mul(y, sub(1, y))));
+}
+
+/** Hyperbolic tangent. */
+export function tanh(x: Tensor): Tensor {
+  return unary('Tanh', 'tanh', x, (dy, _x, y) => mul(dy, sub(1, mul(y, y))));
+}
+
+const FLOAT_ONLY: ReadonlySet<BinaryKernelName> = new Set(['Div', 'Pow']);
+
+function binary(
+  kernel: BinaryKernelName,
+  op: string,
+  aLike: TensorLike,
+  bLike: TensorLike,
+  grad: ((dy: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null]) | null,
+): Tensor {
+  if (typeof aLike === 'number' && typeof bLike === 'number') {
+    throw new TypeError(`${op}: at least one argument must be a Tensor`);
+  }
+  const like = (typeof aLike === 'number' ? bLike : aLike) as Tensor;
+  const a = typeof aLike === 'number' ? scalarLike(aLike, like) : aLike;
+  const b = typeof bLike === 'number' ? scalarLike(bLike, like) : bLike;
+  if (a.dtype !== b.dtype) {
+    throw new DTypeError(`${op}: dtypes differ (${a.dtype} and ${b.dtype}); convert one with .cast()`);
+  }
+  if (a.dtype !== 'float32' && FLOAT_ONLY.has(kernel)) {
+    throw new DTypeError(`${op}: expects float32 tensors, got ${a.dtype}; convert with .cast('float32')`);
+  }
+  broadcastShapes(op, a.shape, b.shape);
+  return runKernel(kernel, [a, b], {}, (dy, y) => {
+    if (!grad) return [null, null];
+    const [da, db] = grad(dy, a, b, y);
+    return [da && sumTo(da, a.shape), db && sumTo(db, b.shape)];
+  });
+}
+
+function scalarLike(value: number, like: Tensor): Tensor {
+  const dtype = like.dtype === 'int32' && Number.isInteger(value) ? 'int32' : 'float32';
+  return fromValues(dtype === 'int32' ? Int32Array.of(value) : Float32Array.of(value), [], dtype, like.backend);
+}
+
+/** `a + b` with broadcasting. */
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Add', 'add', a, b, (dy) => [dy, dy]);
+}
+
+/** `a - b` with broadcasting. */
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Sub', 'sub', a, b, (dy) => [dy, neg(dy)]);
+}
+
+/** `a * b` with broadcasting. */
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Mul', 'mul', a, b, (dy, a, b) => [
+    a.requiresGrad ? mul(dy, b) : null,
+    b.requiresGrad ? mul(dy, a) : null,
+  ]);
+}
+
+/** `a / b` with broadcasting (true division; float32 only). */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Div', 'div', a, b, (dy, a, b, y) => [
+    a.requiresGrad ? div(dy, b) : null,
+    b.requiresGrad ? neg(div(mul(dy, y), b)) : null,
+  ]);
+}
+
+/** `a ^ b` with broadcasting (float32 only). */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Pow', 'pow', a, b, (dy, a, b, y) => [
+    a.requiresGrad ? mul(dy, mul(b, pow(a, sub(b, 1)))) : null,
+    b.requiresGrad ? mul(dy, mul(y, log(a))) : null,
+  ]);
+}
+
+/** Elementwise maximum; where a == b the gradient is split evenly, as in PyTorch. */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Maximum', 'maximum', a, b, (dy, a, b) => {
+    const tie = mul(equal(a, b), 0.5);
+    return [mul(dy, add(greater(a, b), tie)), mul(dy, add(less(a, b), tie))];
+  });
+}
+
+/** Elementwise minimum; where a == b the gradient is split evenly, as in PyTorch. */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Minimum', 'minimum', a, b, (dy, a, b) => {
+    const tie = mul(equal(a, b), 0.5);
+    return [mul(dy, add(less(a, b), tie)), mul(dy, add(greater(a, b), tie))];
+  });
+}
+
+/** 1 where a == b, else 0, as float32 (no gradient). */
+export function equal(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Equal', 'equal', a, b, null);
+}
+
+/** 1 where a > b, else 0, as float32 (no gradient). */
+export function greater(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Greater', 'greater', a, b, null);
+}
+
+/** 1 where a < b, else 0, as float32 (no gradient). */
+export function less(a: TensorLike, b: TensorLike): Tensor {
+  return binary('Less', 'less', a, b, null);
+}
