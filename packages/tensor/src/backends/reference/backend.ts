@@ -43,9 +43,12 @@ export class ReferenceBackend implements Backend {
 
   /** Stores a kernel's freshly computed output without copying it. */
   output(values: TypedArray | Float64Array, shape: Shape, dtype: DType = 'float32'): TensorInfo {
-    const typed = values instanceof Float64Array
-      ? (dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values))
-      : values;
+    const typed =
+      values instanceof Float64Array
+        ? dtype === 'int32'
+          ? Int32Array.from(values)
+          : Float32Array.from(values)
+        : values;
     return { dataId: this.adopt(typed), shape, dtype };
   }
 
@@ -59,6 +62,7 @@ export class ReferenceBackend implements Backend {
 
 /** @internal The reference backend behind a kernel call. */
 export function asReference(backend: Backend): ReferenceBackend {
-  if (!(backend instanceof ReferenceBackend)) throw new Error(`internal: expected the reference backend, got '${backend.name}'`);
+  if (!(backend instanceof ReferenceBackend))
+    throw new Error(`internal: expected the reference backend, got '${backend.name}'`);
   return backend;
 }

@@ -14,8 +14,10 @@ export const batchMatMulKernel: KernelConfig<'BatchMatMul'> = {
     const k = transposeA ? ra : ca;
     const n = transposeB ? rb : cb;
     // Element (i, p) of op(A) and (p, j) of op(B), reading the stored layout.
-    const aAt = (base: number, i: number, p: number) => av[base + (transposeA ? p * ca + i : i * ca + p)];
-    const bAt = (base: number, p: number, j: number) => bv[base + (transposeB ? j * cb + p : p * cb + j)];
+    const aAt = (base: number, i: number, p: number) =>
+      av[base + (transposeA ? p * ca + i : i * ca + p)];
+    const bAt = (base: number, p: number, j: number) =>
+      bv[base + (transposeB ? j * cb + p : p * cb + j)];
     const out = new Float32Array(batch * m * n);
     for (let t = 0; t < batch; t++) {
       const aBase = t * ra * ca;
