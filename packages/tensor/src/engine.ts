@@ -209,8 +209,8 @@ export function runKernel<K extends KernelName>(
 }
 
 /** A value `tidy` can return: tensors, possibly inside arrays or plain objects. */
-// biome-ignore lint/suspicious/noConfusingVoidType: tidy(fn) must accept functions that return nothing.
 export type TensorContainer =
+  // biome-ignore lint/suspicious/noConfusingVoidType: tidy(fn) must accept functions that return nothing.
   | void
   | undefined
   | null
