@@ -2,8 +2,21 @@
 // horizontal ones, with @gpunet/tensor alone: tensors, autograd and a hand-written SGD step.
 // Run: pnpm --filter @gpunet/tensor build && node packages/tensor/examples/train-bars.mjs
 import {
-  Generator, argmax, conv2d, crossEntropy, flatten, linear, maxPool2d, memory, mul, noGrad, randn, relu,
-  tensor, tidy, zeros,
+  argmax,
+  conv2d,
+  crossEntropy,
+  flatten,
+  Generator,
+  linear,
+  maxPool2d,
+  memory,
+  mul,
+  noGrad,
+  randn,
+  relu,
+  tensor,
+  tidy,
+  zeros,
 } from '@gpunet/tensor';
 
 const generator = new Generator(2012);
@@ -40,7 +53,10 @@ for (const p of params) {
 const [convWeight, convBias, fcWeight, fcBias] = params;
 const forward = (x) =>
   linear(
-    flatten(maxPool2d(relu(conv2d(x, convWeight, { bias: convBias, padding: 1 })), { kernelSize: 2 }), 1),
+    flatten(
+      maxPool2d(relu(conv2d(x, convWeight, { bias: convBias, padding: 1 })), { kernelSize: 2 }),
+      1,
+    ),
     fcWeight,
     fcBias,
   );
@@ -63,8 +79,12 @@ for (let step = 1; step <= 40; step++) {
     return [l.dataSync()[0], correct / count];
   });
   if (step === 1 || step % 5 === 0) {
-    console.log(`step ${String(step).padStart(2)}  loss ${loss.toFixed(4)}  accuracy ${(accuracy * 100).toFixed(1)}%`);
+    console.log(
+      `step ${String(step).padStart(2)}  loss ${loss.toFixed(4)}  accuracy ${(accuracy * 100).toFixed(1)}%`,
+    );
   }
 }
 const seconds = (performance.now() - started) / 1000;
-console.log(`40 steps in ${seconds.toFixed(2)} s on the reference backend; live tensors: ${memory().numTensors}`);
+console.log(
+  `40 steps in ${seconds.toFixed(2)} s on the reference backend; live tensors: ${memory().numTensors}`,
+);
