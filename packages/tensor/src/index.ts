@@ -8,7 +8,11 @@ registerReferenceBackend();
 
 export type { Backend, DataId, KernelConfig, KernelFunc, TensorInfo } from './backend.js';
 export { getKernel, listKernels, registerKernel } from './backend.js';
-export { ReferenceBackend, referenceKernels } from './backends/reference/index.js';
+export {
+  type HostBackend,
+  ReferenceBackend,
+  referenceKernels,
+} from './backends/reference/index.js';
 export type { BackendFactory, MemoryInfo, TensorContainer } from './engine.js';
 export {
   dispose,

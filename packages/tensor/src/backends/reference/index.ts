@@ -22,7 +22,7 @@ import {
   transposeKernel,
 } from './transform.js';
 
-export { ReferenceBackend } from './backend.js';
+export { type HostBackend, ReferenceBackend } from './backend.js';
 
 /** Every kernel of the reference backend. */
 export const referenceKernels: KernelConfig[] = [
