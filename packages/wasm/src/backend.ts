@@ -1,0 +1,145 @@
+import type { DataId, DType, HostBackend, Shape, TensorInfo, TypedArray } from '@gpunet/tensor';
+import { sizeOf } from '@gpunet/tensor';
+import { canShareMemory, WasmHeap } from './heap.js';
+import { ThreadPool } from './threads.js';
+
+/** Options of the wasm backend. */
+export interface WasmBackendOptions {
+  /**
+   * Threads that share a kernel's work, the calling one included. Default: the
+   * `GPUNET_WASM_THREADS` environment variable, else the number of cores.
+   */
+  threads?: number;
+}
+
+interface Block {
+  offset: number;
+  bytes: number;
+  length: number;
+  dtype: DType;
+}
+
+function defaultThreads(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
+  const fromEnv = Number(env?.GPUNET_WASM_THREADS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  const navigatorCores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
+  if (navigatorCores) return navigatorCores;
+  // Node 20 has no navigator global.
+  const processLike = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } })
+    .process;
+  const os = processLike?.getBuiltinModule?.('node:os') as
+    | { availableParallelism?: () => number }
+    | undefined;
+  return os?.availableParallelism?.() ?? 1;
+}
+
+/**
+ * The wasm backend: tensors live in one WebAssembly memory; GEMM and convolutions run as SIMD
+ * Wasm over a pool of threads; every other kernel is the reference backend's loop, run on views
+ * of the same memory.
+ */
+export class WasmBackend implements HostBackend {
+  readonly name = 'wasm';
+  private readonly blocks = new Map<DataId, Block>();
+  /** One GEMM packing scratch per thread. */
+  readonly scratch: number[];
+
+  private constructor(
+    readonly heap: WasmHeap,
+    readonly pool: ThreadPool,
+    /** Why fewer threads than asked for run, if so. */
+    readonly threadNote: string | undefined,
+  ) {
+    const bytes = heap.kernels.gemmScratchBytes();
+    this.scratch = Array.from({ length: pool.size }, () => heap.alloc(bytes));
+  }
+
+  /** Makes the heap, compiles the kernels and starts the threads. */
+  static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const threads = options.threads ?? defaultThreads();
+    const shared = threads > 1 && canShareMemory();
+    const heap = await WasmHeap.create(shared);
+    const { pool, reason } = await ThreadPool.create(
+      heap.kernels,
+      heap.module,
+      heap.memory,
+      shared,
+      threads,
+    );
+    if (reason) console.warn(`@gpunet/wasm: running on one thread: ${reason}`);
+    return new WasmBackend(heap, pool, reason);
+  }
+
+  write(values: TypedArray, shape: Shape, dtype: DType): DataId {
+    const info = this.allocate(shape, dtype);
+    this.view(info.dataId).set(values);
+    return info.dataId;
+  }
+
+  async read(dataId: DataId): Promise<TypedArray> {
+    return this.readSync(dataId);
+  }
+
+  readSync(dataId: DataId): TypedArray {
+    return this.view(dataId).slice();
+  }
+
+  disposeData(dataId: DataId): void {
+    const block = this.blocks.get(dataId);
+    if (!block) return;
+    this.blocks.delete(dataId);
+    this.heap.release(block.offset, block.bytes);
+  }
+
+  /** Bytes in live tensor blocks (packing scratch excluded). */
+  numBytes(): number {
+    let total = 0;
+    for (const block of this.blocks.values()) total += block.bytes;
+    return total;
+  }
+
+  values(dataId: DataId): TypedArray {
+    return this.view(dataId);
+  }
+
+  output(values: TypedArray | Float64Array, shape: Shape, dtype: DType = 'float32'): TensorInfo {
+    const info = this.allocate(shape, dtype);
+    this.view(info.dataId).set(values);
+    return info;
+  }
+
+  /** A new uninitialized (not zeroed when reused) block for a tensor of this shape. */
+  allocate(shape: Shape, dtype: DType = 'float32'): TensorInfo {
+    const length = sizeOf(shape);
+    const bytes = Math.max(length * 4, 4);
+    const offset = this.heap.alloc(bytes);
+    const dataId = {};
+    this.blocks.set(dataId, { offset, bytes, length, dtype });
+    return { dataId, shape, dtype };
+  }
+
+  /** Byte offset of a tensor's block in the heap. */
+  offset(dataId: DataId): number {
+    return this.block(dataId).offset;
+  }
+
+  /** A view of the block (re-create after any allocation: a plain memory detaches when it grows). */
+  view(dataId: DataId): TypedArray {
+    const { offset, length, dtype } = this.block(dataId);
+    return dtype === 'int32' ? this.heap.i32(offset, length) : this.heap.f32(offset, length);
+  }
+
+  private block(dataId: DataId): Block {
+    const block = this.blocks.get(dataId);
+    if (!block) throw new Error('wasm backend: unknown or disposed buffer');
+    return block;
+  }
+
+  /** Stops the worker threads. */
+  dispose(): void {
+    void this.pool.dispose();
+  }
+}

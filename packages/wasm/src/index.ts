@@ -1,0 +1,37 @@
+/**
+ * @gpunet/wasm: the fast CPU backend. Importing it registers the backend 'wasm'; select it with
+ * `await setBackend('wasm')`.
+ */
+import {
+  type KernelConfig,
+  referenceKernels,
+  registerBackend,
+  registerKernel,
+} from '@gpunet/tensor';
+import { WasmBackend, type WasmBackendOptions } from './backend.js';
+import {
+  conv2dBackpropFilterKernel,
+  conv2dBackpropInputKernel,
+  conv2dKernel,
+} from './kernels/conv.js';
+import { batchMatMulKernel } from './kernels/matmul.js';
+
+export { WasmBackend, type WasmBackendOptions } from './backend.js';
+export { canShareMemory } from './heap.js';
+
+/** The kernels this backend runs as SIMD Wasm; the others are the reference loops on the Wasm heap. */
+export const wasmKernels: KernelConfig[] = [
+  batchMatMulKernel,
+  conv2dKernel,
+  conv2dBackpropInputKernel,
+  conv2dBackpropFilterKernel,
+] as KernelConfig[];
+
+/** Registers the backend 'wasm' (priority 2: above the reference backend) with these options. */
+export function registerWasmBackend(options: WasmBackendOptions = {}): void {
+  for (const kernel of referenceKernels) registerKernel({ ...kernel, backendName: 'wasm' });
+  for (const kernel of wasmKernels) registerKernel(kernel);
+  registerBackend('wasm', () => WasmBackend.create(options), 2);
+}
+
+registerWasmBackend();

@@ -1,0 +1,171 @@
+import type { Conv2dAttrs, KernelConfig } from '@gpunet/tensor';
+import type { WasmBackend } from '../backend.js';
+import { asWasm } from './common.js';
+import { gemm } from './gemm.js';
+
+/**
+ * Convolution as GEMM over im2col: for image n and group g, the unfolded input cols
+ * [C/g * kH * kW, outH * outW] turns y_g = W_g cols, dcols = W_gᵀ dy_g (folded back by col2im)
+ * and dW_g += dy_g colsᵀ into matrix products.
+ */
+interface Geometry {
+  groupIn: number;
+  groupOut: number;
+  /** Rows of cols: C/g * kH * kW. */
+  patch: number;
+  /** Columns of cols: outH * outW. */
+  positions: number;
+  inPlane: number;
+}
+
+function geometry(a: Conv2dAttrs): Geometry {
+  const groupIn = a.inChannels / a.groups;
+  return {
+    groupIn,
+    groupOut: a.outChannels / a.groups,
+    patch: groupIn * a.kernelHeight * a.kernelWidth,
+    positions: a.outHeight * a.outWidth,
+    inPlane: a.inHeight * a.inWidth,
+  };
+}
+
+function im2colArgs(a: Conv2dAttrs, channels: number): number[] {
+  return [
+    channels,
+    a.inHeight,
+    a.inWidth,
+    a.kernelHeight,
+    a.kernelWidth,
+    a.strideHeight,
+    a.strideWidth,
+    a.padTop,
+    a.padLeft,
+    a.dilationHeight,
+    a.dilationWidth,
+    a.outHeight,
+    a.outWidth,
+  ];
+}
+
+/** Allocates the cols scratch for one image and group, returning its offset and a release function. */
+function colsScratch(wasm: WasmBackend, g: Geometry): [number, () => void] {
+  const bytes = g.patch * g.positions * 4;
+  const offset = wasm.heap.alloc(bytes);
+  return [offset, () => wasm.heap.release(offset, bytes)];
+}
+
+export const conv2dKernel: KernelConfig<'Conv2d'> = {
+  kernelName: 'Conv2d',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [x, w], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const g = geometry(a);
+    const out = wasm.allocate([a.batch, a.outChannels, a.outHeight, a.outWidth]);
+    const [cols, release] = colsScratch(wasm, g);
+    const [xOffset, wOffset, yOffset] = [
+      wasm.offset(x.dataId),
+      wasm.offset(w.dataId),
+      wasm.offset(out.dataId),
+    ];
+    for (let n = 0; n < a.batch; n++) {
+      for (let group = 0; group < a.groups; group++) {
+        const xImage = xOffset + (n * a.inChannels + group * g.groupIn) * g.inPlane * 4;
+        wasm.heap.kernels.im2col(xImage, ...im2colArgs(a, g.groupIn), cols);
+        gemm(
+          wasm,
+          g.groupOut,
+          g.positions,
+          g.patch,
+          { offset: wOffset + group * g.groupOut * g.patch * 4, row: g.patch, col: 1 },
+          { offset: cols, row: g.positions, col: 1 },
+          yOffset + (n * a.outChannels + group * g.groupOut) * g.positions * 4,
+          g.positions,
+          false,
+        );
+      }
+    }
+    release();
+    return out;
+  },
+};
+
+export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
+  kernelName: 'Conv2dBackpropInput',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [dy, w], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const g = geometry(a);
+    const out = wasm.allocate([a.batch, a.inChannels, a.inHeight, a.inWidth]);
+    wasm.view(out.dataId).fill(0);
+    const [cols, release] = colsScratch(wasm, g);
+    const [dyOffset, wOffset, dxOffset] = [
+      wasm.offset(dy.dataId),
+      wasm.offset(w.dataId),
+      wasm.offset(out.dataId),
+    ];
+    for (let n = 0; n < a.batch; n++) {
+      for (let group = 0; group < a.groups; group++) {
+        // dcols [patch, positions] = W_gᵀ [patch, groupOut] x dy_g [groupOut, positions]
+        gemm(
+          wasm,
+          g.patch,
+          g.positions,
+          g.groupOut,
+          { offset: wOffset + group * g.groupOut * g.patch * 4, row: 1, col: g.patch },
+          {
+            offset: dyOffset + (n * a.outChannels + group * g.groupOut) * g.positions * 4,
+            row: g.positions,
+            col: 1,
+          },
+          cols,
+          g.positions,
+          false,
+        );
+        const dxImage = dxOffset + (n * a.inChannels + group * g.groupIn) * g.inPlane * 4;
+        wasm.heap.kernels.col2im(cols, ...im2colArgs(a, g.groupIn), dxImage);
+      }
+    }
+    release();
+    return out;
+  },
+};
+
+export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = {
+  kernelName: 'Conv2dBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [x, dy], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const g = geometry(a);
+    const out = wasm.allocate([a.outChannels, g.groupIn, a.kernelHeight, a.kernelWidth]);
+    const [cols, release] = colsScratch(wasm, g);
+    const [xOffset, dyOffset, dwOffset] = [
+      wasm.offset(x.dataId),
+      wasm.offset(dy.dataId),
+      wasm.offset(out.dataId),
+    ];
+    for (let n = 0; n < a.batch; n++) {
+      for (let group = 0; group < a.groups; group++) {
+        const xImage = xOffset + (n * a.inChannels + group * g.groupIn) * g.inPlane * 4;
+        wasm.heap.kernels.im2col(xImage, ...im2colArgs(a, g.groupIn), cols);
+        // dW_g [groupOut, patch] (+)= dy_g [groupOut, positions] x colsᵀ [positions, patch]
+        gemm(
+          wasm,
+          g.groupOut,
+          g.patch,
+          g.positions,
+          {
+            offset: dyOffset + (n * a.outChannels + group * g.groupOut) * g.positions * 4,
+            row: g.positions,
+            col: 1,
+          },
+          { offset: cols, row: 1, col: g.positions },
+          dwOffset + group * g.groupOut * g.patch * 4,
+          g.patch,
+          n > 0,
+        );
+      }
+    }
+    release();
+    return out;
+  },
+};

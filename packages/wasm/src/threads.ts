@@ -1,0 +1,164 @@
+/**
+ * A pool of worker threads that share the Wasm heap and run kernel calls on their own slices of
+ * the work (GEMM columns). The calling thread takes slice 0 and then blocks on an Atomics.wait
+ * until every worker is done, so a kernel stays synchronous, as the backend contract requires.
+ *
+ * Node: worker_threads. Browsers: not yet -- the page's main thread may not block on
+ * Atomics.wait, so the backend runs on one thread there and says so once.
+ */
+import type { KernelExports } from './heap.js';
+
+/** Kernel functions a worker can be asked to run, by index in this list. */
+const FUNCTIONS = ['sgemm', 'im2col', 'col2im'] as const;
+type PoolFunction = (typeof FUNCTIONS)[number];
+
+const GENERATION = 0;
+const PENDING = 1;
+const READY = 2;
+const FAILED = 3;
+const SLOTS = 8;
+const SLOT_INTS = 24;
+
+// Runs inside each worker (CommonJS, eval mode): instantiate the kernels on the shared memory,
+// then wait for a new generation, run this worker's slot, and count down.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, index } = workerData;
+const FUNCTIONS = ${JSON.stringify(FUNCTIONS)};
+const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
+const ctl = new Int32Array(control);
+Atomics.add(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctl, ${GENERATION}, seen);
+  seen = Atomics.load(ctl, ${GENERATION});
+  const base = ${SLOTS} + index * ${SLOT_INTS};
+  const fn = ctl[base];
+  if (fn >= 0) {
+    const args = [];
+    for (let i = 0; i < ctl[base + 1]; i++) args.push(ctl[base + 2 + i]);
+    try { instance.exports[FUNCTIONS[fn]](...args); } catch (error) { Atomics.store(ctl, ${FAILED}, 1); }
+  }
+  Atomics.sub(ctl, ${PENDING}, 1);
+  Atomics.notify(ctl, ${PENDING});
+}
+`;
+
+interface NodeWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+}
+type WorkerConstructor = new (
+  source: string,
+  options: { eval: true; workerData: unknown },
+) => NodeWorker;
+
+function nodeWorkerConstructor(): WorkerConstructor | null {
+  const processLike = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } })
+    .process;
+  const threads = processLike?.getBuiltinModule?.('node:worker_threads') as
+    | { Worker?: WorkerConstructor }
+    | undefined;
+  return threads?.Worker ?? null;
+}
+
+/** The calling thread plus `workers.length` worker threads, all on one heap. */
+export class ThreadPool {
+  private readonly control: Int32Array;
+
+  private constructor(
+    private readonly kernels: KernelExports,
+    private readonly workers: NodeWorker[],
+    control: SharedArrayBuffer,
+  ) {
+    this.control = new Int32Array(control);
+  }
+
+  /** Threads that share the work, the calling one included. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * Starts `threads - 1` workers on the heap's shared memory. Returns a one-thread pool (and the
+   * reason) where workers cannot run.
+   */
+  static async create(
+    kernels: KernelExports,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    shared: boolean,
+    threads: number,
+  ): Promise<{ pool: ThreadPool; reason?: string }> {
+    const control = new SharedArrayBuffer((SLOTS + SLOT_INTS * Math.max(threads, 1)) * 4);
+    const single = (reason?: string) => ({ pool: new ThreadPool(kernels, [], control), reason });
+    if (threads <= 1) return single();
+    if (!shared)
+      return single('SharedArrayBuffer is unavailable (a page must be crossOriginIsolated)');
+    const Worker = nodeWorkerConstructor();
+    if (!Worker)
+      return single('worker threads that may block are only implemented for Node so far');
+    const workers = Array.from({ length: threads - 1 }, (_, index) => {
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, memory, control, index },
+      });
+      worker.unref();
+      return worker;
+    });
+    const ctl = new Int32Array(control);
+    const deadline = Date.now() + 10_000;
+    while (Atomics.load(ctl, READY) < workers.length) {
+      if (Date.now() > deadline) {
+        await Promise.all(workers.map((w) => w.terminate()));
+        return single('worker threads did not start within 10 s');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return { pool: new ThreadPool(kernels, workers, control) };
+  }
+
+  /**
+   * Runs `fn` once per argument list: list 0 on this thread, the others on workers, and returns
+   * when all are done. At most `size` lists.
+   */
+  run(fn: PoolFunction, argLists: readonly (readonly number[])[]): void {
+    if (argLists.length === 0) return;
+    const ctl = this.control;
+    const index = FUNCTIONS.indexOf(fn);
+    for (let w = 0; w < this.workers.length; w++) {
+      const args = argLists[w + 1];
+      const base = SLOTS + w * SLOT_INTS;
+      ctl[base] = args ? index : -1;
+      if (args) {
+        ctl[base + 1] = args.length;
+        args.forEach((value, i) => {
+          ctl[base + 2 + i] = value;
+        });
+      }
+    }
+    if (this.workers.length > 0 && argLists.length > 1) {
+      Atomics.store(ctl, PENDING, this.workers.length);
+      Atomics.add(ctl, GENERATION, 1);
+      Atomics.notify(ctl, GENERATION);
+    }
+    (this.kernels[fn] as (...args: number[]) => void)(...argLists[0]);
+    if (this.workers.length > 0 && argLists.length > 1) {
+      for (
+        let pending = Atomics.load(ctl, PENDING);
+        pending > 0;
+        pending = Atomics.load(ctl, PENDING)
+      ) {
+        Atomics.wait(ctl, PENDING, pending);
+      }
+      if (Atomics.exchange(ctl, FAILED, 0) !== 0)
+        throw new Error(`wasm backend: ${fn} failed on a worker thread`);
+    }
+  }
+
+  /** Stops the workers. */
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
