@@ -4,6 +4,7 @@ import {
   avgPool2d,
   conv2d,
   crossEntropy,
+  div,
   dropout,
   flatten,
   Generator,
@@ -12,15 +13,18 @@ import {
   logSoftmax,
   matmul,
   max,
+  maximum,
   maxPool2d,
   mean,
   memory,
+  minimum,
   mul,
   noGrad,
   randn,
   relu,
   setBackend,
   softmax,
+  sub,
   sum,
   type Tensor,
   tanh,
@@ -30,6 +34,7 @@ import {
 } from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import './index.js';
 import type { WasmBackend } from './index.js';
 
 /**
@@ -150,6 +155,11 @@ const cases: Case[] = [
     name: 'elementwise chain with broadcasting',
     shapes: [[4, 5], [5], [4, 1]],
     f: (a, b, c) => tanh(add(mul(a, b), relu(c))),
+  },
+  {
+    name: 'maximum, minimum, sub, div with 4-D broadcasting (bias-like [1, C, 1, 1])',
+    shapes: [[2, 3, 4, 5], [1, 3, 1, 1], [5]],
+    f: (a, b, c) => div(sub(maximum(a, b), minimum(a, c)), add(mul(c, c), 1)),
   },
   { name: 'reductions', shapes: [[3, 4, 5]], f: (x) => add(mean(x, [0, 2]), max(x, 2).sum(0)) },
   {

@@ -31,6 +31,14 @@ export interface KernelExports {
     inner: number,
     relu: number,
   ): void;
+  maxPool(...args: number[]): void;
+  maxPoolGrad(...args: number[]): void;
+  avgPool(...args: number[]): void;
+  avgPoolGrad(...args: number[]): void;
+  lrn(...args: number[]): void;
+  lrnGrad(...args: number[]): void;
+  binary(...args: number[]): void;
+  rectify(op: number, x: number, y: number, n: number): void;
 }
 
 const PAGE = 65536;

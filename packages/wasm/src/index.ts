@@ -14,7 +14,16 @@ import {
   conv2dBackpropInputKernel,
   conv2dKernel,
 } from './kernels/conv.js';
+import { binaryKernels, rectifyKernels } from './kernels/elementwise.js';
 import { batchMatMulKernel } from './kernels/matmul.js';
+import {
+  avgPool2dGradKernel,
+  avgPool2dKernel,
+  lrnGradKernel,
+  lrnKernel,
+  maxPool2dGradKernel,
+  maxPool2dKernel,
+} from './kernels/pool.js';
 
 export { WasmBackend, type WasmBackendOptions } from './backend.js';
 export { canShareMemory } from './heap.js';
@@ -25,6 +34,14 @@ export const wasmKernels: KernelConfig[] = [
   conv2dKernel,
   conv2dBackpropInputKernel,
   conv2dBackpropFilterKernel,
+  maxPool2dKernel,
+  maxPool2dGradKernel,
+  avgPool2dKernel,
+  avgPool2dGradKernel,
+  lrnKernel,
+  lrnGradKernel,
+  ...binaryKernels,
+  ...rectifyKernels,
 ] as KernelConfig[];
 
 /** Registers the backend 'wasm' (priority 2: above the reference backend) with these options. */

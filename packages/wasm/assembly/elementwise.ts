@@ -1,0 +1,74 @@
+// Elementwise kernels with SIMD inner loops.
+
+const ADD = 0;
+const SUB = 1;
+const MUL = 2;
+const DIV = 3;
+const MAX = 4;
+const MIN = 5;
+
+@inline
+function apply(op: i32, a: v128, b: v128): v128 {
+  if (op == ADD) return f32x4.add(a, b);
+  if (op == SUB) return f32x4.sub(a, b);
+  if (op == MUL) return f32x4.mul(a, b);
+  if (op == DIV) return f32x4.div(a, b);
+  if (op == MAX) return f32x4.max(a, b);
+  return f32x4.min(a, b);
+}
+
+/**
+ * out[i0, i1, i2, i3] = a[...] op b[...] over a 4-D output; a and b are read with element strides
+ * (0 along broadcast dims). The innermost dim runs 4 lanes at a time when each input's stride
+ * there is 0 or 1. f32x4.max/min propagate NaN, as PyTorch's maximum/minimum do.
+ */
+export function binary(
+  op: i32,
+  a: usize, as0: i32, as1: i32, as2: i32, as3: i32,
+  b: usize, bs0: i32, bs1: i32, bs2: i32, bs3: i32,
+  out: usize, d0: i32, d1: i32, d2: i32, d3: i32,
+): void {
+  const vector = (as3 == 0 || as3 == 1) && (bs3 == 0 || bs3 == 1);
+  for (let i0 = 0; i0 < d0; i0++) {
+    for (let i1 = 0; i1 < d1; i1++) {
+      for (let i2 = 0; i2 < d2; i2++) {
+        const ap = a + (<usize>(i0 * as0 + i1 * as1 + i2 * as2) << 2);
+        const bp = b + (<usize>(i0 * bs0 + i1 * bs1 + i2 * bs2) << 2);
+        let i3 = 0;
+        if (vector) {
+          const aSplat = f32x4.splat(load<f32>(ap));
+          const bSplat = f32x4.splat(load<f32>(bp));
+          for (; i3 + 4 <= d3; i3 += 4) {
+            const av = as3 == 0 ? aSplat : v128.load(ap + (<usize>i3 << 2));
+            const bv = bs3 == 0 ? bSplat : v128.load(bp + (<usize>i3 << 2));
+            v128.store(out, apply(op, av, bv));
+            out += 16;
+          }
+        }
+        for (; i3 < d3; i3++) {
+          const av = f32x4.splat(load<f32>(ap + (<usize>(i3 * as3) << 2)));
+          const bv = f32x4.splat(load<f32>(bp + (<usize>(i3 * bs3) << 2)));
+          store<f32>(out, f32x4.extract_lane(apply(op, av, bv), 0));
+          out += 4;
+        }
+      }
+    }
+  }
+}
+
+/** y = max(x, 0) (relu, op 0) or y = x > 0 ? 1 : 0 (step, op 1) over n elements. NaN stays NaN in relu. */
+export function rectify(op: i32, x: usize, y: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    // relu: keep v where v >= 0 or NaN (v < 0 is false for NaN), else 0.
+    const r = op == 0 ? v128.bitselect(zero, v, f32x4.lt(v, zero)) : v128.and(f32x4.gt(v, zero), one);
+    v128.store(y + (<usize>i << 2), r);
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(y + (<usize>i << 2), op == 0 ? (v < 0 ? 0 : v) : v > 0 ? 1 : 0);
+  }
+}

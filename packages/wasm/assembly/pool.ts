@@ -1,0 +1,205 @@
+// Pooling and local response normalization over NCHW planes, PyTorch semantics (see the
+// reference backend in @gpunet/tensor for the readable loops these follow).
+
+/** y[plane, oy, ox] = max over the window of x (first maximum; NaN wins). Padding is never read. */
+export function maxPool(
+  x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, y: usize,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const plane = x + (<usize>(p * h * w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let best: f32 = -Infinity;
+        let found = false;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - ph + ky * dh;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pw + kx * dw;
+            if (ix < 0 || ix >= w) continue;
+            const v = load<f32>(plane + (<usize>(iy * w + ix) << 2));
+            if (!found || v > best || (v != v && best == best)) best = v;
+            found = true;
+          }
+        }
+        store<f32>(y, best);
+        y += 4;
+      }
+    }
+  }
+}
+
+/** dx (zeroed by the caller) += dy at the first maximum of each window. */
+export function maxPoolGrad(
+  dy: usize, x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, dx: usize,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const offset = <usize>(p * h * w) << 2;
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        let best: f32 = -Infinity;
+        let at = -1;
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - ph + ky * dh;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pw + kx * dw;
+            if (ix < 0 || ix >= w) continue;
+            const v = load<f32>(x + offset + (<usize>(iy * w + ix) << 2));
+            if (at < 0 || v > best || (v != v && best == best)) {
+              best = v;
+              at = iy * w + ix;
+            }
+          }
+        }
+        if (at >= 0) {
+          const dst = dx + offset + (<usize>at << 2);
+          store<f32>(dst, load<f32>(dst) + load<f32>(dy));
+        }
+        dy += 4;
+      }
+    }
+  }
+}
+
+// The divisor of one average-pooling window: PyTorch's pool_size (the window clipped to the
+// padded input), or the taps inside the input, or the forcedDivisor when it is > 0.
+@inline
+function divisor(y0: i32, x0: i32, h: i32, w: i32, kh: i32, kw: i32, ph: i32, pw: i32, countIncludePad: i32, forcedDivisor: f32): f32 {
+  if (forcedDivisor > 0) return forcedDivisor;
+  if (countIncludePad) return <f32>((min(y0 + kh, h + ph) - y0) * (min(x0 + kw, w + pw) - x0));
+  return <f32>((min(y0 + kh, h) - max(y0, 0)) * (min(x0 + kw, w) - max(x0, 0)));
+}
+
+export function avgPool(
+  x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, countIncludePad: i32, forcedDivisor: f32, y: usize,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const plane = x + (<usize>(p * h * w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - ph;
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - pw;
+        let acc: f32 = 0;
+        for (let iy = max(y0, 0); iy < min(y0 + kh, h); iy++) {
+          for (let ix = max(x0, 0); ix < min(x0 + kw, w); ix++) acc += load<f32>(plane + (<usize>(iy * w + ix) << 2));
+        }
+        store<f32>(y, acc / divisor(y0, x0, h, w, kh, kw, ph, pw, countIncludePad, forcedDivisor));
+        y += 4;
+      }
+    }
+  }
+}
+
+/** dx (zeroed by the caller) += dy / divisor over each window. */
+export function avgPoolGrad(
+  dy: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, countIncludePad: i32, forcedDivisor: f32, dx: usize,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const plane = dx + (<usize>(p * h * w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - ph;
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - pw;
+        const g = load<f32>(dy) / divisor(y0, x0, h, w, kh, kw, ph, pw, countIncludePad, forcedDivisor);
+        for (let iy = max(y0, 0); iy < min(y0 + kh, h); iy++) {
+          for (let ix = max(x0, 0); ix < min(x0 + kw, w); ix++) {
+            const at = plane + (<usize>(iy * w + ix) << 2);
+            store<f32>(at, load<f32>(at) + g);
+          }
+        }
+        dy += 4;
+      }
+    }
+  }
+}
+
+// s = k + alpha / size * sum of squares over the channel window c - floor(size/2) ..
+// c + floor((size-1)/2), for every element of x [n, c, hw], written to `s`; 4 positions per step.
+function lrnScale(x: usize, n: i32, c: i32, hw: i32, size: i32, alpha: f32, k: f32, s: usize): void {
+  const before = size / 2;
+  const after = (size - 1) / 2;
+  const scale = f32x4.splat(alpha / <f32>size);
+  const kv = f32x4.splat(k);
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const lo = max(0, ch - before);
+      const hi = min(c - 1, ch + after);
+      const out = s + (<usize>((b * c + ch) * hw) << 2);
+      let p = 0;
+      for (; p + 4 <= hw; p += 4) {
+        let acc = f32x4.splat(0);
+        for (let j = lo; j <= hi; j++) {
+          const v = v128.load(x + (<usize>((b * c + j) * hw + p) << 2));
+          acc = f32x4.add(acc, f32x4.mul(v, v));
+        }
+        v128.store(out + (<usize>p << 2), f32x4.add(kv, f32x4.mul(scale, acc)));
+      }
+      for (; p < hw; p++) {
+        let acc: f32 = 0;
+        for (let j = lo; j <= hi; j++) {
+          const v = load<f32>(x + (<usize>((b * c + j) * hw + p) << 2));
+          acc += v * v;
+        }
+        store<f32>(out + (<usize>p << 2), k + (alpha / <f32>size) * acc);
+      }
+    }
+  }
+}
+
+// s^-beta, with a fast exact path for AlexNet's beta = 0.75: s^-3/4 = 1 / (sqrt(s) sqrt(sqrt(s))).
+@inline
+function powNegBeta(s: f32, beta: f32): f32 {
+  if (beta == 0.75) {
+    const r = Mathf.sqrt(s);
+    return 1 / (r * Mathf.sqrt(r));
+  }
+  return Mathf.pow(s, -beta);
+}
+
+/** y = x * s^-beta (PyTorch local_response_norm). `s` is scratch of x's size. */
+export function lrn(x: usize, n: i32, c: i32, hw: i32, size: i32, alpha: f32, beta: f32, k: f32, s: usize, y: usize): void {
+  lrnScale(x, n, c, hw, size, alpha, k, s);
+  const total = n * c * hw;
+  for (let i = 0; i < total; i++) {
+    const at = <usize>i << 2;
+    store<f32>(y + at, load<f32>(x + at) * powNegBeta(load<f32>(s + at), beta));
+  }
+}
+
+/**
+ * dx[i] = dy[i] s[i]^-beta - (2 alpha beta / size) x[i] sum_c t[c], t = dy x s^(-beta-1), the sum
+ * over the channels c whose window holds i. `s` and `t` are scratch of x's size.
+ */
+export function lrnGrad(
+  x: usize, dy: usize, n: i32, c: i32, hw: i32, size: i32, alpha: f32, beta: f32, k: f32, s: usize, t: usize, dx: usize,
+): void {
+  lrnScale(x, n, c, hw, size, alpha, k, s);
+  const total = n * c * hw;
+  for (let i = 0; i < total; i++) {
+    const at = <usize>i << 2;
+    const si = load<f32>(s + at);
+    const p = powNegBeta(si, beta);
+    store<f32>(t + at, load<f32>(dy + at) * load<f32>(x + at) * p / si);
+    store<f32>(s + at, p);
+  }
+  const before = size / 2;
+  const after = (size - 1) / 2;
+  const coefficient: f32 = (<f32>2 * alpha * beta) / <f32>size;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const lo = max(0, ch - after);
+      const hi = min(c - 1, ch + before);
+      for (let p = 0; p < hw; p++) {
+        let acc: f32 = 0;
+        for (let j = lo; j <= hi; j++) acc += load<f32>(t + (<usize>((b * c + j) * hw + p) << 2));
+        const at = <usize>((b * c + ch) * hw + p) << 2;
+        store<f32>(dx + at, load<f32>(dy + at) * load<f32>(s + at) - coefficient * load<f32>(x + at) * acc);
+      }
+    }
+  }
+}

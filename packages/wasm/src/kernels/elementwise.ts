@@ -1,0 +1,74 @@
+import {
+  type BinaryKernelName,
+  broadcastShapes,
+  type KernelConfig,
+  type KernelFunc,
+  referenceKernels,
+  sizeOf,
+  stridesOf,
+} from '@gpunet/tensor';
+import { asWasm } from './common.js';
+
+/** Opcodes of the Wasm `binary` kernel. */
+const OPCODES: Partial<Record<BinaryKernelName, number>> = {
+  Add: 0,
+  Sub: 1,
+  Mul: 2,
+  Div: 3,
+  Maximum: 4,
+  Minimum: 5,
+};
+
+function reference(kernelName: string): KernelFunc {
+  const kernel = referenceKernels.find((k) => k.kernelName === kernelName);
+  if (!kernel) throw new Error(`internal: no reference kernel ${kernelName}`);
+  return kernel.kernelFunc as KernelFunc;
+}
+
+/** Strides of `shape` read as `outShape` (rank 4, left-padded): 0 along broadcast dims. */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const lead = outShape.length - shape.length;
+  const strides = stridesOf(shape);
+  return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : strides[i - lead]));
+}
+
+/** float32 arithmetic on up to 4 dims runs as SIMD Wasm; int32 and higher ranks use the reference loop. */
+export const binaryKernels: KernelConfig[] = (Object.keys(OPCODES) as BinaryKernelName[]).map(
+  (kernelName) => {
+    const fallback = reference(kernelName);
+    const kernelFunc: KernelFunc = (args) => {
+      const [a, b] = args.inputs;
+      const shape = broadcastShapes(kernelName, a.shape, b.shape);
+      if (a.dtype !== 'float32' || shape.length > 4) return fallback(args);
+      const wasm = asWasm(args.backend);
+      const out = wasm.allocate(shape);
+      if (sizeOf(shape) === 0) return out;
+      const padded = [...new Array(4 - shape.length).fill(1), ...shape];
+      const aStrides = broadcastStrides(a.shape, padded);
+      const bStrides = broadcastStrides(b.shape, padded);
+      wasm.heap.kernels.binary(
+        OPCODES[kernelName] ?? 0,
+        wasm.offset(a.dataId),
+        ...aStrides,
+        wasm.offset(b.dataId),
+        ...bStrides,
+        wasm.offset(out.dataId),
+        ...padded,
+      );
+      return out;
+    };
+    return { kernelName, backendName: 'wasm', kernelFunc } as KernelConfig;
+  },
+);
+
+/** relu and its gradient mask as SIMD Wasm. */
+export const rectifyKernels: KernelConfig[] = (['Relu', 'Step'] as const).map((kernelName, op) => ({
+  kernelName,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [x], backend }) => {
+    const wasm = asWasm(backend);
+    const out = wasm.allocate(x.shape);
+    wasm.heap.kernels.rectify(op, wasm.offset(x.dataId), wasm.offset(out.dataId), sizeOf(x.shape));
+    return out;
+  },
+})) as KernelConfig[];

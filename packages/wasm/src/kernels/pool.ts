@@ -1,0 +1,139 @@
+import type { KernelConfig, LrnAttrs, Pool2dAttrs } from '@gpunet/tensor';
+import { asWasm } from './common.js';
+
+function windowArgs(a: Pool2dAttrs): number[] {
+  return [
+    a.batch * a.channels,
+    a.inHeight,
+    a.inWidth,
+    a.outHeight,
+    a.outWidth,
+    a.kernelHeight,
+    a.kernelWidth,
+    a.strideHeight,
+    a.strideWidth,
+    a.padTop,
+    a.padLeft,
+  ];
+}
+
+const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
+const inShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.inHeight, a.inWidth];
+
+export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
+  kernelName: 'MaxPool2d',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [x], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const out = wasm.allocate(outShape(a));
+    wasm.heap.kernels.maxPool(
+      wasm.offset(x.dataId),
+      ...windowArgs(a),
+      a.dilationHeight,
+      a.dilationWidth,
+      wasm.offset(out.dataId),
+    );
+    return out;
+  },
+};
+
+export const maxPool2dGradKernel: KernelConfig<'MaxPool2dGrad'> = {
+  kernelName: 'MaxPool2dGrad',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [dy, x], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const out = wasm.allocate(inShape(a));
+    wasm.view(out.dataId).fill(0);
+    wasm.heap.kernels.maxPoolGrad(
+      wasm.offset(dy.dataId),
+      wasm.offset(x.dataId),
+      ...windowArgs(a),
+      a.dilationHeight,
+      a.dilationWidth,
+      wasm.offset(out.dataId),
+    );
+    return out;
+  },
+};
+
+export const avgPool2dKernel: KernelConfig<'AvgPool2d'> = {
+  kernelName: 'AvgPool2d',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [x], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const out = wasm.allocate(outShape(a));
+    wasm.heap.kernels.avgPool(
+      wasm.offset(x.dataId),
+      ...windowArgs(a),
+      a.countIncludePad ? 1 : 0,
+      a.divisorOverride ?? 0,
+      wasm.offset(out.dataId),
+    );
+    return out;
+  },
+};
+
+export const avgPool2dGradKernel: KernelConfig<'AvgPool2dGrad'> = {
+  kernelName: 'AvgPool2dGrad',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [dy], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const out = wasm.allocate(inShape(a));
+    wasm.view(out.dataId).fill(0);
+    wasm.heap.kernels.avgPoolGrad(
+      wasm.offset(dy.dataId),
+      ...windowArgs(a),
+      a.countIncludePad ? 1 : 0,
+      a.divisorOverride ?? 0,
+      wasm.offset(out.dataId),
+    );
+    return out;
+  },
+};
+
+function lrnArgs(shape: readonly number[], a: LrnAttrs): number[] {
+  const [n, c, h, w] = shape;
+  return [n, c, h * w, a.size, a.alpha, a.beta, a.k];
+}
+
+export const lrnKernel: KernelConfig<'LRN'> = {
+  kernelName: 'LRN',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [x], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const out = wasm.allocate(x.shape);
+    const bytes = out.shape.reduce((p, d) => p * d, 1) * 4;
+    const scratch = wasm.heap.alloc(bytes);
+    wasm.heap.kernels.lrn(
+      wasm.offset(x.dataId),
+      ...lrnArgs(x.shape, a),
+      scratch,
+      wasm.offset(out.dataId),
+    );
+    wasm.heap.release(scratch, bytes);
+    return out;
+  },
+};
+
+export const lrnGradKernel: KernelConfig<'LRNGrad'> = {
+  kernelName: 'LRNGrad',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [x, dy], attrs: a, backend }) => {
+    const wasm = asWasm(backend);
+    const out = wasm.allocate(x.shape);
+    const bytes = x.shape.reduce((p, d) => p * d, 1) * 4;
+    const scales = wasm.heap.alloc(bytes);
+    const terms = wasm.heap.alloc(bytes);
+    wasm.heap.kernels.lrnGrad(
+      wasm.offset(x.dataId),
+      wasm.offset(dy.dataId),
+      ...lrnArgs(x.shape, a),
+      scales,
+      terms,
+      wasm.offset(out.dataId),
+    );
+    wasm.heap.release(terms, bytes);
+    wasm.heap.release(scales, bytes);
+    return out;
+  },
+};
