@@ -1,7 +1,10 @@
 // Pooling and local response normalization over NCHW planes, PyTorch semantics (see the
 // reference backend in @gpunet/tensor for the readable loops these follow).
 
-/** y[plane, oy, ox] = max over the window of x (first maximum; NaN wins). Padding is never read. */
+/**
+ * y[plane, oy, ox] = max over the window of x. Each window is clipped to the image once, and the
+ * taps use f32.max, which returns NaN when either side is NaN, as PyTorch does. Padding is never read.
+ */
 export function maxPool(
   x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, y: usize,
@@ -9,19 +12,18 @@ export function maxPool(
   for (let p = 0; p < planes; p++) {
     const plane = x + (<usize>(p * h * w) << 2);
     for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh - ph;
+      // First and last tap rows inside the image.
+      const kyLo = y0 >= 0 ? 0 : (-y0 + dh - 1) / dh;
+      const kyHi = min(kh, (h - y0 + dh - 1) / dh);
       for (let ox = 0; ox < ow; ox++) {
+        const x0 = ox * sw - pw;
+        const kxLo = x0 >= 0 ? 0 : (-x0 + dw - 1) / dw;
+        const kxHi = min(kw, (w - x0 + dw - 1) / dw);
         let best: f32 = -Infinity;
-        let found = false;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - ph + ky * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - pw + kx * dw;
-            if (ix < 0 || ix >= w) continue;
-            const v = load<f32>(plane + (<usize>(iy * w + ix) << 2));
-            if (!found || v > best || (v != v && best == best)) best = v;
-            found = true;
-          }
+        for (let ky = kyLo; ky < kyHi; ky++) {
+          const row = plane + (<usize>((y0 + ky * dh) * w + x0) << 2);
+          for (let kx = kxLo; kx < kxHi; kx++) best = max<f32>(best, load<f32>(row + (<usize>(kx * dw) << 2)));
         }
         store<f32>(y, best);
         y += 4;

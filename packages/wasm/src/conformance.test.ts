@@ -152,6 +152,16 @@ const cases: Case[] = [
     f: (x) => localResponseNorm(x, { size: 5, alpha: 5e-4, beta: 0.75, k: 2 }),
   },
   {
+    name: 'LRN at batch 3, non-default constants (threads split the batch)',
+    shapes: [[3, 7, 5, 4]],
+    f: (x) => localResponseNorm(x, { size: 3, alpha: 0.3, beta: 0.6, k: 1.5 }),
+  },
+  {
+    name: 'maxPool padded, dilated, ceil mode over many planes',
+    shapes: [[4, 9, 9, 8]],
+    f: (x) => maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1, dilation: 2, ceilMode: true }),
+  },
+  {
     name: 'elementwise chain with broadcasting',
     shapes: [[4, 5], [5], [4, 1]],
     f: (a, b, c) => tanh(add(mul(a, b), relu(c))),

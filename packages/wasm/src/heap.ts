@@ -39,6 +39,9 @@ export interface KernelExports {
   lrnGrad(...args: number[]): void;
   binary(...args: number[]): void;
   rectify(op: number, x: number, y: number, n: number): void;
+  convForward(...args: number[]): void;
+  convBackpropInput(...args: number[]): void;
+  convBackpropFilter(...args: number[]): void;
 }
 
 const PAGE = 65536;

@@ -9,7 +9,14 @@
 import type { KernelExports } from './heap.js';
 
 /** Kernel functions a worker can be asked to run, by index in this list. */
-const FUNCTIONS = ['sgemm', 'im2col', 'col2im'] as const;
+const FUNCTIONS = [
+  'sgemm',
+  'convForward',
+  'convBackpropInput',
+  'convBackpropFilter',
+  'maxPool',
+  'lrn',
+] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
 
 const GENERATION = 0;
@@ -17,16 +24,17 @@ const PENDING = 1;
 const READY = 2;
 const FAILED = 3;
 const SLOTS = 8;
-const SLOT_INTS = 24;
+const SLOT_INTS = 32;
 
 // Runs inside each worker (CommonJS, eval mode): instantiate the kernels on the shared memory,
 // then wait for a new generation, run this worker's slot, and count down.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, index } = workerData;
+const { module, memory, control, argBuffer, index } = workerData;
 const FUNCTIONS = ${JSON.stringify(FUNCTIONS)};
 const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
 const ctl = new Int32Array(control);
+const argv = new Float64Array(argBuffer);
 Atomics.add(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
 let seen = 0;
@@ -37,7 +45,7 @@ for (;;) {
   const fn = ctl[base];
   if (fn >= 0) {
     const args = [];
-    for (let i = 0; i < ctl[base + 1]; i++) args.push(ctl[base + 2 + i]);
+    for (let i = 0; i < ctl[base + 1]; i++) args.push(argv[index * ${SLOT_INTS} + i]);
     try { instance.exports[FUNCTIONS[fn]](...args); } catch (error) { Atomics.store(ctl, ${FAILED}, 1); }
   }
   Atomics.sub(ctl, ${PENDING}, 1);
@@ -66,13 +74,17 @@ function nodeWorkerConstructor(): WorkerConstructor | null {
 /** The calling thread plus `workers.length` worker threads, all on one heap. */
 export class ThreadPool {
   private readonly control: Int32Array;
+  /** Arguments, one row of SLOT_INTS per worker: float64 holds pointers, sizes and float attributes exactly. */
+  private readonly argv: Float64Array;
 
   private constructor(
     private readonly kernels: KernelExports,
     private readonly workers: NodeWorker[],
     control: SharedArrayBuffer,
+    argBuffer: SharedArrayBuffer,
   ) {
     this.control = new Int32Array(control);
+    this.argv = new Float64Array(argBuffer);
   }
 
   /** Threads that share the work, the calling one included. */
@@ -92,7 +104,11 @@ export class ThreadPool {
     threads: number,
   ): Promise<{ pool: ThreadPool; reason?: string }> {
     const control = new SharedArrayBuffer((SLOTS + SLOT_INTS * Math.max(threads, 1)) * 4);
-    const single = (reason?: string) => ({ pool: new ThreadPool(kernels, [], control), reason });
+    const argBuffer = new SharedArrayBuffer(SLOT_INTS * Math.max(threads, 1) * 8);
+    const single = (reason?: string) => ({
+      pool: new ThreadPool(kernels, [], control, argBuffer),
+      reason,
+    });
     if (threads <= 1) return single();
     if (!shared)
       return single('SharedArrayBuffer is unavailable (a page must be crossOriginIsolated)');
@@ -102,7 +118,7 @@ export class ThreadPool {
     const workers = Array.from({ length: threads - 1 }, (_, index) => {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, memory, control, index },
+        workerData: { module, memory, control, argBuffer, index },
       });
       worker.unref();
       return worker;
@@ -116,7 +132,7 @@ export class ThreadPool {
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    return { pool: new ThreadPool(kernels, workers, control) };
+    return { pool: new ThreadPool(kernels, workers, control, argBuffer) };
   }
 
   /**
@@ -134,7 +150,7 @@ export class ThreadPool {
       if (args) {
         ctl[base + 1] = args.length;
         args.forEach((value, i) => {
-          ctl[base + 2 + i] = value;
+          this.argv[w * SLOT_INTS + i] = value;
         });
       }
     }

@@ -54,6 +54,57 @@ function colsScratch(wasm: WasmBackend, g: Geometry): [number, () => void] {
   return [offset, () => wasm.heap.release(offset, bytes)];
 }
 
+/** The geometry arguments the Wasm conv functions take after n0, n1. */
+function convArgs(a: Conv2dAttrs): number[] {
+  return [
+    a.inChannels,
+    a.inHeight,
+    a.inWidth,
+    a.outChannels,
+    a.groups,
+    a.kernelHeight,
+    a.kernelWidth,
+    a.strideHeight,
+    a.strideWidth,
+    a.padTop,
+    a.padLeft,
+    a.dilationHeight,
+    a.dilationWidth,
+    a.outHeight,
+    a.outWidth,
+  ];
+}
+
+/**
+ * Splits the batch by images over the threads: thread t runs `fn` on images [n0, n1) with its own
+ * cols and packing scratch. Used when there are at least as many images as threads; a smaller
+ * batch splits each GEMM by columns instead.
+ */
+function splitByImages(
+  wasm: WasmBackend,
+  a: Conv2dAttrs,
+  fn: 'convForward' | 'convBackpropInput' | 'convBackpropFilter',
+  pointers: (thread: number) => [number, number, number],
+): void {
+  const g = geometry(a);
+  const threads = Math.min(wasm.pool.size, a.batch);
+  const colsBytes = g.patch * g.positions * 4;
+  const cols = Array.from({ length: threads }, () => wasm.heap.alloc(colsBytes));
+  const per = Math.ceil(a.batch / threads);
+  const args: number[][] = [];
+  for (let t = 0; t < threads; t++) {
+    const n0 = t * per;
+    const n1 = Math.min(a.batch, n0 + per);
+    if (n0 >= n1) break;
+    args.push([...pointers(t), cols[t], wasm.scratch[t], n0, n1, ...convArgs(a)]);
+  }
+  wasm.pool.run(fn, args);
+  for (const c of cols) wasm.heap.release(c, colsBytes);
+}
+
+const byImages = (wasm: WasmBackend, a: Conv2dAttrs) =>
+  a.batch >= wasm.pool.size && wasm.pool.size > 1;
+
 export const conv2dKernel: KernelConfig<'Conv2d'> = {
   kernelName: 'Conv2d',
   backendName: 'wasm',
@@ -61,12 +112,16 @@ export const conv2dKernel: KernelConfig<'Conv2d'> = {
     const wasm = asWasm(backend);
     const g = geometry(a);
     const out = wasm.allocate([a.batch, a.outChannels, a.outHeight, a.outWidth]);
-    const [cols, release] = colsScratch(wasm, g);
     const [xOffset, wOffset, yOffset] = [
       wasm.offset(x.dataId),
       wasm.offset(w.dataId),
       wasm.offset(out.dataId),
     ];
+    if (byImages(wasm, a)) {
+      splitByImages(wasm, a, 'convForward', () => [xOffset, wOffset, yOffset]);
+      return out;
+    }
+    const [cols, release] = colsScratch(wasm, g);
     for (let n = 0; n < a.batch; n++) {
       for (let group = 0; group < a.groups; group++) {
         const xImage = xOffset + (n * a.inChannels + group * g.groupIn) * g.inPlane * 4;
@@ -97,12 +152,16 @@ export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
     const g = geometry(a);
     const out = wasm.allocate([a.batch, a.inChannels, a.inHeight, a.inWidth]);
     wasm.view(out.dataId).fill(0);
-    const [cols, release] = colsScratch(wasm, g);
     const [dyOffset, wOffset, dxOffset] = [
       wasm.offset(dy.dataId),
       wasm.offset(w.dataId),
       wasm.offset(out.dataId),
     ];
+    if (byImages(wasm, a)) {
+      splitByImages(wasm, a, 'convBackpropInput', () => [dyOffset, wOffset, dxOffset]);
+      return out;
+    }
+    const [cols, release] = colsScratch(wasm, g);
     for (let n = 0; n < a.batch; n++) {
       for (let group = 0; group < a.groups; group++) {
         // dcols [patch, positions] = W_gᵀ [patch, groupOut] x dy_g [groupOut, positions]
@@ -136,13 +195,32 @@ export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = 
   kernelFunc: ({ inputs: [x, dy], attrs: a, backend }) => {
     const wasm = asWasm(backend);
     const g = geometry(a);
-    const out = wasm.allocate([a.outChannels, g.groupIn, a.kernelHeight, a.kernelWidth]);
-    const [cols, release] = colsScratch(wasm, g);
+    const shape = [a.outChannels, g.groupIn, a.kernelHeight, a.kernelWidth];
+    const out = wasm.allocate(shape);
     const [xOffset, dyOffset, dwOffset] = [
       wasm.offset(x.dataId),
       wasm.offset(dy.dataId),
       wasm.offset(out.dataId),
     ];
+    if (byImages(wasm, a)) {
+      // Thread 0 writes dW itself; the others write partial sums that are added in afterwards.
+      const bytes = a.outChannels * g.patch * 4;
+      const threads = Math.min(wasm.pool.size, a.batch);
+      const partials = Array.from({ length: threads - 1 }, () => wasm.heap.alloc(bytes));
+      splitByImages(wasm, a, 'convBackpropFilter', (t) => [
+        xOffset,
+        dyOffset,
+        t === 0 ? dwOffset : partials[t - 1],
+      ]);
+      const total = wasm.view(out.dataId);
+      for (const partial of partials) {
+        const values = wasm.heap.f32(partial, total.length);
+        for (let i = 0; i < total.length; i++) total[i] += values[i];
+        wasm.heap.release(partial, bytes);
+      }
+      return out;
+    }
+    const [cols, release] = colsScratch(wasm, g);
     for (let n = 0; n < a.batch; n++) {
       for (let group = 0; group < a.groups; group++) {
         const xImage = xOffset + (n * a.inChannels + group * g.groupIn) * g.inPlane * 4;

@@ -20,19 +20,35 @@ function windowArgs(a: Pool2dAttrs): number[] {
 const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
 const inShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.inHeight, a.inWidth];
 
+/** Splits [0, total) into one range per thread (fewer when there is little work). */
+function ranges(total: number, threads: number, minPerThread: number): [number, number][] {
+  const count = Math.max(1, Math.min(threads, Math.floor(total / minPerThread)));
+  const per = Math.ceil(total / count);
+  const out: [number, number][] = [];
+  for (let start = 0; start < total; start += per) out.push([start, Math.min(total, start + per)]);
+  return out;
+}
+
 export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
   kernelName: 'MaxPool2d',
   backendName: 'wasm',
   kernelFunc: ({ inputs: [x], attrs: a, backend }) => {
     const wasm = asWasm(backend);
     const out = wasm.allocate(outShape(a));
-    wasm.heap.kernels.maxPool(
-      wasm.offset(x.dataId),
-      ...windowArgs(a),
+    const [, ...window] = windowArgs(a);
+    const [xOffset, yOffset] = [wasm.offset(x.dataId), wasm.offset(out.dataId)];
+    const inPlane = a.inHeight * a.inWidth * 4;
+    const outPlane = a.outHeight * a.outWidth * 4;
+    // Threads take disjoint ranges of planes (image, channel).
+    const args = ranges(a.batch * a.channels, wasm.pool.size, 16).map(([p0, p1]) => [
+      xOffset + p0 * inPlane,
+      p1 - p0,
+      ...window,
       a.dilationHeight,
       a.dilationWidth,
-      wasm.offset(out.dataId),
-    );
+      yOffset + p0 * outPlane,
+    ]);
+    wasm.pool.run('maxPool', args);
     return out;
   },
 };
@@ -102,15 +118,25 @@ export const lrnKernel: KernelConfig<'LRN'> = {
   kernelFunc: ({ inputs: [x], attrs: a, backend }) => {
     const wasm = asWasm(backend);
     const out = wasm.allocate(x.shape);
-    const bytes = out.shape.reduce((p, d) => p * d, 1) * 4;
-    const scratch = wasm.heap.alloc(bytes);
-    wasm.heap.kernels.lrn(
-      wasm.offset(x.dataId),
-      ...lrnArgs(x.shape, a),
-      scratch,
-      wasm.offset(out.dataId),
-    );
-    wasm.heap.release(scratch, bytes);
+    const [n, c, h, w] = x.shape;
+    const image = c * h * w * 4;
+    const scratch = wasm.heap.alloc(n * image);
+    const [xOffset, yOffset] = [wasm.offset(x.dataId), wasm.offset(out.dataId)];
+    // Threads take disjoint ranges of images (the channel window stays inside an image).
+    const args = ranges(n, wasm.pool.size, 1).map(([n0, n1]) => [
+      xOffset + n0 * image,
+      n1 - n0,
+      c,
+      h * w,
+      a.size,
+      a.alpha,
+      a.beta,
+      a.k,
+      scratch + n0 * image,
+      yOffset + n0 * image,
+    ]);
+    wasm.pool.run('lrn', args);
+    wasm.heap.release(scratch, n * image);
     return out;
   },
 };

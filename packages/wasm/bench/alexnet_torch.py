@@ -1,0 +1,71 @@
+"""The paper's AlexNet in PyTorch, for the wasm benchmark's peers (run with Debian's python3-torch).
+
+  python3 alexnet_torch.py export PATH       writes the network as ONNX (dynamic batch) for onnxruntime-node
+  python3 alexnet_torch.py time THREADS      prints PyTorch's images/s as JSON: inference at batch 1 and 16,
+                                             a training step (forward, cross-entropy, backward, SGD) at 16
+"""
+import json
+import sys
+import time
+
+import torch
+from torch import nn
+
+
+def alexnet():
+    """227x227 input; groups 2 in conv2/4/5; the paper's LRN (k 2, alpha 1e-4 undivided = 5e-4 / 5)."""
+    lrn = lambda: nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
+    return nn.Sequential(
+        nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(96, 256, 5, padding=2, groups=2), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, 3, padding=1, groups=2), nn.ReLU(),
+        nn.Conv2d(384, 256, 3, padding=1, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Flatten(),
+        nn.Linear(9216, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 1000),
+    )
+
+
+def images_per_second(step, batch, seconds=1.5):
+    step()
+    count, start = 0, time.perf_counter()
+    while count < 3 or time.perf_counter() - start < seconds:
+        step()
+        count += 1
+    return batch * count / (time.perf_counter() - start)
+
+
+def main():
+    torch.manual_seed(0)
+    model = alexnet()
+    if sys.argv[1] == 'export':
+        model.eval()
+        torch.onnx.export(model, torch.randn(1, 3, 227, 227), sys.argv[2], input_names=['images'],
+                          output_names=['logits'], dynamic_axes={'images': {0: 'batch'}, 'logits': {0: 'batch'}},
+                          opset_version=13)
+        return
+    torch.set_num_threads(int(sys.argv[2]))
+    result = {'version': torch.__version__, 'threads': torch.get_num_threads()}
+    model.eval()
+    with torch.no_grad():
+        for batch in (1, 16):
+            x = torch.randn(batch, 3, 227, 227)
+            result[f'inference{batch}'] = images_per_second(lambda: model(x), batch)
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(16, 3, 227, 227)
+    y = torch.randint(0, 1000, (16,))
+
+    def train_step():
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+    result['train16'] = images_per_second(train_step, 16)
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    main()
