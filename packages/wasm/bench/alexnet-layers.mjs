@@ -120,11 +120,11 @@ function tfjsTimes(batch) {
     const dyParts = l.groups === 1 ? [dy] : tf.split(dy, l.groups, 3);
     const inputShape = [batch, h, wd, inPerGroup];
     rows[`${l.name} data gradient`] = time(() =>
-      tf
-        .tidy(() =>
+      tf.dispose(
+        tf.tidy(() =>
           dyParts.map((d, g) => tf.conv2dTranspose(d, filters[g], inputShape, l.stride, pad)),
-        )
-        .forEach((t) => t.dispose()),
+        ),
+      ),
     );
     rows[`${l.name} filter gradient`] = null; // tfjs-backend-wasm registers no Conv2DBackpropFilter kernel
     tf.dispose([x, y, dy, ...filters, ...dyParts]);
