@@ -4,7 +4,7 @@
  * gradient function and accumulates what comes back.
  */
 import { keep, noGrad, tidy } from './engine.js';
-import { ShapeError, formatShape } from './errors.js';
+import { formatShape, ShapeError } from './errors.js';
 import { shapesEqual } from './internal/shape.js';
 import { add, onesLike } from './ops/index.js';
 import type { Tensor } from './tensor.js';
@@ -36,7 +36,9 @@ function topologicalOrder(root: Tensor): Tensor[] {
 /** See `Tensor.backward`. */
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
-    throw new Error('backward: the tensor does not require grad (no input had requiresGrad = true)');
+    throw new Error(
+      'backward: the tensor does not require grad (no input had requiresGrad = true)',
+    );
   }
   if (gradient === undefined && root.size !== 1) {
     throw new ShapeError(

@@ -3,8 +3,8 @@
  * the `tidy` scopes, grad mode, and `runKernel`, through which every op reaches a backend.
  */
 import { type Backend, type DataId, getKernel } from './backend.js';
-import type { KernelAttrs, KernelName } from './kernel-names.js';
 import { sizeOf } from './internal/shape.js';
+import type { KernelAttrs, KernelName } from './kernel-names.js';
 import { type GradFn, Tensor } from './tensor.js';
 import type { DType, Shape } from './types.js';
 
@@ -88,7 +88,9 @@ export function getBackend(): Backend {
     engine.current = made;
     return made;
   }
-  throw new Error('getBackend: no backend is registered; import @gpunet/tensor to get the reference backend');
+  throw new Error(
+    'getBackend: no backend is registered; import @gpunet/tensor to get the reference backend',
+  );
 }
 
 /** The current backend's name. */
@@ -155,7 +157,12 @@ export function noGrad<T>(fn: () => T): T {
 }
 
 /** @internal Makes `out` a node of the gradient graph when grad mode is on and an input needs it. */
-export function recordGradient(out: Tensor, inputs: readonly Tensor[], opName: string, grad?: GradFn): Tensor {
+export function recordGradient(
+  out: Tensor,
+  inputs: readonly Tensor[],
+  opName: string,
+  grad?: GradFn,
+): Tensor {
   if (grad && engine.gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.setGraph(opName, inputs, grad);
   }
@@ -175,7 +182,9 @@ export function runKernel<K extends KernelName>(
   const backend = inputs.length > 0 ? inputs[0].backend : getBackend();
   for (const t of inputs) {
     if (t.isDisposed) {
-      throw new Error(`${kernelName}: an input tensor (id ${t.id}, shape [${t.shape.join(', ')}]) was disposed`);
+      throw new Error(
+        `${kernelName}: an input tensor (id ${t.id}, shape [${t.shape.join(', ')}]) was disposed`,
+      );
     }
     if (t.backend !== backend) {
       throw new Error(
@@ -186,20 +195,31 @@ export function runKernel<K extends KernelName>(
   }
   const kernel = getKernel(kernelName, backend.name);
   if (!kernel) {
-    throw new Error(`${kernelName}: backend '${backend.name}' has no kernel registered under this name`);
+    throw new Error(
+      `${kernelName}: backend '${backend.name}' has no kernel registered under this name`,
+    );
   }
   const info = kernel.kernelFunc({ inputs, attrs, backend });
-  return recordGradient(makeTensor(info.dataId, info.shape, info.dtype, backend), inputs, kernelName, grad);
+  return recordGradient(
+    makeTensor(info.dataId, info.shape, info.dtype, backend),
+    inputs,
+    kernelName,
+    grad,
+  );
 }
 
 /** A value `tidy` can return: tensors, possibly inside arrays or plain objects. */
 export type TensorContainer =
+  // biome-ignore lint/suspicious/noConfusingVoidType: tidy(fn) must accept functions that return nothing.
   | void
   | undefined
   | null
   | number
   | string
   | boolean
+  | Float32Array
+  | Int32Array
+  | Uint8Array
   | Tensor
   | TensorContainer[]
   | { [key: string]: TensorContainer };
@@ -207,7 +227,11 @@ export type TensorContainer =
 function collectTensors(value: unknown, into: Set<Tensor>): void {
   if (value instanceof Tensor) into.add(value);
   else if (Array.isArray(value)) for (const v of value) collectTensors(v, into);
-  else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  else if (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
     for (const v of Object.values(value)) collectTensors(v, into);
   }
 }

@@ -109,7 +109,8 @@ export interface LrnAttrs {
 }
 
 /** The attributes of every kernel, keyed by kernel name. */
-export interface KernelAttrs extends Record<UnaryKernelName, Record<string, never>>,
+export interface KernelAttrs
+  extends Record<UnaryKernelName, Record<string, never>>,
     Record<BinaryKernelName, Record<string, never>>,
     Record<ReduceKernelName, ReduceAttrs> {
   ArgMax: { dim: number };

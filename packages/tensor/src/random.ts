@@ -75,7 +75,8 @@ export class Generator {
 
   /** An integer in [0, n), without modulo bias. */
   integer(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new RangeError(`integer: n must be in 1..2^32, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32)
+      throw new RangeError(`integer: n must be in 1..2^32, got ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n);
     for (;;) {
       const x = this.nextUint32();

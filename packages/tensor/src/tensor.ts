@@ -1,7 +1,15 @@
 import { backward } from './autograd.js';
 import type { Backend, DataId } from './backend.js';
-import { findBackend, forgetTensor, keep, makeTensor, recordGradient, releaseData, retainData } from './engine.js';
-import { DTypeError, ShapeError, formatShape } from './errors.js';
+import {
+  findBackend,
+  forgetTensor,
+  keep,
+  makeTensor,
+  recordGradient,
+  releaseData,
+  retainData,
+} from './engine.js';
+import { DTypeError, formatShape, ShapeError } from './errors.js';
 import { sizeOf } from './internal/shape.js';
 import * as ops from './ops/index.js';
 import type { DType, NestedArray, Shape, TypedArray } from './types.js';
@@ -74,7 +82,9 @@ export class Tensor {
 
   set requiresGrad(value: boolean) {
     if (value && this.dtype !== 'float32') {
-      throw new DTypeError(`requiresGrad: only float32 tensors can require gradients, this one is ${this.dtype}`);
+      throw new DTypeError(
+        `requiresGrad: only float32 tensors can require gradients, this one is ${this.dtype}`,
+      );
     }
     if (!value && !this.isLeaf) {
       throw new Error('requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()');
@@ -91,7 +101,8 @@ export class Tensor {
   }
 
   private assertAlive(what: string): void {
-    if (this.isDisposed) throw new Error(`${what}: tensor ${this.id} ${formatShape(this.shape)} was disposed`);
+    if (this.isDisposed)
+      throw new Error(`${what}: tensor ${this.id} ${formatShape(this.shape)} was disposed`);
   }
 
   /** Reads the values (row-major) once pending device work is done. Returns a fresh copy. */
@@ -104,7 +115,9 @@ export class Tensor {
   dataSync(): TypedArray {
     this.assertAlive('dataSync');
     if (!this.backend.readSync) {
-      throw new Error(`dataSync: backend '${this.backend.name}' reads asynchronously; use await t.data()`);
+      throw new Error(
+        `dataSync: backend '${this.backend.name}' reads asynchronously; use await t.data()`,
+      );
     }
     return this.backend.readSync(this.dataId);
   }
@@ -122,7 +135,10 @@ export class Tensor {
 
   /** The value of a one-element tensor, like PyTorch's `item()`. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new ShapeError(`item: tensor has ${this.size} elements ${formatShape(this.shape)}, not 1`);
+    if (this.size !== 1)
+      throw new ShapeError(
+        `item: tensor has ${this.size} elements ${formatShape(this.shape)}, not 1`,
+      );
     return (await this.data())[0];
   }
 
@@ -172,9 +188,14 @@ export class Tensor {
    */
   assign(value: Tensor): void {
     this.assertAlive('assign');
-    if (!this.isLeaf) throw new Error('assign: only leaf tensors (parameters, inputs) can be assigned');
-    if (value.dtype !== this.dtype || value.size !== this.size || value.rank !== this.rank ||
-      value.shape.some((d, i) => d !== this.shape[i])) {
+    if (!this.isLeaf)
+      throw new Error('assign: only leaf tensors (parameters, inputs) can be assigned');
+    if (
+      value.dtype !== this.dtype ||
+      value.size !== this.size ||
+      value.rank !== this.rank ||
+      value.shape.some((d, i) => d !== this.shape[i])
+    ) {
       throw new ShapeError(
         `assign: value ${formatShape(value.shape)} ${value.dtype} does not match ` +
           `tensor ${formatShape(this.shape)} ${this.dtype}`,
@@ -199,29 +220,79 @@ export class Tensor {
   }
 
   // Method forms of the common ops, for chaining: x.matmul(w).add(b).relu()
-  add(other: TensorLike): Tensor { return ops.add(this, other); }
-  sub(other: TensorLike): Tensor { return ops.sub(this, other); }
-  mul(other: TensorLike): Tensor { return ops.mul(this, other); }
-  div(other: TensorLike): Tensor { return ops.div(this, other); }
-  pow(exponent: TensorLike): Tensor { return ops.pow(this, exponent); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  abs(): Tensor { return ops.abs(this); }
-  relu(): Tensor { return ops.relu(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sum(dim?: number | number[], keepdim = false): Tensor { return ops.sum(this, dim, keepdim); }
-  mean(dim?: number | number[], keepdim = false): Tensor { return ops.mean(this, dim, keepdim); }
-  max(dim?: number | number[], keepdim = false): Tensor { return ops.max(this, dim, keepdim); }
-  argmax(dim?: number, keepdim = false): Tensor { return ops.argmax(this, dim, keepdim); }
-  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  flatten(startDim = 0, endDim = -1): Tensor { return ops.flatten(this, startDim, endDim); }
-  transpose(dim0: number, dim1: number): Tensor { return ops.transpose(this, dim0, dim1); }
-  permute(dims: readonly number[]): Tensor { return ops.permute(this, dims); }
-  matmul(other: Tensor): Tensor { return ops.matmul(this, other); }
-  softmax(dim = -1): Tensor { return ops.softmax(this, dim); }
-  logSoftmax(dim = -1): Tensor { return ops.logSoftmax(this, dim); }
-  cast(dtype: DType): Tensor { return ops.cast(this, dtype); }
+  add(other: TensorLike): Tensor {
+    return ops.add(this, other);
+  }
+  sub(other: TensorLike): Tensor {
+    return ops.sub(this, other);
+  }
+  mul(other: TensorLike): Tensor {
+    return ops.mul(this, other);
+  }
+  div(other: TensorLike): Tensor {
+    return ops.div(this, other);
+  }
+  pow(exponent: TensorLike): Tensor {
+    return ops.pow(this, exponent);
+  }
+  neg(): Tensor {
+    return ops.neg(this);
+  }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  log(): Tensor {
+    return ops.log(this);
+  }
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  abs(): Tensor {
+    return ops.abs(this);
+  }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  sum(dim?: number | number[], keepdim = false): Tensor {
+    return ops.sum(this, dim, keepdim);
+  }
+  mean(dim?: number | number[], keepdim = false): Tensor {
+    return ops.mean(this, dim, keepdim);
+  }
+  max(dim?: number | number[], keepdim = false): Tensor {
+    return ops.max(this, dim, keepdim);
+  }
+  argmax(dim?: number, keepdim = false): Tensor {
+    return ops.argmax(this, dim, keepdim);
+  }
+  reshape(shape: readonly number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return ops.flatten(this, startDim, endDim);
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return ops.transpose(this, dim0, dim1);
+  }
+  permute(dims: readonly number[]): Tensor {
+    return ops.permute(this, dims);
+  }
+  matmul(other: Tensor): Tensor {
+    return ops.matmul(this, other);
+  }
+  softmax(dim = -1): Tensor {
+    return ops.softmax(this, dim);
+  }
+  logSoftmax(dim = -1): Tensor {
+    return ops.logSoftmax(this, dim);
+  }
+  cast(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
 }

@@ -25,7 +25,12 @@ export function compareValues(
   { atol = 1e-5, rtol = 1e-5 }: Tolerance = {},
 ): { index: number; actual: number; expected: number; mismatches: number } | null {
   if (actual.length !== expected.length) {
-    return { index: -1, actual: actual.length, expected: expected.length, mismatches: Math.max(actual.length, expected.length) };
+    return {
+      index: -1,
+      actual: actual.length,
+      expected: expected.length,
+      mismatches: Math.max(actual.length, expected.length),
+    };
   }
   let worst = -1;
   let worstExcess = 0;
@@ -44,7 +49,9 @@ export function compareValues(
       }
     }
   }
-  return worst < 0 ? null : { index: worst, actual: actual[worst], expected: expected[worst], mismatches };
+  return worst < 0
+    ? null
+    : { index: worst, actual: actual[worst], expected: expected[worst], mismatches };
 }
 
 /** Throws unless `actual` equals `expected` within tolerance, naming the worst element. */
@@ -56,7 +63,8 @@ export function assertClose(
 ): void {
   const diff = compareValues(actual, expected, tolerance);
   if (!diff) return;
-  if (diff.index < 0) throw new Error(`${what}: length ${diff.actual} differs from expected length ${diff.expected}`);
+  if (diff.index < 0)
+    throw new Error(`${what}: length ${diff.actual} differs from expected length ${diff.expected}`);
   throw new Error(
     `${what}: ${diff.mismatches} of ${actual.length} elements differ; worst at index ${diff.index}: ` +
       `${diff.actual} vs expected ${diff.expected} (atol ${tolerance.atol ?? 1e-5}, rtol ${tolerance.rtol ?? 1e-5})`,
@@ -71,10 +79,17 @@ export async function expectTensorClose(
   what = 'tensor',
 ): Promise<void> {
   if (expected instanceof Tensor && !shapesEqual(actual.shape, expected.shape)) {
-    throw new Error(`${what}: shape ${formatShape(actual.shape)} differs from expected ${formatShape(expected.shape)}`);
+    throw new Error(
+      `${what}: shape ${formatShape(actual.shape)} differs from expected ${formatShape(expected.shape)}`,
+    );
   }
   const expectedValues = expected instanceof Tensor ? await expected.data() : expected;
-  assertClose(await actual.data(), expectedValues, tolerance, `${what} ${formatShape(actual.shape)}`);
+  assertClose(
+    await actual.data(),
+    expectedValues,
+    tolerance,
+    `${what} ${formatShape(actual.shape)}`,
+  );
 }
 
 /** Options of `gradcheck`. */
@@ -100,7 +115,13 @@ export async function gradcheck(
   inputs: readonly Tensor[],
   options: GradcheckOptions = {},
 ): Promise<void> {
-  const { eps = 1e-2, atol = 1e-3, rtol = 1e-2, maxElements = Number.POSITIVE_INFINITY, seed = 0 } = options;
+  const {
+    eps = 1e-2,
+    atol = 1e-3,
+    rtol = 1e-2,
+    maxElements = Number.POSITIVE_INFINITY,
+    seed = 0,
+  } = options;
   const values = await Promise.all(inputs.map((t) => t.data()));
   const out = noGrad(() => f(...inputs));
   const generator = new Generator(seed);
@@ -119,7 +140,9 @@ export async function gradcheck(
     const loss = sum(mul(y, fromValues(Float32Array.from(r), y.shape, 'float32', y.backend)));
     loss.backward();
   });
-  const analytic = await Promise.all(leaves.map((l) => (l.grad ? l.grad.data() : Promise.resolve(null))));
+  const analytic = await Promise.all(
+    leaves.map((l) => (l.grad ? l.grad.data() : Promise.resolve(null))),
+  );
 
   const objective = async (position: number, element: number, delta: number): Promise<number> => {
     const perturbed = values.map((v, i) => {
@@ -142,7 +165,9 @@ export async function gradcheck(
     const count = Math.min(size, maxElements);
     for (let c = 0; c < count; c++) {
       const element = count === size ? c : Math.floor((c * size) / count);
-      const numeric = ((await objective(position, element, eps)) - (await objective(position, element, -eps))) / (2 * eps);
+      const numeric =
+        ((await objective(position, element, eps)) - (await objective(position, element, -eps))) /
+        (2 * eps);
       const grad = analytic[position];
       const value = grad ? grad[element] : 0;
       if (!(Math.abs(value - numeric) <= atol + rtol * Math.abs(numeric))) {

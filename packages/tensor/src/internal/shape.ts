@@ -1,4 +1,4 @@
-import { ShapeError, formatShape } from '../errors.js';
+import { formatShape, ShapeError } from '../errors.js';
 import type { Shape } from '../types.js';
 
 /** Number of elements in a tensor of this shape (1 for a scalar). */
@@ -29,7 +29,11 @@ export function normalizeDim(op: string, dim: number, rank: number): number {
 }
 
 /** Normalizes `dim` (one, several or all when undefined), sorted and without repeats. */
-export function normalizeDims(op: string, dim: number | readonly number[] | undefined, rank: number): number[] {
+export function normalizeDims(
+  op: string,
+  dim: number | readonly number[] | undefined,
+  rank: number,
+): number[] {
   if (dim === undefined) return Array.from({ length: rank }, (_, i) => i);
   const dims = (typeof dim === 'number' ? [dim] : dim).map((d) => normalizeDim(op, d, rank));
   const unique = [...new Set(dims)].sort((a, b) => a - b);
@@ -63,10 +67,17 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 }
 
 /** Expands `n` or `[h, w]` into a pair, checking it is made of non-negative integers. */
-export function pair(op: string, name: string, value: number | readonly number[], min = 0): [number, number] {
+export function pair(
+  op: string,
+  name: string,
+  value: number | readonly number[],
+  min = 0,
+): [number, number] {
   const p: number[] = typeof value === 'number' ? [value, value] : [...value];
   if (p.length !== 2 || p.some((v) => !Number.isInteger(v) || v < min)) {
-    throw new ShapeError(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`);
+    throw new ShapeError(
+      `${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`,
+    );
   }
   return [p[0], p[1]];
 }

@@ -1,7 +1,7 @@
 import { runKernel } from '../engine.js';
-import { DTypeError, ShapeError, formatShape } from '../errors.js';
-import type { Conv2dAttrs } from '../kernel-names.js';
+import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import { pair } from '../internal/shape.js';
+import type { Conv2dAttrs } from '../kernel-names.js';
 import type { Tensor } from '../tensor.js';
 import type { Shape } from '../types.js';
 import { add } from './elementwise.js';
@@ -25,19 +25,32 @@ export interface Conv2dOptions {
  * Checks a convolution's arguments and computes its geometry; throws a ShapeError that names
  * the argument and the shapes. `x` is `[N, C, H, W]`, `w` is `[outC, C / groups, kH, kW]`.
  */
-export function conv2dAttrs(xShape: Shape, wShape: Shape, options: Conv2dOptions = {}): Conv2dAttrs {
+export function conv2dAttrs(
+  xShape: Shape,
+  wShape: Shape,
+  options: Conv2dOptions = {},
+): Conv2dAttrs {
   const op = 'conv2d';
-  if (xShape.length !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${formatShape(xShape)}`);
-  if (wShape.length !== 4) throw new ShapeError(`${op}: weight must be [outC, inC/groups, kH, kW], got ${formatShape(wShape)}`);
+  if (xShape.length !== 4)
+    throw new ShapeError(`${op}: input must be [N, C, H, W], got ${formatShape(xShape)}`);
+  if (wShape.length !== 4)
+    throw new ShapeError(
+      `${op}: weight must be [outC, inC/groups, kH, kW], got ${formatShape(wShape)}`,
+    );
   const groups = options.groups ?? 1;
   const [batch, inChannels, inHeight, inWidth] = xShape;
   const [outChannels, groupChannels, kernelHeight, kernelWidth] = wShape;
-  if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`${op}: groups must be a positive integer, got ${groups}`);
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new ShapeError(`${op}: groups must be a positive integer, got ${groups}`);
   if (inChannels % groups !== 0) {
-    throw new ShapeError(`${op}: groups=${groups} does not divide the input's ${inChannels} channels (input ${formatShape(xShape)})`);
+    throw new ShapeError(
+      `${op}: groups=${groups} does not divide the input's ${inChannels} channels (input ${formatShape(xShape)})`,
+    );
   }
   if (outChannels % groups !== 0) {
-    throw new ShapeError(`${op}: groups=${groups} does not divide the weight's ${outChannels} output channels (weight ${formatShape(wShape)})`);
+    throw new ShapeError(
+      `${op}: groups=${groups} does not divide the weight's ${outChannels} output channels (weight ${formatShape(wShape)})`,
+    );
   }
   if (groupChannels * groups !== inChannels) {
     throw new ShapeError(
@@ -56,7 +69,10 @@ export function conv2dAttrs(xShape: Shape, wShape: Shape, options: Conv2dOptions
   if (padding === 'valid') {
     [padTop, padLeft, padBottom, padRight] = [0, 0, 0, 0];
   } else if (padding === 'same') {
-    if (strideHeight !== 1 || strideWidth !== 1) throw new ShapeError(`${op}: padding='same' needs stride 1, got stride ${strideHeight}x${strideWidth}`);
+    if (strideHeight !== 1 || strideWidth !== 1)
+      throw new ShapeError(
+        `${op}: padding='same' needs stride 1, got stride ${strideHeight}x${strideWidth}`,
+      );
     // PyTorch puts the odd extra row/column at the bottom/right.
     padTop = Math.floor((spanHeight - 1) / 2);
     padLeft = Math.floor((spanWidth - 1) / 2);
@@ -75,8 +91,22 @@ export function conv2dAttrs(xShape: Shape, wShape: Shape, options: Conv2dOptions
     );
   }
   return {
-    batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth, kernelHeight, kernelWidth,
-    strideHeight, strideWidth, padTop, padLeft, dilationHeight, dilationWidth, groups,
+    batch,
+    inChannels,
+    inHeight,
+    inWidth,
+    outChannels,
+    outHeight,
+    outWidth,
+    kernelHeight,
+    kernelWidth,
+    strideHeight,
+    strideWidth,
+    padTop,
+    padLeft,
+    dilationHeight,
+    dilationWidth,
+    groups,
   };
 }
 
@@ -86,7 +116,9 @@ export function conv2dAttrs(xShape: Shape, wShape: Shape, options: Conv2dOptions
  */
 export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): Tensor {
   if (x.dtype !== 'float32' || weight.dtype !== 'float32') {
-    throw new DTypeError(`conv2d: expects float32 input and weight, got ${x.dtype} and ${weight.dtype}`);
+    throw new DTypeError(
+      `conv2d: expects float32 input and weight, got ${x.dtype} and ${weight.dtype}`,
+    );
   }
   if (x.rank === 3) {
     const y = conv2d(reshape(x, [1, ...x.shape]), weight, options);
@@ -100,7 +132,9 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
   const bias = options.bias;
   if (!bias) return y;
   if (bias.rank !== 1 || bias.shape[0] !== a.outChannels) {
-    throw new ShapeError(`conv2d: bias ${formatShape(bias.shape)} does not match the ${a.outChannels} output channels`);
+    throw new ShapeError(
+      `conv2d: bias ${formatShape(bias.shape)} does not match the ${a.outChannels} output channels`,
+    );
   }
   return add(y, reshape(bias, [1, a.outChannels, 1, 1]));
 }

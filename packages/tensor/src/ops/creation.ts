@@ -1,8 +1,8 @@
 import type { Backend } from '../backend.js';
 import { getBackend, makeTensor } from '../engine.js';
-import { DTypeError, ShapeError, formatShape } from '../errors.js';
+import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import { sizeOf } from '../internal/shape.js';
-import { type Generator, defaultGenerator } from '../random.js';
+import { defaultGenerator, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import type { DType, NestedArray, Shape, TypedArray } from '../types.js';
 
@@ -21,14 +21,27 @@ export interface RandomOptions {
 /** @internal Checks a shape given by the user. */
 export function checkShape(op: string, shape: Shape): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ShapeError(`${op}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new ShapeError(
+      `${op}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
   }
 }
 
 /** @internal Uploads host values as a new tensor on `backend` (the current one by default). */
-export function fromValues(values: TypedArray, shape: Shape, dtype: DType, backend: Backend = getBackend()): Tensor {
-  const typed = dtype === 'int32' ? (values instanceof Int32Array ? values : Int32Array.from(values))
-    : values instanceof Float32Array ? values : Float32Array.from(values);
+export function fromValues(
+  values: TypedArray,
+  shape: Shape,
+  dtype: DType,
+  backend: Backend = getBackend(),
+): Tensor {
+  const typed =
+    dtype === 'int32'
+      ? values instanceof Int32Array
+        ? values
+        : Int32Array.from(values)
+      : values instanceof Float32Array
+        ? values
+        : Float32Array.from(values);
   return makeTensor(backend.write(typed, shape, dtype), shape, dtype, backend);
 }
 
@@ -44,12 +57,15 @@ function inferShape(data: NestedArray): number[] {
 
 function flattenInto(data: NestedArray, shape: number[], dim: number, out: number[]): void {
   if (dim === shape.length) {
-    if (typeof data !== 'number') throw new ShapeError(`tensor: nested arrays are ragged (expected a number at depth ${dim})`);
+    if (typeof data !== 'number')
+      throw new ShapeError(`tensor: nested arrays are ragged (expected a number at depth ${dim})`);
     out.push(data);
     return;
   }
   if (!Array.isArray(data) || data.length !== shape[dim]) {
-    throw new ShapeError(`tensor: nested arrays are ragged: expected ${shape[dim]} items at depth ${dim}, shape ${formatShape(shape)}`);
+    throw new ShapeError(
+      `tensor: nested arrays are ragged: expected ${shape[dim]} items at depth ${dim}, shape ${formatShape(shape)}`,
+    );
   }
   for (const item of data) flattenInto(item, shape, dim + 1, out);
 }
@@ -60,7 +76,11 @@ function flattenInto(data: NestedArray, shape: number[], dim: number, out: numbe
  *
  * @example tensor([[1, 2], [3, 4]]); tensor(new Float32Array(6), [2, 3]); tensor([0, 2], [2], { dtype: 'int32' })
  */
-export function tensor(data: NestedArray | TypedArray | readonly number[], shape?: Shape, options: CreationOptions = {}): Tensor {
+export function tensor(
+  data: NestedArray | TypedArray | readonly number[],
+  shape?: Shape,
+  options: CreationOptions = {},
+): Tensor {
   let flat: ArrayLike<number>;
   let inferred: number[];
   if (ArrayBuffer.isView(data)) {
@@ -75,10 +95,13 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], shape
   const finalShape = shape ?? inferred;
   checkShape('tensor', finalShape);
   if (sizeOf(finalShape) !== flat.length) {
-    throw new ShapeError(`tensor: ${flat.length} values cannot fill shape ${formatShape(finalShape)} (${sizeOf(finalShape)} elements)`);
+    throw new ShapeError(
+      `tensor: ${flat.length} values cannot fill shape ${formatShape(finalShape)} (${sizeOf(finalShape)} elements)`,
+    );
   }
   const dtype = options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
-  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(`tensor: unknown dtype '${String(dtype)}'`);
+  if (dtype !== 'float32' && dtype !== 'int32')
+    throw new DTypeError(`tensor: unknown dtype '${String(dtype)}'`);
   const values = dtype === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat);
   return fromValues(values, finalShape, dtype);
 }
@@ -92,7 +115,8 @@ export function scalar(value: number, options: CreationOptions = {}): Tensor {
 export function full(shape: Shape, value: number, options: CreationOptions = {}): Tensor {
   checkShape('full', shape);
   const dtype = options.dtype ?? 'float32';
-  const values = dtype === 'int32' ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+  const values =
+    dtype === 'int32' ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
   values.fill(value);
   return fromValues(values, shape, dtype);
 }
@@ -128,12 +152,18 @@ export function fullLike(t: Tensor, value: number): Tensor {
  * Values from `start` (inclusive) to `end` (exclusive) by `step`, like `torch.arange`:
  * `arange(5)` or `arange(1, 2, 0.25)`. int32 when every argument is an integer.
  */
-export function arange(start: number, end?: number, step = 1, options: CreationOptions = {}): Tensor {
+export function arange(
+  start: number,
+  end?: number,
+  step = 1,
+  options: CreationOptions = {},
+): Tensor {
   if (end === undefined) {
     end = start;
     start = 0;
   }
-  if (step === 0 || !Number.isFinite(step)) throw new RangeError(`arange: step must be finite and non-zero, got ${step}`);
+  if (step === 0 || !Number.isFinite(step))
+    throw new RangeError(`arange: step must be finite and non-zero, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = options.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
   const values = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);

@@ -1,5 +1,5 @@
 import { ShapeError } from '../errors.js';
-import { type Generator, defaultGenerator } from '../random.js';
+import { defaultGenerator, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { fromValues } from './creation.js';
 import { mul } from './elementwise.js';

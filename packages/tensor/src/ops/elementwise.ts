@@ -1,7 +1,7 @@
 import { runKernel } from '../engine.js';
 import { DTypeError } from '../errors.js';
-import type { BinaryKernelName, UnaryKernelName } from '../kernel-names.js';
 import { broadcastShapes } from '../internal/shape.js';
+import type { BinaryKernelName, UnaryKernelName } from '../kernel-names.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { fromValues } from './creation.js';
 import { sumTo } from './reduce.js';
@@ -14,7 +14,9 @@ function unary(
   allowInt = false,
 ): Tensor {
   if (x.dtype !== 'float32' && !allowInt) {
-    throw new DTypeError(`${op}: expects a float32 tensor, got ${x.dtype}; convert it with .cast('float32')`);
+    throw new DTypeError(
+      `${op}: expects a float32 tensor, got ${x.dtype}; convert it with .cast('float32')`,
+    );
   }
   return runKernel(kernel, [x], {}, (dy, y) => [grad ? grad(dy, x, y) : null]);
 }
@@ -85,10 +87,14 @@ function binary(
   const a = typeof aLike === 'number' ? scalarLike(aLike, like) : aLike;
   const b = typeof bLike === 'number' ? scalarLike(bLike, like) : bLike;
   if (a.dtype !== b.dtype) {
-    throw new DTypeError(`${op}: dtypes differ (${a.dtype} and ${b.dtype}); convert one with .cast()`);
+    throw new DTypeError(
+      `${op}: dtypes differ (${a.dtype} and ${b.dtype}); convert one with .cast()`,
+    );
   }
   if (a.dtype !== 'float32' && FLOAT_ONLY.has(kernel)) {
-    throw new DTypeError(`${op}: expects float32 tensors, got ${a.dtype}; convert with .cast('float32')`);
+    throw new DTypeError(
+      `${op}: expects float32 tensors, got ${a.dtype}; convert with .cast('float32')`,
+    );
   }
   broadcastShapes(op, a.shape, b.shape);
   return runKernel(kernel, [a, b], {}, (dy, y) => {
@@ -100,7 +106,12 @@ function binary(
 
 function scalarLike(value: number, like: Tensor): Tensor {
   const dtype = like.dtype === 'int32' && Number.isInteger(value) ? 'int32' : 'float32';
-  return fromValues(dtype === 'int32' ? Int32Array.of(value) : Float32Array.of(value), [], dtype, like.backend);
+  return fromValues(
+    dtype === 'int32' ? Int32Array.of(value) : Float32Array.of(value),
+    [],
+    dtype,
+    like.backend,
+  );
 }
 
 /** `a + b` with broadcasting. */

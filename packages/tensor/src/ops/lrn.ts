@@ -1,5 +1,5 @@
 import { runKernel } from '../engine.js';
-import { DTypeError, ShapeError, formatShape } from '../errors.js';
+import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import type { LrnAttrs } from '../kernel-names.js';
 import type { Tensor } from '../tensor.js';
 
@@ -24,10 +24,15 @@ export interface LocalResponseNormOptions {
  * this one with `alpha: 5e-4` for size 5 (and the paper's k = 2).
  */
 export function localResponseNorm(x: Tensor, options: LocalResponseNormOptions): Tensor {
-  if (x.dtype !== 'float32') throw new DTypeError(`localResponseNorm: expects a float32 tensor, got ${x.dtype}`);
-  if (x.rank !== 4) throw new ShapeError(`localResponseNorm: input must be [N, C, H, W], got ${formatShape(x.shape)}`);
+  if (x.dtype !== 'float32')
+    throw new DTypeError(`localResponseNorm: expects a float32 tensor, got ${x.dtype}`);
+  if (x.rank !== 4)
+    throw new ShapeError(
+      `localResponseNorm: input must be [N, C, H, W], got ${formatShape(x.shape)}`,
+    );
   const { size, alpha = 1e-4, beta = 0.75, k = 1 } = options;
-  if (!Number.isInteger(size) || size < 1) throw new ShapeError(`localResponseNorm: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new ShapeError(`localResponseNorm: size must be a positive integer, got ${size}`);
   const a: LrnAttrs = { size, alpha, beta, k };
   return runKernel('LRN', [x], a, (dy) => [runKernel('LRNGrad', [x, dy], a)]);
 }

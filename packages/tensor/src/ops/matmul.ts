@@ -1,5 +1,5 @@
 import { runKernel } from '../engine.js';
-import { DTypeError, ShapeError, formatShape } from '../errors.js';
+import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import { broadcastShapes, sizeOf } from '../internal/shape.js';
 import type { Tensor } from '../tensor.js';
 import { add } from './elementwise.js';
@@ -50,7 +50,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     throw new DTypeError(`matmul: expects float32 tensors, got ${a.dtype} and ${b.dtype}`);
   }
   if (a.rank === 0 || b.rank === 0) {
-    throw new ShapeError(`matmul: both arguments need at least 1 dim, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+    throw new ShapeError(
+      `matmul: both arguments need at least 1 dim, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
   }
   const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]]) : a;
   const b2 = b.rank === 1 ? reshape(b, [b.shape[0], 1]) : b;
@@ -74,7 +76,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * x `[..., in]`, weight `[out, in]`, bias `[out]` -> `[..., out]`.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  if (weight.rank !== 2) throw new ShapeError(`linear: weight must be [out, in], got ${formatShape(weight.shape)}`);
+  if (weight.rank !== 2)
+    throw new ShapeError(`linear: weight must be [out, in], got ${formatShape(weight.shape)}`);
   const [outFeatures, inFeatures] = weight.shape;
   if (x.rank === 0 || x.shape[x.rank - 1] !== inFeatures) {
     throw new ShapeError(
@@ -83,10 +86,17 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
-    throw new ShapeError(`linear: bias ${formatShape(bias.shape)} does not match weight ${formatShape(weight.shape)}; expected [${outFeatures}]`);
+    throw new ShapeError(
+      `linear: bias ${formatShape(bias.shape)} does not match weight ${formatShape(weight.shape)}; expected [${outFeatures}]`,
+    );
   }
   const rows = x.size / inFeatures;
-  const y = batchMatMul(reshape(x, [1, rows, inFeatures]), reshape(weight, [1, outFeatures, inFeatures]), false, true);
+  const y = batchMatMul(
+    reshape(x, [1, rows, inFeatures]),
+    reshape(weight, [1, outFeatures, inFeatures]),
+    false,
+    true,
+  );
   const out = reshape(y, [...x.shape.slice(0, -1), outFeatures]);
   return bias ? add(out, bias) : out;
 }

@@ -1,7 +1,7 @@
 import { runKernel } from '../engine.js';
-import { DTypeError, ShapeError, formatShape } from '../errors.js';
-import type { AdaptivePool2dAttrs, Pool2dAttrs } from '../kernel-names.js';
+import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import { pair } from '../internal/shape.js';
+import type { AdaptivePool2dAttrs, Pool2dAttrs } from '../kernel-names.js';
 import type { Tensor } from '../tensor.js';
 import { reshape } from './shape.js';
 
@@ -33,7 +33,14 @@ export interface AvgPool2dOptions {
   divisorOverride?: number;
 }
 
-function outputSize(size: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
+function outputSize(
+  size: number,
+  kernel: number,
+  stride: number,
+  pad: number,
+  dilation: number,
+  ceilMode: boolean,
+): number {
   // PyTorch's pooling_output_shape, including its rule that the last window must start inside the input or left padding.
   const span = dilation * (kernel - 1) + 1;
   const numerator = size + 2 * pad - span + (ceilMode ? stride - 1 : 0);
@@ -47,27 +54,55 @@ function poolAttrs(
   x: Tensor,
   options: MaxPool2dOptions & { countIncludePad?: boolean; divisorOverride?: number },
 ): Pool2dAttrs {
-  if (x.dtype !== 'float32') throw new DTypeError(`${op}: expects a float32 tensor, got ${x.dtype}`);
-  if (x.rank !== 4) throw new ShapeError(`${op}: input must be [N, C, H, W], got ${formatShape(x.shape)}`);
+  if (x.dtype !== 'float32')
+    throw new DTypeError(`${op}: expects a float32 tensor, got ${x.dtype}`);
+  if (x.rank !== 4)
+    throw new ShapeError(`${op}: input must be [N, C, H, W], got ${formatShape(x.shape)}`);
   const [batch, channels, inHeight, inWidth] = x.shape;
   const [kernelHeight, kernelWidth] = pair(op, 'kernelSize', options.kernelSize, 1);
   const [strideHeight, strideWidth] = pair(op, 'stride', options.stride ?? options.kernelSize, 1);
   const [padTop, padLeft] = pair(op, 'padding', options.padding ?? 0);
   const [dilationHeight, dilationWidth] = pair(op, 'dilation', options.dilation ?? 1, 1);
   if (padTop > kernelHeight / 2 || padLeft > kernelWidth / 2) {
-    throw new ShapeError(`${op}: padding ${padTop}x${padLeft} must be at most half the kernel size ${kernelHeight}x${kernelWidth}`);
+    throw new ShapeError(
+      `${op}: padding ${padTop}x${padLeft} must be at most half the kernel size ${kernelHeight}x${kernelWidth}`,
+    );
   }
   const ceilMode = options.ceilMode ?? false;
-  const outHeight = outputSize(inHeight, kernelHeight, strideHeight, padTop, dilationHeight, ceilMode);
+  const outHeight = outputSize(
+    inHeight,
+    kernelHeight,
+    strideHeight,
+    padTop,
+    dilationHeight,
+    ceilMode,
+  );
   const outWidth = outputSize(inWidth, kernelWidth, strideWidth, padLeft, dilationWidth, ceilMode);
   if (outHeight < 1 || outWidth < 1) {
-    throw new ShapeError(`${op}: window ${kernelHeight}x${kernelWidth} does not fit in input ${formatShape(x.shape)} with padding ${padTop}x${padLeft}`);
+    throw new ShapeError(
+      `${op}: window ${kernelHeight}x${kernelWidth} does not fit in input ${formatShape(x.shape)} with padding ${padTop}x${padLeft}`,
+    );
   }
   const divisorOverride = options.divisorOverride ?? null;
-  if (divisorOverride !== null && !(divisorOverride > 0)) throw new ShapeError(`${op}: divisorOverride must be positive, got ${divisorOverride}`);
+  if (divisorOverride !== null && !(divisorOverride > 0))
+    throw new ShapeError(`${op}: divisorOverride must be positive, got ${divisorOverride}`);
   return {
-    batch, channels, inHeight, inWidth, outHeight, outWidth, kernelHeight, kernelWidth, strideHeight, strideWidth,
-    padTop, padLeft, dilationHeight, dilationWidth, countIncludePad: options.countIncludePad ?? true, divisorOverride,
+    batch,
+    channels,
+    inHeight,
+    inWidth,
+    outHeight,
+    outWidth,
+    kernelHeight,
+    kernelWidth,
+    strideHeight,
+    strideWidth,
+    padTop,
+    padLeft,
+    dilationHeight,
+    dilationWidth,
+    countIncludePad: options.countIncludePad ?? true,
+    divisorOverride,
   };
 }
 
@@ -99,12 +134,19 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly number[]): Tensor {
   return unbatched(x, (x4) => {
-    if (x4.dtype !== 'float32') throw new DTypeError(`adaptiveAvgPool2d: expects a float32 tensor, got ${x4.dtype}`);
-    if (x4.rank !== 4) throw new ShapeError(`adaptiveAvgPool2d: input must be [N, C, H, W], got ${formatShape(x4.shape)}`);
+    if (x4.dtype !== 'float32')
+      throw new DTypeError(`adaptiveAvgPool2d: expects a float32 tensor, got ${x4.dtype}`);
+    if (x4.rank !== 4)
+      throw new ShapeError(
+        `adaptiveAvgPool2d: input must be [N, C, H, W], got ${formatShape(x4.shape)}`,
+      );
     const [outHeight, outWidth] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
     const [batch, channels, inHeight, inWidth] = x4.shape;
-    if (inHeight === 0 || inWidth === 0) throw new ShapeError(`adaptiveAvgPool2d: input ${formatShape(x4.shape)} is empty`);
+    if (inHeight === 0 || inWidth === 0)
+      throw new ShapeError(`adaptiveAvgPool2d: input ${formatShape(x4.shape)} is empty`);
     const a: AdaptivePool2dAttrs = { batch, channels, inHeight, inWidth, outHeight, outWidth };
-    return runKernel('AdaptiveAvgPool2d', [x4], a, (dy) => [runKernel('AdaptiveAvgPool2dGrad', [dy], a)]);
+    return runKernel('AdaptiveAvgPool2d', [x4], a, (dy) => [
+      runKernel('AdaptiveAvgPool2dGrad', [dy], a),
+    ]);
   });
 }

@@ -1,7 +1,7 @@
 import { runKernel } from '../engine.js';
-import { DTypeError, ShapeError, formatShape } from '../errors.js';
-import type { ReduceKernelName } from '../kernel-names.js';
+import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import { normalizeDim, normalizeDims, shapesEqual, sizeOf } from '../internal/shape.js';
+import type { ReduceKernelName } from '../kernel-names.js';
 import type { Tensor } from '../tensor.js';
 import type { Shape } from '../types.js';
 import { div, equal, mul } from './elementwise.js';
@@ -64,7 +64,12 @@ export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) {
     const flat = reshape(x, [x.size]);
     const i = argmax(flat, 0);
-    return keepdim ? reshape(i, x.shape.map(() => 1)) : i;
+    return keepdim
+      ? reshape(
+          i,
+          x.shape.map(() => 1),
+        )
+      : i;
   }
   const d = normalizeDim('argmax', dim, x.rank);
   checkNotEmpty('argmax', x, [d]);

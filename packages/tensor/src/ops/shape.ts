@@ -1,5 +1,5 @@
 import { runKernel } from '../engine.js';
-import { DTypeError, ShapeError, formatShape } from '../errors.js';
+import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import { broadcastShapes, normalizeDim, shapesEqual, sizeOf } from '../internal/shape.js';
 import type { Tensor } from '../tensor.js';
 import type { DType, Shape } from '../types.js';
@@ -12,18 +12,24 @@ import { sumTo } from './reduce.js';
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const inferred = shape.filter((d) => d === -1).length;
   if (inferred > 1 || shape.some((d) => !Number.isInteger(d) || d < -1)) {
-    throw new ShapeError(`reshape: invalid shape ${formatShape(shape)} (at most one -1, other dims >= 0)`);
+    throw new ShapeError(
+      `reshape: invalid shape ${formatShape(shape)} (at most one -1, other dims >= 0)`,
+    );
   }
   let out = [...shape];
   if (inferred === 1) {
     const known = sizeOf(shape.filter((d) => d !== -1));
     if (known === 0 || x.size % known !== 0) {
-      throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
+      throw new ShapeError(
+        `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`,
+      );
     }
     out = shape.map((d) => (d === -1 ? x.size / known : d));
   }
   if (sizeOf(out) !== x.size) {
-    throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
+    throw new ShapeError(
+      `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`,
+    );
   }
   return x.alias(out, 'reshape');
 }
@@ -33,8 +39,15 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.rank === 0) return reshape(x, [1]);
   const s = normalizeDim('flatten', startDim, x.rank);
   const e = normalizeDim('flatten', endDim, x.rank);
-  if (s > e) throw new ShapeError(`flatten: startDim ${startDim} comes after endDim ${endDim} for ${formatShape(x.shape)}`);
-  return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+  if (s > e)
+    throw new ShapeError(
+      `flatten: startDim ${startDim} comes after endDim ${endDim} for ${formatShape(x.shape)}`,
+    );
+  return reshape(x, [
+    ...x.shape.slice(0, s),
+    sizeOf(x.shape.slice(s, e + 1)),
+    ...x.shape.slice(e + 1),
+  ]);
 }
 
 /** Inserts a dim of size 1 at `dim`, like `torch.unsqueeze`. */
@@ -45,16 +58,27 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 /** Removes dims of size 1 (only `dim` when given), like `torch.squeeze`. */
 export function squeeze(x: Tensor, dim?: number): Tensor {
-  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (dim === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const d = normalizeDim('squeeze', dim, x.rank);
-  return x.shape[d] === 1 ? reshape(x, x.shape.filter((_, i) => i !== d)) : reshape(x, x.shape);
+  return x.shape[d] === 1
+    ? reshape(
+        x,
+        x.shape.filter((_, i) => i !== d),
+      )
+    : reshape(x, x.shape);
 }
 
 /** Reorders the dims: output dim i is input dim `dims[i]`, like `torch.permute`. */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const perm = dims.map((d) => normalizeDim('permute', d, x.rank));
   if (perm.length !== x.rank || new Set(perm).size !== x.rank) {
-    throw new ShapeError(`permute: dims ${formatShape(dims)} are not a permutation of the ${x.rank} dims of ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `permute: dims ${formatShape(dims)} are not a permutation of the ${x.rank} dims of ${formatShape(x.shape)}`,
+    );
   }
   if (perm.every((d, i) => d === i)) return reshape(x, x.shape);
   const inverse = new Array<number>(perm.length);
@@ -78,7 +102,9 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   const target = broadcastShapes('broadcastTo', x.shape, shape);
   if (!shapesEqual(target, shape)) {
-    throw new ShapeError(`broadcastTo: ${formatShape(x.shape)} cannot be broadcast to ${formatShape(shape)}`);
+    throw new ShapeError(
+      `broadcastTo: ${formatShape(x.shape)} cannot be broadcast to ${formatShape(shape)}`,
+    );
   }
   if (shapesEqual(x.shape, shape)) return reshape(x, shape);
   return runKernel('BroadcastTo', [x], { shape: [...shape] }, (dy) => [sumTo(dy, x.shape)]);
@@ -86,7 +112,8 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
 
 /** Converts to another dtype; float to int truncates toward zero, like PyTorch. */
 export function cast(x: Tensor, dtype: DType): Tensor {
-  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(`cast: unknown dtype '${String(dtype)}'`);
+  if (dtype !== 'float32' && dtype !== 'int32')
+    throw new DTypeError(`cast: unknown dtype '${String(dtype)}'`);
   if (dtype === x.dtype) return reshape(x, x.shape);
   return runKernel('Cast', [x], { dtype });
 }

@@ -1,5 +1,5 @@
 import { runKernel } from '../engine.js';
-import { DTypeError, ShapeError, formatShape } from '../errors.js';
+import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import { normalizeDim } from '../internal/shape.js';
 import type { Tensor } from '../tensor.js';
 
@@ -9,13 +9,23 @@ import type { Tensor } from '../tensor.js';
  */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[] = []): Tensor {
   if (begin.length > x.rank || size.length > x.rank) {
-    throw new ShapeError(`slice: begin ${formatShape(begin)} / size ${formatShape(size)} have more entries than ${formatShape(x.shape)} has dims`);
+    throw new ShapeError(
+      `slice: begin ${formatShape(begin)} / size ${formatShape(size)} have more entries than ${formatShape(x.shape)} has dims`,
+    );
   }
   const b = x.shape.map((_, i) => begin[i] ?? 0);
   const s = x.shape.map((d, i) => (size[i] === undefined || size[i] === -1 ? d - b[i] : size[i]));
   x.shape.forEach((d, i) => {
-    if (!Number.isInteger(b[i]) || !Number.isInteger(s[i]) || b[i] < 0 || s[i] < 0 || b[i] + s[i] > d) {
-      throw new ShapeError(`slice: begin ${formatShape(b)} with size ${formatShape(s)} does not fit in ${formatShape(x.shape)} (dim ${i})`);
+    if (
+      !Number.isInteger(b[i]) ||
+      !Number.isInteger(s[i]) ||
+      b[i] < 0 ||
+      s[i] < 0 ||
+      b[i] + s[i] > d
+    ) {
+      throw new ShapeError(
+        `slice: begin ${formatShape(b)} with size ${formatShape(s)} does not fit in ${formatShape(x.shape)} (dim ${i})`,
+      );
     }
   });
   if (s.every((d, i) => d === x.shape[i])) return x.alias(x.shape, 'slice');
@@ -37,7 +47,8 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   const first = tensors[0];
   const d = normalizeDim('concat', dim, first.rank);
   for (const [i, t] of tensors.entries()) {
-    if (t.dtype !== first.dtype) throw new DTypeError(`concat: tensor ${i} is ${t.dtype} but tensor 0 is ${first.dtype}`);
+    if (t.dtype !== first.dtype)
+      throw new DTypeError(`concat: tensor ${i} is ${t.dtype} but tensor 0 is ${first.dtype}`);
     if (t.rank !== first.rank || t.shape.some((s, j) => j !== d && s !== first.shape[j])) {
       throw new ShapeError(
         `concat: tensor ${i} ${formatShape(t.shape)} does not match tensor 0 ${formatShape(first.shape)} outside dim ${d}`,
@@ -62,21 +73,30 @@ export const cat = concat;
  * Splits along `dim` into chunks of `splitSizeOrSections` elements (the last may be smaller),
  * or into pieces of the listed sizes, like `torch.split`.
  */
-export function split(x: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+export function split(
+  x: Tensor,
+  splitSizeOrSections: number | readonly number[],
+  dim = 0,
+): Tensor[] {
   const d = normalizeDim('split', dim, x.rank);
   const length = x.shape[d];
   let sizes: number[];
   if (typeof splitSizeOrSections === 'number') {
     if (!Number.isInteger(splitSizeOrSections) || splitSizeOrSections <= 0) {
-      throw new ShapeError(`split: split size must be a positive integer, got ${splitSizeOrSections}`);
+      throw new ShapeError(
+        `split: split size must be a positive integer, got ${splitSizeOrSections}`,
+      );
     }
     sizes = [];
-    for (let at = 0; at < length; at += splitSizeOrSections) sizes.push(Math.min(splitSizeOrSections, length - at));
+    for (let at = 0; at < length; at += splitSizeOrSections)
+      sizes.push(Math.min(splitSizeOrSections, length - at));
   } else {
     sizes = [...splitSizeOrSections];
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== length || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
-      throw new ShapeError(`split: sections ${formatShape(sizes)} must add up to dim ${d} of ${formatShape(x.shape)} (${length})`);
+      throw new ShapeError(
+        `split: sections ${formatShape(sizes)} must add up to dim ${d} of ${formatShape(x.shape)} (${length})`,
+      );
     }
   }
   let offset = 0;
@@ -92,7 +112,11 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
  * from the LAST dim: `[left, right, top, bottom]` pads width then height.
  */
 export function pad(x: Tensor, pad: readonly number[], value = 0): Tensor {
-  if (pad.length % 2 !== 0 || pad.length / 2 > x.rank || pad.some((p) => !Number.isInteger(p) || p < 0)) {
+  if (
+    pad.length % 2 !== 0 ||
+    pad.length / 2 > x.rank ||
+    pad.some((p) => !Number.isInteger(p) || p < 0)
+  ) {
     throw new ShapeError(
       `pad: expects (before, after) pairs of non-negative integers for at most ${x.rank} dims, got ${formatShape(pad)}`,
     );
@@ -105,6 +129,10 @@ export function pad(x: Tensor, pad: readonly number[], value = 0): Tensor {
 function padDims(x: Tensor, paddings: [number, number][], value: number): Tensor {
   if (paddings.every(([a, b]) => a === 0 && b === 0)) return x.alias(x.shape, 'pad');
   return runKernel('Pad', [x], { paddings, value }, (dy) => [
-    slice(dy, paddings.map(([before]) => before), x.shape),
+    slice(
+      dy,
+      paddings.map(([before]) => before),
+      x.shape,
+    ),
   ]);
 }

@@ -2,11 +2,23 @@ import type { Backend, DataId, TensorInfo } from '../../backend.js';
 import type { DType, Shape, TypedArray } from '../../types.js';
 
 /**
+ * A backend whose buffers the host can address as typed arrays (the reference backend, the Wasm
+ * heap). The reference kernels run on any of them, so such a backend can register them for the
+ * kernels it does not speed up itself.
+ */
+export interface HostBackend extends Backend {
+  /** A view of the buffer itself (no copy), valid until the backend allocates again. */
+  values(dataId: DataId): TypedArray;
+  /** Stores a kernel's computed output (float64 results are rounded to the dtype). */
+  output(values: TypedArray | Float64Array, shape: Shape, dtype?: DType): TensorInfo;
+}
+
+/**
  * The reference backend's storage: typed arrays in host memory. Its kernels (beside this file)
  * are plain loops written to be read, accumulating in float64; every other backend is tested
  * against them.
  */
-export class ReferenceBackend implements Backend {
+export class ReferenceBackend implements HostBackend {
   readonly name = 'reference';
   private readonly store = new Map<DataId, TypedArray>();
   private bytes = 0;
@@ -43,9 +55,12 @@ export class ReferenceBackend implements Backend {
 
   /** Stores a kernel's freshly computed output without copying it. */
   output(values: TypedArray | Float64Array, shape: Shape, dtype: DType = 'float32'): TensorInfo {
-    const typed = values instanceof Float64Array
-      ? (dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values))
-      : values;
+    const typed =
+      values instanceof Float64Array
+        ? dtype === 'int32'
+          ? Int32Array.from(values)
+          : Float32Array.from(values)
+        : values;
     return { dataId: this.adopt(typed), shape, dtype };
   }
 
@@ -57,8 +72,13 @@ export class ReferenceBackend implements Backend {
   }
 }
 
-/** @internal The reference backend behind a kernel call. */
-export function asReference(backend: Backend): ReferenceBackend {
-  if (!(backend instanceof ReferenceBackend)) throw new Error(`internal: expected the reference backend, got '${backend.name}'`);
-  return backend;
+/** @internal The host-memory backend behind a reference kernel call. */
+export function asReference(backend: Backend): HostBackend {
+  const host = backend as Partial<HostBackend>;
+  if (typeof host.values !== 'function' || typeof host.output !== 'function') {
+    throw new Error(
+      `internal: backend '${backend.name}' does not expose host memory (values/output)`,
+    );
+  }
+  return backend as HostBackend;
 }

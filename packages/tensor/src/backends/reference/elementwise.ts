@@ -1,8 +1,11 @@
 import type { KernelConfig } from '../../backend.js';
-import {
-  BINARY_KERNELS, type BinaryKernelName, UNARY_KERNELS, type UnaryKernelName,
-} from '../../kernel-names.js';
 import { broadcastShapes, sizeOf, stridesOf } from '../../internal/shape.js';
+import {
+  BINARY_KERNELS,
+  type BinaryKernelName,
+  UNARY_KERNELS,
+  type UnaryKernelName,
+} from '../../kernel-names.js';
 import type { Shape } from '../../types.js';
 import { asReference } from './backend.js';
 
@@ -14,7 +17,7 @@ export const UNARY_MATH: Record<UnaryKernelName, (x: number) => number> = {
   Sqrt: Math.sqrt,
   Abs: Math.abs,
   Sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
-  Relu: (x) => (x < 0 ? 0 : x),
+  Relu: (x) => Math.max(x, 0),
   Step: (x) => (x > 0 ? 1 : 0),
   Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   Tanh: Math.tanh,
@@ -45,7 +48,9 @@ export function broadcastIndices(inShape: Shape, outShape: Shape): Int32Array {
   const indices = new Int32Array(size);
   const lead = outShape.length - inShape.length;
   const inStrides = stridesOf(inShape);
-  const strides = outShape.map((_, i) => (i < lead || inShape[i - lead] === 1 ? 0 : inStrides[i - lead]));
+  const strides = outShape.map((_, i) =>
+    i < lead || inShape[i - lead] === 1 ? 0 : inStrides[i - lead],
+  );
   const counter = new Array<number>(outShape.length).fill(0);
   let inIndex = 0;
   for (let i = 0; i < size; i++) {
@@ -68,7 +73,8 @@ export const unaryKernels: KernelConfig[] = UNARY_KERNELS.map((kernelName) => ({
   kernelFunc: ({ inputs: [x], backend }) => {
     const ref = asReference(backend);
     const values = ref.values(x.dataId);
-    const out = x.dtype === 'int32' ? new Int32Array(values.length) : new Float32Array(values.length);
+    const out =
+      x.dtype === 'int32' ? new Int32Array(values.length) : new Float32Array(values.length);
     const f = UNARY_MATH[kernelName];
     for (let i = 0; i < values.length; i++) out[i] = f(values[i]);
     return ref.output(out, x.shape, x.dtype);
@@ -113,7 +119,8 @@ export const oneHotKernel: KernelConfig<'OneHot'> = {
     const values = ref.values(indices.dataId);
     const out = new Float32Array(values.length * depth);
     values.forEach((c, i) => {
-      if (c < 0 || c >= depth) throw new RangeError(`oneHot: class index ${c} at position ${i} is outside [0, ${depth})`);
+      if (c < 0 || c >= depth)
+        throw new RangeError(`oneHot: class index ${c} at position ${i} is outside [0, ${depth})`);
       out[i * depth + c] = 1;
     });
     return ref.output(out, [...indices.shape, depth]);

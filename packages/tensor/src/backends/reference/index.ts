@@ -1,20 +1,28 @@
 import { type KernelConfig, registerKernel } from '../../backend.js';
 import { registerBackend } from '../../engine.js';
 import { ReferenceBackend } from './backend.js';
-import {
-  conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel,
-} from './conv.js';
+import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './conv.js';
 import { binaryKernels, castKernel, oneHotKernel, unaryKernels } from './elementwise.js';
 import { lrnGradKernel, lrnKernel } from './lrn.js';
 import { batchMatMulKernel } from './matmul.js';
 import {
-  adaptiveAvgPool2dGradKernel, adaptiveAvgPool2dKernel, avgPool2dGradKernel, avgPool2dKernel,
-  maxPool2dGradKernel, maxPool2dKernel,
+  adaptiveAvgPool2dGradKernel,
+  adaptiveAvgPool2dKernel,
+  avgPool2dGradKernel,
+  avgPool2dKernel,
+  maxPool2dGradKernel,
+  maxPool2dKernel,
 } from './pool.js';
 import { argMaxKernel, reduceKernels } from './reduce.js';
-import { broadcastToKernel, concatKernel, padKernel, sliceKernel, transposeKernel } from './transform.js';
+import {
+  broadcastToKernel,
+  concatKernel,
+  padKernel,
+  sliceKernel,
+  transposeKernel,
+} from './transform.js';
 
-export { ReferenceBackend } from './backend.js';
+export { type HostBackend, ReferenceBackend } from './backend.js';
 
 /** Every kernel of the reference backend. */
 export const referenceKernels: KernelConfig[] = [

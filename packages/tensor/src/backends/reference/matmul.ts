@@ -13,9 +13,9 @@ export const batchMatMulKernel: KernelConfig<'BatchMatMul'> = {
     const m = transposeA ? ca : ra;
     const k = transposeA ? ra : ca;
     const n = transposeB ? rb : cb;
-    // Element (i, p) of op(A) and (p, j) of op(B), reading the stored layout.
-    const aAt = (base: number, i: number, p: number) => av[base + (transposeA ? p * ca + i : i * ca + p)];
-    const bAt = (base: number, p: number, j: number) => bv[base + (transposeB ? j * cb + p : p * cb + j)];
+    // Element (i, p) of op(A) is av[aBase + i * aRow + p * aCol], reading the stored layout.
+    const [aRow, aCol] = transposeA ? [1, ca] : [ca, 1];
+    const [bRow, bCol] = transposeB ? [1, cb] : [cb, 1];
     const out = new Float32Array(batch * m * n);
     for (let t = 0; t < batch; t++) {
       const aBase = t * ra * ca;
@@ -23,7 +23,9 @@ export const batchMatMulKernel: KernelConfig<'BatchMatMul'> = {
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           let acc = 0;
-          for (let p = 0; p < k; p++) acc += aAt(aBase, i, p) * bAt(bBase, p, j);
+          for (let p = 0; p < k; p++) {
+            acc += av[aBase + i * aRow + p * aCol] * bv[bBase + p * bRow + j * bCol];
+          }
           out[(t * m + i) * n + j] = acc;
         }
       }

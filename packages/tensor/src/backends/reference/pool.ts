@@ -6,7 +6,10 @@ import { asReference } from './backend.js';
  * Visits each output cell of a pooling with the flat input indices of its window (taps inside
  * the image only) and its average divisor, following PyTorch's avg_pool2d and max_pool2d.
  */
-function forEachWindow(a: Pool2dAttrs, visit: (yi: number, taps: number[], divisor: number) => void): void {
+function forEachWindow(
+  a: Pool2dAttrs,
+  visit: (yi: number, taps: number[], divisor: number) => void,
+): void {
   const taps: number[] = [];
   for (let plane = 0; plane < a.batch * a.channels; plane++) {
     for (let oh = 0; oh < a.outHeight; oh++) {
@@ -38,13 +41,19 @@ function forEachWindow(a: Pool2dAttrs, visit: (yi: number, taps: number[], divis
 function argMaxTap(values: ArrayLike<number>, taps: readonly number[]): number {
   let best = taps[0];
   for (const t of taps) {
-    if (values[t] > values[best] || (Number.isNaN(values[t]) && !Number.isNaN(values[best]))) best = t;
+    if (values[t] > values[best] || (Number.isNaN(values[t]) && !Number.isNaN(values[best])))
+      best = t;
   }
   return best;
 }
 
 const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
-const inShape = (a: Pool2dAttrs | AdaptivePool2dAttrs) => [a.batch, a.channels, a.inHeight, a.inWidth];
+const inShape = (a: Pool2dAttrs | AdaptivePool2dAttrs) => [
+  a.batch,
+  a.channels,
+  a.inHeight,
+  a.inWidth,
+];
 
 export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
   kernelName: 'MaxPool2d',
@@ -106,7 +115,10 @@ export const avgPool2dGradKernel: KernelConfig<'AvgPool2dGrad'> = {
 };
 
 /** Visits each adaptive-pooling output cell with the flat indices of its window. */
-function forEachAdaptiveWindow(a: AdaptivePool2dAttrs, visit: (yi: number, taps: number[]) => void): void {
+function forEachAdaptiveWindow(
+  a: AdaptivePool2dAttrs,
+  visit: (yi: number, taps: number[]) => void,
+): void {
   const taps: number[] = [];
   for (let plane = 0; plane < a.batch * a.channels; plane++) {
     for (let oh = 0; oh < a.outHeight; oh++) {
@@ -116,7 +128,8 @@ function forEachAdaptiveWindow(a: AdaptivePool2dAttrs, visit: (yi: number, taps:
         const w0 = Math.floor((ow * a.inWidth) / a.outWidth);
         const w1 = Math.ceil(((ow + 1) * a.inWidth) / a.outWidth);
         taps.length = 0;
-        for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) taps.push((plane * a.inHeight + ih) * a.inWidth + iw);
+        for (let ih = h0; ih < h1; ih++)
+          for (let iw = w0; iw < w1; iw++) taps.push((plane * a.inHeight + ih) * a.inWidth + iw);
         visit((plane * a.outHeight + oh) * a.outWidth + ow, taps);
       }
     }

@@ -1,11 +1,14 @@
 import type { KernelConfig } from '../../backend.js';
-import type { ReduceKernelName } from '../../kernel-names.js';
 import { sizeOf, stridesOf } from '../../internal/shape.js';
+import type { ReduceKernelName } from '../../kernel-names.js';
 import type { Shape } from '../../types.js';
 import { asReference } from './backend.js';
 
 /** For each input element, the flat index of the output element it reduces into. */
-function reducedIndices(shape: Shape, dims: readonly number[]): { outShape: number[]; indices: Int32Array } {
+function reducedIndices(
+  shape: Shape,
+  dims: readonly number[],
+): { outShape: number[]; indices: Int32Array } {
   const outShape = shape.filter((_, i) => !dims.includes(i));
   const outStrides = stridesOf(outShape);
   const strides: number[] = [];
@@ -77,6 +80,10 @@ export const argMaxKernel: KernelConfig<'ArgMax'> = {
         out[o * inner + i] = best;
       }
     }
-    return ref.output(out, x.shape.filter((_, i) => i !== dim), 'int32');
+    return ref.output(
+      out,
+      x.shape.filter((_, i) => i !== dim),
+      'int32',
+    );
   },
 };

@@ -9,7 +9,10 @@ function allocate(dtype: DType, size: number): Float32Array | Int32Array {
 }
 
 /** Calls `visit(outIndex, coords)` for every element of `shape`, in row-major order. */
-function forEachIndex(shape: readonly number[], visit: (index: number, coords: number[]) => void): void {
+function forEachIndex(
+  shape: readonly number[],
+  visit: (index: number, coords: number[]) => void,
+): void {
   const size = sizeOf(shape);
   const coords = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < size; i++) {

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import {
+  abs,
+  add,
+  div,
+  equal,
+  exp,
+  greater,
+  less,
+  log,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  sign,
+  sqrt,
+  sub,
+  tanh,
+  tensor,
+} from '../index.js';
+import { assertClose } from '../testing.js';
+
+const values = [-2, -0.5, 0, 0.5, 3];
+const x = () => tensor(values);
+
+describe('unary ops', () => {
+  it.each([
+    ['neg', neg, (v: number) => -v],
+    ['exp', exp, Math.exp],
+    ['abs', abs, Math.abs],
+    ['sign', sign, Math.sign],
+    ['relu', relu, (v: number) => Math.max(v, 0)],
+    ['sigmoid', sigmoid, (v: number) => 1 / (1 + Math.exp(-v))],
+    ['tanh', tanh, Math.tanh],
+  ] as const)('%s matches its formula', (_name, op, f) => {
+    assertClose(op(x()).dataSync(), values.map(f), { atol: 1e-6, rtol: 1e-6 });
+  });
+
+  it('log and sqrt match their formulas on positive inputs and give NaN below zero', () => {
+    const p = tensor([0.25, 1, 4, -1]);
+    assertClose(log(p).dataSync(), [Math.log(0.25), 0, Math.log(4), Number.NaN], { atol: 1e-6 });
+    assertClose(sqrt(p).dataSync(), [0.5, 1, 2, Number.NaN]);
+  });
+
+  it('relu passes NaN through, as PyTorch does', () => {
+    expect(Number.isNaN(relu(tensor([Number.NaN])).dataSync()[0])).toBe(true);
+  });
+
+  it('neg and abs keep int32', () => {
+    const i = tensor([-3, 4], [2], { dtype: 'int32' });
+    expect(neg(i).dtype).toBe('int32');
+    expect([...abs(i).dataSync()]).toEqual([3, 4]);
+  });
+});
+
+describe('binary ops with broadcasting', () => {
+  it('broadcasts [2, 1] with [3] to [2, 3] (NumPy rules)', () => {
+    const a = tensor([[1], [2]]);
+    const b = tensor([10, 20, 30]);
+    const y = add(a, b);
+    expect(y.shape).toEqual([2, 3]);
+    expect([...y.dataSync()]).toEqual([11, 21, 31, 12, 22, 32]);
+  });
+
+  it('broadcasts a leading dim and inner size-1 dims: [2, 1, 3] * [4, 1]', () => {
+    const a = tensor([[[1, 2, 3]], [[4, 5, 6]]]);
+    const b = tensor([[1], [2], [3], [4]]);
+    const y = mul(a, b);
+    expect(y.shape).toEqual([2, 4, 3]);
+    const v = y.dataSync();
+    // y[i, j, k] = a[i, 0, k] * b[j, 0]
+    expect(v[(1 * 4 + 2) * 3 + 1]).toBe(5 * 3);
+    expect(v[(0 * 4 + 3) * 3 + 2]).toBe(3 * 4);
+  });
+
+  it('takes numbers on either side', () => {
+    expect([...sub(1, tensor([1, 2])).dataSync()]).toEqual([0, -1]);
+    expect([...div(tensor([1, 2]), 4).dataSync()]).toEqual([0.25, 0.5]);
+    expect([...pow(tensor([2, 3]), 2).dataSync()]).toEqual([4, 9]);
+  });
+
+  it('maximum, minimum and comparisons give float32 results', () => {
+    const a = tensor([1, 5, 3]);
+    const b = tensor([2, 5, 1]);
+    expect([...maximum(a, b).dataSync()]).toEqual([2, 5, 3]);
+    expect([...minimum(a, b).dataSync()]).toEqual([1, 5, 1]);
+    expect([...equal(a, b).dataSync()]).toEqual([0, 1, 0]);
+    expect([...greater(a, b).dataSync()]).toEqual([0, 0, 1]);
+    expect([...less(a, b).dataSync()]).toEqual([1, 0, 0]);
+    expect(equal(a, b).dtype).toBe('float32');
+  });
+
+  it('int32 addition stays int32', () => {
+    const y = add(tensor([1, 2], [2], { dtype: 'int32' }), tensor([3, 4], [2], { dtype: 'int32' }));
+    expect(y.dtype).toBe('int32');
+    expect([...y.dataSync()]).toEqual([4, 6]);
+  });
+});
+
+describe('elementwise errors name the op, the argument and the shapes', () => {
+  it('incompatible shapes', () => {
+    expect(() => add(tensor([[1, 2, 3]]), tensor([1, 2]))).toThrow(
+      'add: shapes [1, 3] and [2] cannot be broadcast together (dim -1 is 3 vs 2)',
+    );
+  });
+
+  it('mixed dtypes', () => {
+    expect(() => mul(tensor([1]), tensor([1], [1], { dtype: 'int32' }))).toThrow(
+      'mul: dtypes differ (float32 and int32)',
+    );
+  });
+
+  it('float-only ops refuse int32', () => {
+    expect(() => exp(tensor([1], [1], { dtype: 'int32' }))).toThrow(
+      'exp: expects a float32 tensor, got int32',
+    );
+    const i = tensor([1], [1], { dtype: 'int32' });
+    expect(() => div(i, i)).toThrow('div: expects float32 tensors, got int32');
+  });
+});
