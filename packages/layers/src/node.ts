@@ -16,17 +16,19 @@ export async function loadWeights(
   path: string,
   options: ReadPthOptions = {},
 ): Promise<WeightsFile> {
+  const isSafetensors = path.endsWith('.safetensors');
+  if (!isSafetensors && !/\.(pth|pt|bin)$/.test(path)) {
+    throw new WeightsFormatError(
+      `${path}: unknown weights file extension (expected .safetensors, .pth, .pt or .bin)`,
+    );
+  }
   const bytes = new Uint8Array(await readFile(path));
   try {
-    if (path.endsWith('.safetensors')) return readSafetensors(bytes);
-    if (/\.(pth|pt|bin)$/.test(path)) return readPth(bytes, options);
+    return isSafetensors ? readSafetensors(bytes) : readPth(bytes, options);
   } catch (error) {
     if (error instanceof Error) error.message = `${path}: ${error.message}`;
     throw error;
   }
-  throw new WeightsFormatError(
-    `${path}: unknown weights file extension (expected .safetensors, .pth, .pt or .bin)`,
-  );
 }
 
 /** Writes tensors (a state dict) to a `.safetensors` file. */
