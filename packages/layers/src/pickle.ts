@@ -112,11 +112,23 @@ type StackItem = PickleValue | typeof MARK;
  * `_rebuild_tensor_v2` calls become `TensorRef`s; nothing is executed.
  */
 export function readPickle(bytes: Uint8Array, fileName = 'data.pkl'): PickleValue {
+  return readPickleAt(bytes, 0, fileName).value;
+}
+
+/**
+ * Decodes one pickle starting at byte `start` and returns it with the offset just past its STOP
+ * opcode; the legacy `.pth` format is several pickles in a row followed by raw storages.
+ */
+export function readPickleAt(
+  bytes: Uint8Array,
+  start: number,
+  fileName: string,
+): { value: PickleValue; end: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: StackItem[] = [];
   const memo = new Map<number, PickleValue>();
-  let pos = 0;
-  let opStart = 0;
+  let pos = start;
+  let opStart = start;
 
   const fail = (message: string): never => {
     throw new PickleError(`${fileName}: ${message} (opcode at byte ${opStart})`);
@@ -193,7 +205,7 @@ export function readPickle(bytes: Uint8Array, fileName = 'data.pkl'): PickleValu
         pos += 8;
         break;
       case 0x2e: // STOP
-        return pop();
+        return { value: pop(), end: pos };
       case 0x28: // MARK
         stack.push(MARK);
         break;
@@ -413,13 +425,17 @@ function describe(v: PickleValue): string {
 }
 
 function persistentLoad(pid: PickleValue, fail: (m: string) => never): StorageRef {
-  // torch.save writes ('storage', storage_type, key, location, numel).
-  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length !== 5) {
+  // torch.save writes ('storage', storage_type, key, location, numel), and the legacy format
+  // adds view_metadata, None unless the storage is a view (a pre-1.0 feature we do not read).
+  if (!Array.isArray(pid) || pid[0] !== 'storage' || (pid.length !== 5 && pid.length !== 6)) {
     return fail(
       `persistent id ${JSON.stringify(pid, (_, v) => (typeof v === 'bigint' ? String(v) : v))} is not a storage reference`,
     );
   }
-  const [, type, key, location, numel] = pid;
+  const [, type, key, location, numel, viewMetadata] = pid;
+  if (viewMetadata !== undefined && viewMetadata !== null) {
+    return fail('storage views of the pre-1.0 serialization format are not supported');
+  }
   if (typeof type !== 'object' || type === null || !('kind' in type) || type.kind !== 'global') {
     return fail('storage reference without a storage class');
   }

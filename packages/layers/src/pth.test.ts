@@ -107,7 +107,25 @@ describe('readPth', () => {
       /pth: not a readable zip archive .*truncated or corrupt/,
     );
     expect(() => readPth(new Uint8Array([0x80, 0x02, 0x8a]))).toThrow(
-      /legacy \(pre-1.6\) torch.save format/,
+      'legacy .pth header: unexpected end of data: needs 1 more bytes, file has 3; truncated? (opcode at byte 2)',
+    );
+  });
+
+  it('reads the legacy (pre-1.6, non-zip) format into the same tensors as the zip format', () => {
+    const zip = readPth(fixture('tiny_net.pth'));
+    const legacy = readPth(fixture('tiny_net_legacy.pth'));
+    expect([...legacy.tensors.keys()]).toEqual([...zip.tensors.keys()]);
+    for (const [key, t] of zip.tensors) {
+      expect(legacy.tensors.get(key)!.shape, key).toEqual(t.shape);
+      expect([...legacy.tensors.get(key)!.dataSync()], key).toEqual([...t.dataSync()]);
+    }
+    dispose([...zip.tensors.values(), ...legacy.tensors.values()]);
+  });
+
+  it('reports a truncated legacy file, naming the storage and byte counts', () => {
+    const bytes = fixture('tiny_net_legacy.pth');
+    expect(() => readPth(bytes.subarray(0, bytes.length - 10))).toThrow(
+      /pth: legacy storage '\d+' needs 16 bytes at byte 2641 but the file ends at 2647 \(truncated\?\)/,
     );
   });
 
