@@ -99,6 +99,35 @@ describe('Module', () => {
     expect(lines[0]).toContain('Total params: 297');
   });
 
+  it('lists a parameter shared by two modules once, under its first name', () => {
+    class Tied extends Module {
+      a = new Linear(3, 3);
+      b = new Linear(3, 3);
+      constructor() {
+        super();
+        this.b.weight = this.a.weight;
+      }
+      forward(x: Tensor): Tensor {
+        return this.b.forward(this.a.forward(x));
+      }
+    }
+    const net = new Tied();
+    expect(net.namedParameters().map(([k]) => k)).toEqual(['a.weight', 'a.bias', 'b.bias']);
+    expect([...net.stateDict().keys()]).toEqual(['a.weight', 'a.bias', 'b.weight', 'b.bias']);
+  });
+
+  it('summary() leaves a forward defined as an arrow-function field in place', () => {
+    class Double extends Module {
+      forward = (x: Tensor): Tensor => x.mul(2);
+    }
+    const m = new Double();
+    const before = m.forward;
+    expect(m.summary([2, 3], { print: null }).rows).toEqual([
+      { name: '', type: 'Double', outputShape: [2, 3], params: 0 },
+    ]);
+    expect(m.forward).toBe(before);
+  });
+
   it('summary() names the last good layer when the input shape does not fit', () => {
     expect(() => new SmallNet().summary([1, 3, 9, 9], { print: null })).toThrow(
       /summary: input \[1, 3, 9, 9\] failed after classifier.0 \[1, 64\]: linear: input \[1, 64\] has 64 features but weight \[5, 36\]/,

@@ -103,8 +103,14 @@ export abstract class Module {
   /** Every parameter with its state-dict key, this module's first, then each child's. */
   namedParameters(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
+    // A parameter shared by two modules (tied weights) is listed once, under its first name, as in PyTorch.
+    const seen = new Set<Tensor>();
     for (const [name, module] of this.namedModules(prefix)) {
-      for (const [key, p] of module.ownParameters()) out.push([name ? `${name}.${key}` : key, p]);
+      for (const [key, p] of module.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([name ? `${name}.${key}` : key, p]);
+      }
     }
     return out;
   }
@@ -203,10 +209,11 @@ export abstract class Module {
   summary(inputShape: Shape, options: SummaryOptions = {}): ModelSummary {
     const rows: SummaryRow[] = [];
     const leaves = this.namedModules().filter(([, m]) => m.children().length === 0);
-    const originals: [Module, Module['forward']][] = [];
+    // Modules whose forward is an own property (an arrow-function field) get it back afterwards.
+    const originals: [Module, Module['forward'], boolean][] = [];
     for (const [name, module] of leaves) {
       const original = module.forward;
-      originals.push([module, original]);
+      originals.push([module, original, Object.hasOwn(module, 'forward')]);
       // An own property shadows the prototype's forward for this one run.
       module.forward = (input: Tensor, ...rest: Tensor[]) => {
         const y = original.call(module, input, ...rest);
@@ -236,7 +243,10 @@ export abstract class Module {
         `summary: input ${formatShape(inputShape)} failed ${last}: ${(error as Error).message}`,
       );
     } finally {
-      for (const [module] of originals) delete (module as { forward?: unknown }).forward;
+      for (const [module, original, wasOwn] of originals) {
+        if (wasOwn) module.forward = original;
+        else delete (module as { forward?: unknown }).forward;
+      }
       this.train(wasTraining);
     }
     const parameters = this.parameters();
