@@ -15,7 +15,7 @@ export { LocalResponseNorm } from './layers/local-response-norm.js';
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './layers/pooling.js';
 export { Sequential } from './layers/sequential.js';
 export { type LoadStateDictOptions, Module } from './module.js';
-export { isParameter, type ParameterOptions, parameter } from './parameter.js';
+export { isParameter, type Parameter, type ParameterOptions, parameter } from './parameter.js';
 export {
   PickleError,
   type PickleValue,

@@ -2,6 +2,13 @@ import { noGrad, type Tensor } from '@gpunet/tensor';
 
 const parameters = new WeakSet<Tensor>();
 
+/**
+ * A parameter: a `Tensor` made by `parameter()`, which requires grad and is kept out of every
+ * `tidy`. The name is for readability (`weight: Parameter`); at run time it is a plain tensor,
+ * and `isParameter(t)` tells one apart.
+ */
+export type Parameter = Tensor;
+
 /** Options of `parameter`. */
 export interface ParameterOptions {
   /** Whether the optimizer trains it (PyTorch `requires_grad`). Default true. */
@@ -17,7 +24,7 @@ export interface ParameterOptions {
  * A Parameter is a plain `Tensor` with a mark, not a subclass: tensors are made by the engine
  * and ops accept parameters everywhere a tensor goes.
  */
-export function parameter(value: Tensor, options: ParameterOptions = {}): Tensor {
+export function parameter(value: Tensor, options: ParameterOptions = {}): Parameter {
   const leaf = value.isLeaf ? value : noGrad(() => value.detach());
   leaf.keep();
   leaf.requiresGrad = options.requiresGrad ?? true;
@@ -26,6 +33,6 @@ export function parameter(value: Tensor, options: ParameterOptions = {}): Tensor
 }
 
 /** True for tensors made by `parameter()`. */
-export function isParameter(value: unknown): value is Tensor {
+export function isParameter(value: unknown): value is Parameter {
   return typeof value === 'object' && value !== null && parameters.has(value as Tensor);
 }

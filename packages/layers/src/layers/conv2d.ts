@@ -1,7 +1,7 @@
 import { conv2d, type Generator, type Tensor } from '@gpunet/tensor';
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from '../init.js';
 import { Module } from '../module.js';
-import { parameter } from '../parameter.js';
+import { type Parameter, parameter } from '../parameter.js';
 
 /** Options of `Conv2d`, with PyTorch's names and defaults. */
 export interface Conv2dLayerOptions {
@@ -26,8 +26,8 @@ export interface Conv2dLayerOptions {
  * the bias, fanIn = inChannels / groups * kH * kW.
  */
 export class Conv2d extends Module {
-  weight: Tensor;
-  bias: Tensor | null;
+  weight: Parameter;
+  bias: Parameter | null;
   readonly stride: number | readonly number[];
   readonly padding: number | readonly number[] | 'valid' | 'same';
   readonly dilation: number | readonly number[];

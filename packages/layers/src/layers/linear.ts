@@ -1,7 +1,7 @@
 import { type Generator, linear, type Tensor } from '@gpunet/tensor';
 import { kaimingUniform, uniform } from '../init.js';
 import { Module } from '../module.js';
-import { parameter } from '../parameter.js';
+import { type Parameter, parameter } from '../parameter.js';
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -17,8 +17,8 @@ export interface LinearOptions {
  * 1/sqrt(inFeatures)) as PyTorch does (kaiming-uniform with a = sqrt(5)).
  */
 export class Linear extends Module {
-  weight: Tensor;
-  bias: Tensor | null;
+  weight: Parameter;
+  bias: Parameter | null;
 
   constructor(
     readonly inFeatures: number,
