@@ -101,5 +101,5 @@ describe("torchvision's AlexNet built from these layers", () => {
     ]);
     expect(summary.rows.find((r) => r.name === 'classifier.1')?.params).toBe(9216 * 4096 + 4096);
     for (const p of net.parameters()) p.dispose();
-  });
+  }, 30_000); // 61M parameters to initialize: seconds, more when CI runs packages in parallel
 });
