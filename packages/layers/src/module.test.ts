@@ -1,5 +1,6 @@
-import { Generator, memory, noGrad, type Tensor, tensor, zeros } from '@gpunet/tensor';
+import { Generator, memory, noGrad, type Tensor, tensor, tidy, zeros } from '@gpunet/tensor';
 import { describe, expect, it } from 'vitest';
+import * as init from './init.js';
 import { ReLU } from './layers/activation.js';
 import { Conv2d } from './layers/conv2d.js';
 import { Dropout } from './layers/dropout.js';
@@ -62,6 +63,45 @@ describe('Module', () => {
       'blocks.1.weight',
       'blocks.1.bias',
     ]);
+  });
+
+  it('apply() visits children before their parent, and can re-initialize biases (the paper sets some to 1)', () => {
+    const net = new SmallNet();
+    const visited: string[] = [];
+    noGrad(() =>
+      net.apply((m) => {
+        visited.push(m.typeName);
+        if (m instanceof Linear && m.bias) m.bias.assign(init.constant(m.bias.shape, 1));
+      }),
+    );
+    expect(visited).toEqual([
+      'Conv2d',
+      'ReLU',
+      'LocalResponseNorm',
+      'MaxPool2d',
+      'Sequential',
+      'Flatten',
+      'Dropout',
+      'Linear',
+      'Sequential',
+      'SmallNet',
+    ]);
+    expect([...(net.classifier.layers[1] as Linear).bias!.dataSync()]).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('zeroGrad() drops every gradient', () => {
+    const net = new SmallNet();
+    tidy(() =>
+      net
+        .forward(zeros([1, 3, 7, 7]))
+        .sum()
+        .backward(),
+    );
+    expect(net.parameters().every((p) => p.grad !== null)).toBe(true);
+    const before = memory().numTensors;
+    net.zeroGrad();
+    expect(net.parameters().every((p) => p.grad === null)).toBe(true);
+    expect(memory().numTensors).toBe(before - 4);
   });
 
   it('train() and eval() set isTraining on every descendant', () => {

@@ -129,6 +129,25 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Calls `fn` on every descendant and then on this module (PyTorch `apply`), e.g. for a custom
+   * init: `model.apply((m) => { if (m instanceof Linear) m.bias?.assign(init.constant(m.bias.shape, 1)); })`
+   * (run it under `noGrad`).
+   */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Drops the `.grad` of every parameter (PyTorch `zero_grad()`, which sets them to None). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
   /** Sets training mode on this module and every descendant (PyTorch `train()`). */
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m.isTraining = mode;
