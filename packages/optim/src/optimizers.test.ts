@@ -6,6 +6,7 @@ import { assertClose } from '@gpunet/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { Adam, type AdamOptions, AdamW } from './adam.js';
 import type { Optimizer } from './optimizer.js';
+import { StepLR } from './schedules/step-lr.js';
 import { SGD, type SGDOptions } from './sgd.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -167,6 +168,41 @@ describe('Adam and AdamW', () => {
     expect(new Set(counts).size).toBe(1);
     optimizer.zeroGrad();
     optimizer.dispose();
+    w.dispose();
+  });
+});
+
+describe('parameter groups', () => {
+  it('apply each group its own options, and schedules scale each group from its own base lr', () => {
+    const weight = tensor([1, 1]);
+    const bias = tensor([1]);
+    weight.requiresGrad = true;
+    bias.requiresGrad = true;
+    const optimizer = new SGD([{ params: [weight] }, { params: [bias], lr: 0.5, weightDecay: 0 }], {
+      lr: 0.1,
+      weightDecay: 0.5,
+    });
+    weight.grad = tensor([1, 2]).keep();
+    bias.grad = tensor([1]).keep();
+    optimizer.step();
+    // weight: w - 0.1 (g + 0.5 w); bias: b - 0.5 g.
+    assertClose(weight.dataSync(), [1 - 0.1 * 1.5, 1 - 0.1 * 2.5]);
+    assertClose(bias.dataSync(), [0.5]);
+    const schedule = new StepLR(optimizer, { stepSize: 1, gamma: 0.1 });
+    schedule.step();
+    assertClose(schedule.getLastLr(), [0.01, 0.05], { atol: 1e-12 });
+    optimizer.zeroGrad();
+    weight.dispose();
+    bias.dispose();
+  });
+
+  it('refuses a parameter listed twice and an empty list', () => {
+    const w = tensor([1]);
+    w.requiresGrad = true;
+    expect(() => new SGD([{ params: [w] }, { params: [w] }], { lr: 0.1 })).toThrow(
+      'SGD: a parameter [1] appears twice',
+    );
+    expect(() => new Adam([])).toThrow('Adam: got an empty parameter list');
     w.dispose();
   });
 });
