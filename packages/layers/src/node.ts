@@ -1,0 +1,41 @@
+/**
+ * Node-only conveniences of @gpunet/layers (`@gpunet/layers/node`): read and write weights
+ * files by path. The main entry takes bytes and works in the browser too.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { type ReadPthOptions, readPth } from './pth.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import type { StateDictLike } from './state-dict.js';
+import { type WeightsFile, WeightsFormatError } from './weights-file.js';
+
+/**
+ * Reads a weights file by path: `.safetensors` with `readSafetensors`, `.pth`/`.pt`/`.bin`
+ * with `readPth`. Errors name the file.
+ */
+export async function loadWeights(
+  path: string,
+  options: ReadPthOptions = {},
+): Promise<WeightsFile> {
+  const isSafetensors = path.endsWith('.safetensors');
+  if (!isSafetensors && !/\.(pth|pt|bin)$/.test(path)) {
+    throw new WeightsFormatError(
+      `${path}: unknown weights file extension (expected .safetensors, .pth, .pt or .bin)`,
+    );
+  }
+  const bytes = new Uint8Array(await readFile(path));
+  try {
+    return isSafetensors ? readSafetensors(bytes) : readPth(bytes, options);
+  } catch (error) {
+    if (error instanceof Error) error.message = `${path}: ${error.message}`;
+    throw error;
+  }
+}
+
+/** Writes tensors (a state dict) to a `.safetensors` file. */
+export async function saveSafetensors(
+  path: string,
+  tensors: StateDictLike,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  await writeFile(path, await writeSafetensors(tensors, metadata));
+}

@@ -1,0 +1,22 @@
+import type { StateDict } from './state-dict.js';
+
+/** An entry a reader left out, and why. */
+export interface SkippedEntry {
+  key: string;
+  reason: string;
+}
+
+/** What the weights readers return. */
+export interface WeightsFile {
+  /** The tensors by key, in file order; pass to `Module.loadStateDict`. Dispose them when done. */
+  tensors: StateDict;
+  /** Entries not loaded (non-tensor values, int64 tensors with `int64: 'skip'`). */
+  skipped: SkippedEntry[];
+  /** String metadata (safetensors `__metadata__`); empty for .pth. */
+  metadata: Record<string, string>;
+}
+
+/** Thrown on a malformed, truncated or unsupported weights file; the message names the part or key. */
+export class WeightsFormatError extends Error {
+  override name = 'WeightsFormatError';
+}
