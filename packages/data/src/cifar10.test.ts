@@ -13,9 +13,13 @@ const pixel = (record: number, i: number) => (record * 7 + i) % 256;
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
   const bin = join(dir, 'cifar-10-batches-bin');
-  for (let b = 1; b <= 5; b++) await writeBytes(join(bin, `data_batch_${b}.bin`), cifarBytes([b, 9], pixel));
+  for (let b = 1; b <= 5; b++)
+    await writeBytes(join(bin, `data_batch_${b}.bin`), cifarBytes([b, 9], pixel));
   await writeBytes(join(bin, 'test_batch.bin'), cifarBytes([3, 10, 4], pixel));
-  await writeBytes(join(dir, 'short', 'test_batch.bin'), cifarBytes([1, 2], pixel).subarray(0, 3073 + 100));
+  await writeBytes(
+    join(dir, 'short', 'test_batch.bin'),
+    cifarBytes([1, 2], pixel).subarray(0, 3073 + 100),
+  );
 });
 afterAll(() => cleanup());
 
@@ -33,7 +37,10 @@ describe('Cifar10', () => {
   });
 
   it('collates to [N, 3, 32, 32] with the red, green and blue planes in order', async () => {
-    const test = new Cifar10(join(dir, 'cifar-10-batches-bin'), { train: false, transform: toTensor() });
+    const test = new Cifar10(join(dir, 'cifar-10-batches-bin'), {
+      train: false,
+      transform: toTensor(),
+    });
     const loader = new DataLoader(test, { batchSize: 3, onError: 'skip' });
     for await (const { images, labels } of loader) {
       expect(images.shape).toEqual([2, 3, 32, 32]);
@@ -55,7 +62,9 @@ describe('Cifar10', () => {
     expect(() => new Cifar10(join(dir, 'short'), { train: false })).toThrow(
       `${join(dir, 'short', 'test_batch.bin')}: CIFAR-10 batch is truncated or not a CIFAR-10 binary batch: 3173 bytes is not a whole number of 3073-byte records`,
     );
-    expect(() => new Cifar10(join(dir, 'short'))).toThrow(`${join(dir, 'short', 'data_batch_1.bin')}: cannot read CIFAR-10 batch (ENOENT)`);
+    expect(() => new Cifar10(join(dir, 'short'))).toThrow(
+      `${join(dir, 'short', 'data_batch_1.bin')}: cannot read CIFAR-10 batch (ENOENT)`,
+    );
   });
 
   it('works on in-memory batches for the browser', async () => {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseIdx } from './idx.js';
+import { idxBytes, tempDir, writeBytes } from './internal/fixtures.js';
 import { DataLoader } from './node/data-loader.js';
 import { Mnist, readIdxFile } from './node/mnist.js';
-import { idxBytes, tempDir, writeBytes } from './internal/fixtures.js';
-import { parseIdx } from './idx.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -30,7 +30,9 @@ describe('parseIdx', () => {
     expect(() => parseIdx(idxBytes([2], [1, 2], [1, 2, 8]), 'labels.idx')).toThrow(
       'labels.idx: not an IDX file: wrong magic number 01 02 08 01 (expected 00 00 <type 08..0e> <ndim>)',
     );
-    expect(() => parseIdx(idxBytes([2], [1, 2], [0, 0, 0x42]), 'x')).toThrow('x: not an IDX file: wrong magic number 00 00 42 01');
+    expect(() => parseIdx(idxBytes([2], [1, 2], [0, 0, 0x42]), 'x')).toThrow(
+      'x: not an IDX file: wrong magic number 00 00 42 01',
+    );
   });
 
   it('rejects a truncated body with the bytes expected and found', () => {
@@ -38,17 +40,29 @@ describe('parseIdx', () => {
     expect(() => parseIdx(bytes, 'imgs')).toThrow(
       'imgs: IDX body is truncated: shape [3, 2, 3] of uint8 needs 18 bytes after the 16-byte header, found 10',
     );
-    expect(() => parseIdx(bytes.subarray(0, 9), 'imgs')).toThrow('imgs: IDX header is truncated: 3 dimensions need 16 bytes, file has 9');
+    expect(() => parseIdx(bytes.subarray(0, 9), 'imgs')).toThrow(
+      'imgs: IDX header is truncated: 3 dimensions need 16 bytes, file has 9',
+    );
   });
 });
 
 describe('Mnist', () => {
   beforeAll(async () => {
-    await writeBytes(join(dir, 'train-images-idx3-ubyte.gz'), idxBytes([3, 2, 3], imageValues), true);
+    await writeBytes(
+      join(dir, 'train-images-idx3-ubyte.gz'),
+      idxBytes([3, 2, 3], imageValues),
+      true,
+    );
     await writeBytes(join(dir, 'train-labels-idx1-ubyte'), idxBytes([3], [7, 0, 12]));
-    await writeBytes(join(dir, 't10k-images-idx3-ubyte'), idxBytes([1, 2, 3], imageValues.slice(0, 6)));
+    await writeBytes(
+      join(dir, 't10k-images-idx3-ubyte'),
+      idxBytes([1, 2, 3], imageValues.slice(0, 6)),
+    );
     await writeBytes(join(dir, 't10k-labels-idx1-ubyte'), idxBytes([2], [1, 2]));
-    await writeBytes(join(dir, 'bad', 'train-images-idx3-ubyte'), idxBytes([1, 2, 3], imageValues.slice(0, 6), [0, 0, 0x0d]));
+    await writeBytes(
+      join(dir, 'bad', 'train-images-idx3-ubyte'),
+      idxBytes([1, 2, 3], imageValues.slice(0, 6), [0, 0, 0x0d]),
+    );
   });
 
   it('reads gzipped and plain files into 1-channel HWC images and labels', async () => {
@@ -82,6 +96,8 @@ describe('Mnist', () => {
     expect(() => new Mnist(dir, { train: false })).toThrow(
       `${join(dir, 't10k-labels-idx1-ubyte')}: has 2 labels but ${join(dir, 't10k-images-idx3-ubyte')} has 1 images`,
     );
-    expect(() => new Mnist(join(dir, 'bad'))).toThrow(`${join(dir, 'bad', 'train-labels-idx1-ubyte')}: IDX file not found (also tried .gz)`);
+    expect(() => new Mnist(join(dir, 'bad'))).toThrow(
+      `${join(dir, 'bad', 'train-labels-idx1-ubyte')}: IDX file not found (also tried .gz)`,
+    );
   });
 });

@@ -15,14 +15,29 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 }
 
 /** Writes HWC uint8 RGB pixels as a PNG (lossless) or JPEG file, creating folders. */
-export async function writeImage(path: string, pixels: Uint8Array, width: number, height: number, format: 'png' | 'jpeg' = 'png'): Promise<void> {
+export async function writeImage(
+  path: string,
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  format: 'png' | 'jpeg' = 'png',
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const image = sharp(pixels, { raw: { width, height, channels: 3 } });
-  await writeFile(path, format === 'png' ? await image.png().toBuffer() : await image.jpeg({ quality: 95 }).toBuffer());
+  await writeFile(
+    path,
+    format === 'png'
+      ? await image.png().toBuffer()
+      : await image.jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer(),
+  );
 }
 
 /** An IDX file: magic 00 00 <type> <ndim>, big-endian uint32 sizes, then uint8 values. */
-export function idxBytes(shape: number[], values: ArrayLike<number>, magic: [number, number, number] = [0, 0, 0x08]): Uint8Array {
+export function idxBytes(
+  shape: number[],
+  values: ArrayLike<number>,
+  magic: [number, number, number] = [0, 0, 0x08],
+): Uint8Array {
   const header = new Uint8Array(4 + 4 * shape.length);
   header.set([...magic, shape.length]);
   const view = new DataView(header.buffer);
@@ -40,7 +55,10 @@ export async function writeBytes(path: string, bytes: Uint8Array, gzip = false):
 }
 
 /** CIFAR-10 binary records: for each, a label byte then 3072 pixel bytes from `pixel(record, i)`. */
-export function cifarBytes(labels: number[], pixel: (record: number, i: number) => number): Uint8Array {
+export function cifarBytes(
+  labels: number[],
+  pixel: (record: number, i: number) => number,
+): Uint8Array {
   const out = new Uint8Array(labels.length * 3073);
   labels.forEach((label, r) => {
     out[r * 3073] = label;
@@ -50,8 +68,13 @@ export function cifarBytes(labels: number[], pixel: (record: number, i: number) 
 }
 
 /** A `width` x `height` RGB image whose pixel (x, y) is `[r, g, b] = f(x, y)`. */
-export function rgbPixels(width: number, height: number, f: (x: number, y: number) => [number, number, number]): Uint8Array {
+export function rgbPixels(
+  width: number,
+  height: number,
+  f: (x: number, y: number) => [number, number, number],
+): Uint8Array {
   const out = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.set(f(x, y), (y * width + x) * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) out.set(f(x, y), (y * width + x) * 3);
   return out;
 }

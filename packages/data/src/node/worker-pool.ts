@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RawSample, Sample } from '../dataset.js';
 import { DataError } from '../errors.js';
@@ -18,16 +18,20 @@ interface Slot {
 }
 
 /**
- * The worker script: `worker.js` beside the built module (dist), or, when running from source
- * (vitest on src/), `worker.ts` run through tsx.
+ * How to start a worker: `worker.js` beside the built module (dist), or, when running from
+ * source (vitest on src/), `worker.ts` required through tsx's CommonJS hook. (tsx's ESM hooks
+ * do not reach worker threads on Node 20, so the source path goes through `require`.)
  */
-function workerScript(): { url: URL; execArgv: string[] } {
+function workerSource(): { script: URL | string; eval: boolean } {
   const built = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return { url: built, execArgv: [] };
-  const source = new URL('./worker.ts', import.meta.url);
-  if (existsSync(fileURLToPath(source))) {
-    const tsx = createRequire(import.meta.url).resolve('tsx');
-    return { url: source, execArgv: ['--import', pathToFileURL(tsx).href] };
+  if (existsSync(fileURLToPath(built))) return { script: built, eval: false };
+  const source = fileURLToPath(new URL('./worker.ts', import.meta.url));
+  if (existsSync(source)) {
+    const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
+    return {
+      script: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`,
+      eval: true,
+    };
   }
   throw new Error(
     `DataLoader: worker script not found at ${fileURLToPath(built)}; rebuild @gpunet/data`,
@@ -43,9 +47,9 @@ export class WorkerPool implements SampleExecutor {
   private nextId = 0;
 
   constructor(count: number, setup: WorkerSetup) {
-    const { url, execArgv } = workerScript();
+    const source = workerSource();
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(url, { workerData: setup, execArgv });
+      const worker = new Worker(source.script, { workerData: setup, eval: source.eval });
       const slot: Slot = { worker, tasks: new Map() };
       worker.on('message', (reply: WorkerReply) => this.settle(slot, reply));
       worker.on('error', (error) => this.failAll(slot, error));

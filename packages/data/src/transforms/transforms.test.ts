@@ -1,6 +1,6 @@
 import { Generator } from '@gpunet/tensor';
 import { describe, expect, it } from 'vitest';
-import { type Image, createImage } from '../image.js';
+import { createImage, type Image } from '../image.js';
 import { centerCrop } from './center-crop.js';
 import { compose } from './compose.js';
 import { normalize } from './normalize.js';
@@ -16,7 +16,12 @@ import { toTensor } from './to-tensor.js';
 const g = () => new Generator(7);
 /** A 1-channel uint8 image whose pixel values are 0, 1, 2, ... in row-major order. */
 const ramp = (width: number, height: number): Image =>
-  createImage(Uint8Array.from({ length: width * height }, (_, i) => i), width, height, 1);
+  createImage(
+    Uint8Array.from({ length: width * height }, (_, i) => i),
+    width,
+    height,
+    1,
+  );
 const single = (result: Image | Image[]): Image => {
   if (Array.isArray(result)) throw new Error('expected one image');
   return result;
@@ -46,12 +51,20 @@ describe('resize', () => {
   });
 
   it('gives the same pixels for hwc and chw layouts of one image', () => {
-    const hwc = createImage(Uint8Array.from({ length: 5 * 4 * 3 }, (_, i) => (i * 37) % 256), 5, 4, 3, 'hwc');
+    const hwc = createImage(
+      Uint8Array.from({ length: 5 * 4 * 3 }, (_, i) => (i * 37) % 256),
+      5,
+      4,
+      3,
+      'hwc',
+    );
     const chw = createImage(new Uint8Array(60), 5, 4, 3, 'chw');
-    for (let p = 0; p < 20; p++) for (let c = 0; c < 3; c++) chw.data[c * 20 + p] = hwc.data[p * 3 + c];
+    for (let p = 0; p < 20; p++)
+      for (let c = 0; c < 3; c++) chw.data[c * 20 + p] = hwc.data[p * 3 + c];
     const a = resizeImage(hwc, 3, 7);
     const b = resizeImage(chw, 3, 7);
-    for (let p = 0; p < 21; p++) for (let c = 0; c < 3; c++) expect(b.data[c * 21 + p]).toBe(a.data[p * 3 + c]);
+    for (let p = 0; p < 21; p++)
+      for (let c = 0; c < 3; c++) expect(b.data[c * 21 + p]).toBe(a.data[p * 3 + c]);
   });
 
   it('keeps a constant image constant', () => {
@@ -62,7 +75,9 @@ describe('resize', () => {
 
 describe('crops', () => {
   it('centerCrop(3) of a 5x5 ramp starts at row 1, column 1', () => {
-    expect(values(single(centerCrop(3).apply(ramp(5, 5), g())))).toEqual([6, 7, 8, 11, 12, 13, 16, 17, 18]);
+    expect(values(single(centerCrop(3).apply(ramp(5, 5), g())))).toEqual([
+      6, 7, 8, 11, 12, 13, 16, 17, 18,
+    ]);
   });
 
   it('centerCrop rounds a half offset to even as torchvision does (4 -> 3 starts at 0)', () => {
@@ -78,14 +93,17 @@ describe('crops', () => {
       const top = reference.integer(5 - 3 + 1);
       const left = reference.integer(6 - 3 + 1);
       const out = single(randomCrop(3).apply(image, new Generator(seed)));
-      expect(values(out)).toEqual([0, 1, 2].flatMap((dy) => [0, 1, 2].map((dx) => (top + dy) * 6 + left + dx)));
+      expect(values(out)).toEqual(
+        [0, 1, 2].flatMap((dy) => [0, 1, 2].map((dx) => (top + dy) * 6 + left + dx)),
+      );
     }
   });
 
   it('randomCrop reaches every offset of a 4x4 -> 3x3 crop', () => {
     const corners = new Set<number>();
     const random = new Generator(1);
-    for (let i = 0; i < 200; i++) corners.add(single(randomCrop(3).apply(ramp(4, 4), random)).data[0]);
+    for (let i = 0; i < 200; i++)
+      corners.add(single(randomCrop(3).apply(ramp(4, 4), random)).data[0]);
     expect([...corners].sort((a, b) => a - b)).toEqual([0, 1, 4, 5]);
   });
 
@@ -115,8 +133,12 @@ describe('crops', () => {
 describe('randomHorizontalFlip', () => {
   it('mirrors each row, keeping the channels of a pixel together', () => {
     const image = createImage(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), 3, 1, 3);
-    expect(values(single(randomHorizontalFlip(1).apply(image, g())))).toEqual([7, 8, 9, 4, 5, 6, 1, 2, 3]);
-    expect(values(single(randomHorizontalFlip(0).apply(image, g())))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(values(single(randomHorizontalFlip(1).apply(image, g())))).toEqual([
+      7, 8, 9, 4, 5, 6, 1, 2, 3,
+    ]);
+    expect(values(single(randomHorizontalFlip(0).apply(image, g())))).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
   });
 
   it('flips when the generator draws below p', () => {
@@ -143,7 +165,9 @@ describe('toTensor, normalize, mean subtraction', () => {
 
   it('normalize computes (x - mean) / std per channel', () => {
     const image = createImage(Float32Array.from([0.5, 0.5, 1, 0]), 2, 1, 2, 'chw');
-    const out = values(single(normalize({ mean: [0.485, 0.5], std: [0.229, 0.25] }).apply(image, g())));
+    const out = values(
+      single(normalize({ mean: [0.485, 0.5], std: [0.229, 0.25] }).apply(image, g())),
+    );
     expect(out[0]).toBeCloseTo(0.015 / 0.229, 5);
     expect(out[1]).toBeCloseTo(0.015 / 0.229, 5);
     expect(out[2]).toBeCloseTo(2, 5);
@@ -162,7 +186,9 @@ describe('toTensor, normalize, mean subtraction', () => {
 
   it('subtractMeanPixel subtracts one value per channel in the image units', () => {
     const image = createImage(Uint8Array.from([100, 50, 25, 10, 20, 30]), 2, 1, 3);
-    expect(values(single(subtractMeanPixel([10, 20, 30]).apply(image, g())))).toEqual([90, 30, -5, 0, 0, 0]);
+    expect(values(single(subtractMeanPixel([10, 20, 30]).apply(image, g())))).toEqual([
+      90, 30, -5, 0, 0, 0,
+    ]);
   });
 
   it('subtractMeanImage subtracts pixel by pixel across layouts and names mismatched shapes', () => {
@@ -189,23 +215,41 @@ describe('pcaLighting', () => {
     const reference = new Generator(11);
     const alphas = [reference.normal() * 0.1, reference.normal() * 0.1, reference.normal() * 0.1];
     const expected = [0, 1, 2].map((c) =>
-      [0, 1, 2].reduce((s, i) => s + IMAGENET_PCA.eigenvectors[c][i] * alphas[i] * IMAGENET_PCA.eigenvalues[i], 0),
+      [0, 1, 2].reduce(
+        (s, i) => s + IMAGENET_PCA.eigenvectors[c][i] * alphas[i] * IMAGENET_PCA.eigenvalues[i],
+        0,
+      ),
     );
     const out = single(pcaLighting().apply(image, new Generator(11)));
     for (let c = 0; c < 3; c++) {
-      for (let p = 0; p < 20; p++) expect(out.data[c * 20 + p] - data[c * 20 + p]).toBeCloseTo(expected[c], 6);
+      for (let p = 0; p < 20; p++)
+        expect(out.data[c * 20 + p] - data[c * 20 + p]).toBeCloseTo(expected[c], 6);
     }
     expect(Math.max(...expected.map(Math.abs))).toBeGreaterThan(1e-4);
   });
 
   it('needs a float RGB image', () => {
-    expect(() => pcaLighting().apply(ramp(2, 2), g())).toThrow('pcaLighting: expects a float32 image');
+    expect(() => pcaLighting().apply(ramp(2, 2), g())).toThrow(
+      'pcaLighting: expects a float32 image',
+    );
   });
 });
 
 describe('compose and workers', () => {
-  const pipeline = compose([resize(6), randomCrop(4), randomHorizontalFlip(), toTensor(), pcaLighting(), normalize({ mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] })]);
-  const rgb = createImage(Uint8Array.from({ length: 9 * 7 * 3 }, (_, i) => (i * 53) % 256), 9, 7, 3);
+  const pipeline = compose([
+    resize(6),
+    randomCrop(4),
+    randomHorizontalFlip(),
+    toTensor(),
+    pcaLighting(),
+    normalize({ mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] }),
+  ]);
+  const rgb = createImage(
+    Uint8Array.from({ length: 9 * 7 * 3 }, (_, i) => (i * 53) % 256),
+    9,
+    7,
+    3,
+  );
 
   it('runs the chain left to right: AlexNet training pipeline gives a 3x4x4 float CHW image', () => {
     const out = single(pipeline.apply(rgb, g()));
@@ -216,11 +260,15 @@ describe('compose and workers', () => {
   it('a transform rebuilt from its cloned spec gives identical pixels (as on a worker)', () => {
     const spec = structuredClone({ name: pipeline.name, options: pipeline.options });
     const revived = reviveTransform(spec);
-    expect(values(single(revived.apply(rgb, g())))).toEqual(values(single(pipeline.apply(rgb, g()))));
+    expect(values(single(revived.apply(rgb, g())))).toEqual(
+      values(single(pipeline.apply(rgb, g()))),
+    );
   });
 
   it('runs the rest of the chain on each of tenCrop ten images', () => {
     const out = compose([tenCrop(3), toTensor()]).apply(rgb, g());
-    expect(Array.isArray(out) && out.map((im) => [im.layout, im.width, im.height])).toEqual(Array(10).fill(['chw', 3, 3]));
+    expect(Array.isArray(out) && out.map((im) => [im.layout, im.width, im.height])).toEqual(
+      Array(10).fill(['chw', 3, 3]),
+    );
   });
 });
