@@ -41,7 +41,9 @@ export function idxBytes(
   const header = new Uint8Array(4 + 4 * shape.length);
   header.set([...magic, shape.length]);
   const view = new DataView(header.buffer);
-  shape.forEach((s, i) => view.setUint32(4 + 4 * i, s, false));
+  shape.forEach((s, i) => {
+    view.setUint32(4 + 4 * i, s, false);
+  });
   const out = new Uint8Array(header.length + values.length);
   out.set(header);
   out.set(Uint8Array.from(values), header.length);
