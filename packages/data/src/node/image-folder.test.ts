@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Image } from '../image.js';
@@ -62,6 +62,16 @@ describe('ImageFolder', () => {
     expect(() => new ImageFolder(join(dir, 'nope'))).toThrow(
       `${join(dir, 'nope')}: ImageFolder root does not exist`,
     );
+  });
+
+  it('names a file that cannot be read any more', async () => {
+    await writeImage(join(dir, 'gone', 'a', '0.png'), gradient, 5, 4);
+    const ds = new ImageFolder(join(dir, 'gone'));
+    await rm(join(dir, 'gone', 'a', '0.png'));
+    await expect(ds.read(0)).rejects.toThrow(
+      `${join(dir, 'gone', 'a', '0.png')}: cannot read image file (ENOENT)`,
+    );
+    await expect(ds.read(1)).rejects.toThrow('ImageFolder: index 1 is out of range for 1 samples');
   });
 
   it('names the file of a corrupt image', async () => {
