@@ -12,17 +12,20 @@ export default defineConfig([
     splitting: true,
     // import.meta.url in the CJS build, for new URL('./worker.js', import.meta.url).
     shims: true,
-    // Leave the browser config's output alone: the two configs build at the same time.
-    clean: ['*', '!browser.*'],
+    // Leave dist/browser to the browser config: the two configs build at the same time.
+    clean: ['!browser/**'],
     target: 'es2022',
     external: ['sharp'],
   },
   {
-    // Browser: no node: imports, no sharp, no worker_threads (checked by test/browser-bundle).
-    entry: { browser: 'src/browser.ts' },
+    // Browser: no node: imports, no sharp, no worker_threads (checked by src/browser.test.ts).
+    // Its own folder, so its chunks never mix with the Node build's.
+    entry: { index: 'src/browser.ts', 'browser-worker': 'src/browser/worker.ts' },
+    outDir: 'dist/browser',
     format: ['esm'],
     platform: 'browser',
-    dts: true,
+    dts: { entry: { index: 'src/browser.ts' } },
+    clean: true,
     sourcemap: true,
     target: 'es2022',
   },

@@ -2,7 +2,7 @@ import type { Batch } from '../collate.js';
 import { BaseDataLoader, type DataLoaderOptions } from '../data-loader.js';
 import type { Dataset, Sample } from '../dataset.js';
 import { decodeImage } from './decode.js';
-import { WorkerPool } from './worker-pool.js';
+import { createNodeWorkerPool } from './worker-pool.js';
 
 /**
  * The Node `DataLoader`: decodes with sharp and runs decoding and transforms on `numWorkers`
@@ -18,7 +18,7 @@ export class DataLoader<B = Batch> extends BaseDataLoader<B> {
   constructor(dataset: Dataset<Sample>, options: DataLoaderOptions<B> = {}) {
     super(dataset, options, {
       decode: decodeImage,
-      createWorkerPool: (count, setup) => new WorkerPool(count, setup),
+      createWorkerPool: createNodeWorkerPool,
     });
   }
 }

@@ -1,6 +1,12 @@
 import type { RawSample, Sample } from '../dataset.js';
+import type { WorkerSetup } from '../executor.js';
 
-/** Main thread -> worker: one sample to decode and transform. */
+/** Main thread -> worker: the setup, once, first; then samples to decode and transform. */
+export type WorkerMessage =
+  | { kind: 'setup'; setup: WorkerSetup }
+  | ({ kind: 'load' } & WorkerRequest);
+
+/** One sample to decode and transform. */
 export interface WorkerRequest {
   id: number;
   raw: RawSample;
@@ -13,7 +19,7 @@ export type WorkerReply =
   | { id: number; sample: Sample }
   | { id: number; error: { message: string; source: string | null } };
 
-/** The buffers a sample owns whole, to move rather than copy (views into shared memory are copied). */
+/** The buffers a sample owns whole, to move rather than copy (views into larger buffers are copied). */
 export function transferablesOf(sample: Sample): ArrayBuffer[] {
   const images = Array.isArray(sample.image) ? sample.image : [sample.image];
   const seen = new Set<ArrayBuffer>();
@@ -23,8 +29,9 @@ export function transferablesOf(sample: Sample): ArrayBuffer[] {
       buffer instanceof ArrayBuffer &&
       data.byteOffset === 0 &&
       data.byteLength === buffer.byteLength
-    )
+    ) {
       seen.add(buffer);
+    }
   }
   return [...seen];
 }
