@@ -35,6 +35,7 @@ export {
   type ImageLayout,
 } from './image.js';
 export { epochGenerator, mixSeed, sampleGenerator } from './internal/seed.js';
+export { type MeanOptions, meanImage, meanPixel } from './mean.js';
 export { SYNTHETIC_CLASSES, SyntheticImages, type SyntheticImagesOptions } from './synthetic.js';
 export type { Transform, TransformOptions, TransformSpec } from './transform.js';
 export * from './transforms/index.js';

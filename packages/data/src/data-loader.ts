@@ -144,7 +144,7 @@ export class BaseDataLoader<B = Batch> implements AsyncIterable<B> {
     const indices = Array.from({ length: this.dataset.length }, (_, i) => i);
     if (!this.shuffle) return indices;
     const random = epochGenerator(this.seed, epoch);
-    // Fisher-Yates, as torch.randperm's result would be used.
+    // Fisher-Yates from the back: each index swaps with a uniform earlier-or-equal one.
     for (let i = indices.length - 1; i > 0; i--) {
       const j = random.integer(i + 1);
       [indices[i], indices[j]] = [indices[j], indices[i]];
