@@ -68,6 +68,7 @@ export class Cifar10Dataset implements ImageDataset {
     }
   }
 
+  /** Number of samples. */
   get length(): number {
     return this.records.length;
   }

@@ -152,6 +152,10 @@ export class BaseDataLoader<B = Batch> implements AsyncIterable<B> {
     return indices;
   }
 
+  /**
+   * Runs the next epoch: yields its batches in order while up to `prefetch` more load, then
+   * calls `onEpochEnd`. Breaking out early ends the epoch without the report.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<B> {
     const epoch = this.epoch++;
     const order = this.order(epoch);

@@ -69,6 +69,7 @@ export class IdxDataset implements ImageDataset {
     this.transform = options.transform;
   }
 
+  /** Number of samples. */
   get length(): number {
     return this.labels.length;
   }

@@ -94,6 +94,7 @@ export class ImageFolder implements ImageDataset {
     this.samples = samples;
   }
 
+  /** Number of samples. */
   get length(): number {
     return this.samples.length;
   }
