@@ -84,6 +84,9 @@ describe('Mnist', () => {
     expect(batches[0].images.dataSync()[7]).toBeCloseTo(11 / 255, 6);
     expect(Array.from(batches[0].labels.dataSync())).toEqual([7, 0]);
     expect(batches[0].labels.dtype).toBe('int32');
+    expect(loader.skipped.map((s) => [s.index, s.source])).toEqual([
+      [2, `${join(dir, 'train-labels-idx1-ubyte')}#2`],
+    ]);
   });
 
   it('names the labels file and record for a label out of range', async () => {
