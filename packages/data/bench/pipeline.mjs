@@ -28,6 +28,8 @@ import {
 } from '../dist/index.js';
 
 const { values: args } = parseArgs({
+  // pnpm passes a literal '--' through; ignore positionals.
+  allowPositionals: true,
   options: {
     images: { type: 'string', default: '128' },
     epochs: { type: 'string', default: '2' },
