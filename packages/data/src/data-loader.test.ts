@@ -112,7 +112,7 @@ describe('DataLoader batching', () => {
     expect(batch.images.shape).toEqual([3, 10, 3, 8, 8]);
   });
 
-  it('runs a plain Dataset in-process and keeps at most prefetch + 1 batches loading', async () => {
+  it('runs a plain Dataset in-process, loading the awaited batch and at most prefetch more', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
     const ds: Dataset<Sample> = {
@@ -128,6 +128,9 @@ describe('DataLoader batching', () => {
     const batches = await collect(new DataLoader(ds, { batchSize: 2, prefetch: 1 }));
     expect(batches.map((b) => b.images.dataSync()[1])).toEqual([1, 3, 5, 7, 9, 11]);
     expect(maxInFlight).toBe(4);
+    maxInFlight = 0;
+    await collect(new DataLoader(ds, { batchSize: 2, prefetch: 0 }));
+    expect(maxInFlight).toBe(2);
   });
 
   it('names the bad option', () => {

@@ -50,6 +50,12 @@ export interface EpochReport {
   skipped: SkippedSample[];
 }
 
+/** One batch's samples, and those left out of it under `onError: 'skip'`. */
+interface LoadedBatch {
+  samples: Sample[];
+  skipped: SkippedSample[];
+}
+
 const defaults = {
   batchSize: 1,
   shuffle: false,
@@ -166,26 +172,25 @@ export class BaseDataLoader<B = Batch> implements AsyncIterable<B> {
       batches.pop();
     const skipped: SkippedSample[] = [];
     this.skipped = skipped;
-    const pending: Promise<Sample[]>[] = [];
+    const pending: Promise<LoadedBatch>[] = [];
     let next = 0;
     let yieldedBatches = 0;
     let yieldedSamples = 0;
-    const fill = () => {
+    while (next < batches.length || pending.length > 0) {
+      // While waiting for batch k, batches k..k+prefetch load; while k is consumed, k+1..k+prefetch.
       while (next < batches.length && pending.length <= this.prefetch) {
-        const batch = this.loadBatch(batches[next++], epoch, skipped);
+        const batch = this.loadBatch(batches[next++], epoch);
         // Awaited in order below; this only stops an early failure being reported as unhandled.
         batch.catch(() => {});
         pending.push(batch);
       }
-    };
-    fill();
-    while (pending.length > 0) {
-      const samples = await (pending.shift() as Promise<Sample[]>);
-      fill();
-      if (samples.length === 0) continue;
+      const loaded = await (pending.shift() as Promise<LoadedBatch>);
+      // Recorded in batch order, whatever order the batches finished in.
+      skipped.push(...loaded.skipped);
+      if (loaded.samples.length === 0) continue;
       yieldedBatches++;
-      yieldedSamples += samples.length;
-      yield this.collateFn(samples);
+      yieldedSamples += loaded.samples.length;
+      yield this.collateFn(loaded.samples);
     }
     this.onEpochEnd?.({ epoch, batches: yieldedBatches, samples: yieldedSamples, skipped });
   }
@@ -197,13 +202,10 @@ export class BaseDataLoader<B = Batch> implements AsyncIterable<B> {
     await executor?.close();
   }
 
-  private async loadBatch(
-    indices: number[],
-    epoch: number,
-    skipped: SkippedSample[],
-  ): Promise<Sample[]> {
+  private async loadBatch(indices: number[], epoch: number): Promise<LoadedBatch> {
     const results = await Promise.allSettled(indices.map((index) => this.loadSample(index, epoch)));
     const samples: Sample[] = [];
+    const skipped: SkippedSample[] = [];
     results.forEach((result, k) => {
       if (result.status === 'fulfilled') {
         samples.push(result.value);
@@ -215,7 +217,7 @@ export class BaseDataLoader<B = Batch> implements AsyncIterable<B> {
       const source = error instanceof DataError ? error.source : `sample ${indices[k]}`;
       skipped.push({ index: indices[k], source, message });
     });
-    return samples;
+    return { samples, skipped };
   }
 
   private async loadSample(index: number, epoch: number): Promise<Sample> {
