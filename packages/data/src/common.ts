@@ -25,7 +25,7 @@ export {
 } from './dataset.js';
 export { DataError } from './errors.js';
 export type { LoaderPlatform, SampleExecutor, WorkerSetup } from './executor.js';
-export { IDX_TYPES, type IdxArray, parseIdx } from './idx.js';
+export { IDX_TYPES, type IdxArray, isGzip, parseIdx, readIdx } from './idx.js';
 export { IdxDataset, type IdxDatasetOptions } from './idx-dataset.js';
 export {
   createImage,

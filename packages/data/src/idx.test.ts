@@ -1,6 +1,7 @@
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIdx } from './idx.js';
+import { parseIdx, readIdx } from './idx.js';
 import { idxBytes, tempDir, writeBytes } from './internal/fixtures.js';
 import { DataLoader } from './node/data-loader.js';
 import { Mnist, readIdxFile } from './node/mnist.js';
@@ -43,6 +44,19 @@ describe('parseIdx', () => {
     expect(() => parseIdx(bytes.subarray(0, 9), 'imgs')).toThrow(
       'imgs: IDX header is truncated: 3 dimensions need 16 bytes, file has 9',
     );
+  });
+});
+
+describe('readIdx', () => {
+  it('gunzips with DecompressionStream (as in a browser) and parses', async () => {
+    const parsed = await readIdx(gzipSync(idxBytes([3, 2, 3], imageValues)), 'x.gz');
+    expect(parsed.shape).toEqual([3, 2, 3]);
+    expect(Array.from(parsed.data)).toEqual(imageValues);
+  });
+
+  it('names a corrupt gzip file', async () => {
+    const bytes = gzipSync(idxBytes([3], [1, 2, 3])).subarray(0, 12);
+    await expect(readIdx(bytes, 'labels.gz')).rejects.toThrow('labels.gz: corrupt gzip data');
   });
 });
 

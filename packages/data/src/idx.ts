@@ -82,3 +82,29 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   }
   return { dtype: type.name, shape, data };
 }
+
+/** Whether `bytes` start with the gzip magic number 1f 8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * `parseIdx` for bytes that may be gzipped (`.gz` as distributed), on any platform: gunzips with
+ * the standard `DecompressionStream` (browsers, Node >= 18). Use it on fetched MNIST files.
+ */
+export async function readIdx(bytes: Uint8Array, source: string): Promise<IdxArray> {
+  if (!isGzip(bytes)) return parseIdx(bytes, source);
+  let plain: Uint8Array;
+  try {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+      .stream()
+      .pipeThrough(new DecompressionStream('gzip'));
+    plain = new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (error) {
+    throw new DataError(
+      source,
+      `corrupt gzip data: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return parseIdx(plain, source);
+}

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from '../errors.js';
-import { type IdxArray, parseIdx } from '../idx.js';
+import { type IdxArray, isGzip, parseIdx } from '../idx.js';
 import { IdxDataset, type IdxDatasetOptions } from '../idx-dataset.js';
 
 /** Reads and parses an IDX file, gunzipping it first when it starts with the gzip magic 1f 8b. */
@@ -16,7 +16,7 @@ export function readIdxFile(path: string): IdxArray {
       `cannot read IDX file (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
     );
   }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+  if (isGzip(bytes)) {
     try {
       bytes = gunzipSync(bytes);
     } catch (error) {
