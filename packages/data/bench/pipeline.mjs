@@ -152,7 +152,10 @@ for (const workers of [0, 1, 2]) {
     await timeLoader(workers),
   ]);
 }
-rows.push([`plain sharp (peer, ${sharp.concurrency()} libvips threads)`, await timeSharp()]);
+rows.push([
+  `plain sharp (peer; libuv pool ${process.env.UV_THREADPOOL_SIZE ?? 4}, vips concurrency ${sharp.concurrency()})`,
+  await timeSharp(),
+]);
 await rm(root, { recursive: true, force: true });
 
 const peer = rows[rows.length - 1][1];
