@@ -28,8 +28,8 @@ import {
 } from '../dist/index.js';
 
 const { values: args } = parseArgs({
-  // pnpm passes a literal '--' through; ignore positionals.
-  allowPositionals: true,
+  // `pnpm bench -- --images 64` passes the '--' through: drop it.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     images: { type: 'string', default: '128' },
     epochs: { type: 'string', default: '2' },
