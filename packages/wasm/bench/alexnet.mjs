@@ -247,7 +247,9 @@ if (process.argv.includes('--write')) {
     ...lines,
     '',
   ].join('\n');
-  let doc = readFileSync(path, 'utf8');
+  let doc = existsSync(path)
+    ? readFileSync(path, 'utf8')
+    : '# Benchmarks\n\nNumbers from `pnpm bench`, each with its machine and command. Speed is reported as ratios to a peer measured in the same run; tests never assert timings.\n';
   const start = doc.indexOf(heading);
   if (start >= 0) {
     const end = doc.indexOf('\n## ', start + heading.length);

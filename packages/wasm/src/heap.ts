@@ -39,6 +39,7 @@ export interface KernelExports {
   lrnGrad(...args: number[]): void;
   binary(...args: number[]): void;
   rectify(op: number, x: number, y: number, n: number): void;
+  sumMiddle(x: number, outer: number, kept: number, inner: number, y: number): void;
   convForward(...args: number[]): void;
   convBackpropInput(...args: number[]): void;
   convBackpropFilter(...args: number[]): void;
