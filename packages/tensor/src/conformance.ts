@@ -171,6 +171,11 @@ export const conformanceCases: ConformanceCase[] = [
     f: (x) => localResponseNorm(x, { size: 3, alpha: 0.3, beta: 0.6, k: 1.5 }),
   },
   {
+    name: 'maxPool 2x2/2 without padding, ceil mode on odd sizes (clipped last windows)',
+    shapes: [[2, 3, 7, 9]],
+    f: (x) => maxPool2d(x, { kernelSize: 2, stride: 2, ceilMode: true }),
+  },
+  {
     name: 'maxPool padded, dilated, ceil mode over many planes',
     shapes: [[4, 9, 9, 8]],
     f: (x) => maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1, dilation: 2, ceilMode: true }),

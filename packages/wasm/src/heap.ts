@@ -32,6 +32,7 @@ export interface KernelExports {
     relu: number,
   ): void;
   maxPool(...args: number[]): void;
+  maxPoolSeparable(...args: number[]): void;
   maxPoolGrad(...args: number[]): void;
   avgPool(...args: number[]): void;
   avgPoolGrad(...args: number[]): void;

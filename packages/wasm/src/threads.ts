@@ -15,6 +15,7 @@ const FUNCTIONS = [
   'convBackpropInput',
   'convBackpropFilter',
   'maxPool',
+  'maxPoolSeparable',
   'lrn',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
