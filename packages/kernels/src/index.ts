@@ -7,5 +7,12 @@ import { registerGpuBackends } from './register.js';
 registerGpuBackends();
 
 export { GpuBackend, type GpuBackendStats } from './backend.js';
-export { type AutoChoice, GPU_MODES, type GpuMode, type ModeSupport, chooseMode, probeMode } from './modes.js';
+export {
+  type AutoChoice,
+  chooseMode,
+  GPU_MODES,
+  type GpuMode,
+  type ModeSupport,
+  probeMode,
+} from './modes.js';
 export { autoChoice, registerGpuBackends } from './register.js';

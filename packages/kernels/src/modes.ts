@@ -7,7 +7,14 @@ import { GPU } from 'gpu.js';
 export type GpuMode = 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl' | 'webasm' | 'cpu';
 
 /** Every mode, best first: the order `auto` tries them in. */
-export const GPU_MODES: readonly GpuMode[] = ['webgpu', 'webgl2', 'webgl', 'headlessgl', 'webasm', 'cpu'];
+export const GPU_MODES: readonly GpuMode[] = [
+  'webgpu',
+  'webgl2',
+  'webgl',
+  'headlessgl',
+  'webasm',
+  'cpu',
+];
 
 /** Whether a mode can start in this process, and if not, why and what to do about it. */
 export interface ModeSupport {
@@ -17,7 +24,10 @@ export interface ModeSupport {
   reason: string;
 }
 
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined && !('window' in globalThis);
+const isNode =
+  typeof process !== 'undefined' &&
+  process.versions?.node !== undefined &&
+  !('window' in globalThis);
 
 /** Whether a gpu.js mode can run here (a synchronous probe; no kernel is compiled). */
 export function probeMode(mode: GpuMode): ModeSupport {
@@ -42,16 +52,26 @@ export function probeMode(mode: GpuMode): ModeSupport {
     case 'webgl2':
       return GPU.isWebGL2Supported
         ? yes
-        : no(isNode ? 'webgl2 runs only in a browser; in Node use headlessgl' : 'this browser has no WebGL2 context');
+        : no(
+            isNode
+              ? 'webgl2 runs only in a browser; in Node use headlessgl'
+              : 'this browser has no WebGL2 context',
+          );
     case 'webgl':
       return GPU.isWebGLSupported
         ? yes
-        : no(isNode ? 'webgl runs only in a browser; in Node use headlessgl' : 'this browser has no WebGL context');
+        : no(
+            isNode
+              ? 'webgl runs only in a browser; in Node use headlessgl'
+              : 'this browser has no WebGL context',
+          );
     case 'webgpu':
       return no(
         'the webgpu mode is not implemented by @gpunet/kernels yet (its kernels return Promises and need ' +
           'an asynchronous DataId path); ' +
-          (isNode ? 'in Node it would also need `navigator.gpu` installed (the `webgpu` package, Dawn) ' : '') +
+          (isNode
+            ? 'in Node it would also need `navigator.gpu` installed (the `webgpu` package, Dawn) '
+            : '') +
           'use webgl2 in a browser or headlessgl in Node',
       );
   }

@@ -6,7 +6,7 @@ import { findBackend, registerBackend, registerKernel } from '@gpunet/tensor';
 import { GpuBackend } from './backend.js';
 import { configFor } from './internal/define.js';
 import { gpuKernels } from './kernels/index.js';
-import { type AutoChoice, GPU_MODES, chooseMode } from './modes.js';
+import { type AutoChoice, chooseMode, GPU_MODES } from './modes.js';
 
 let lastAutoChoice: AutoChoice | null = null;
 

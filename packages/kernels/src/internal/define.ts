@@ -7,7 +7,11 @@ import { GpuBackend } from '../backend.js';
 /** A mode-independent kernel: the same function serves every gpu.js mode. */
 export interface GpuKernel<K extends KernelName = KernelName> {
   kernelName: K;
-  kernelFunc: (args: { inputs: readonly TensorInfo[]; attrs: KernelAttrs[K]; backend: GpuBackend }) => TensorInfo;
+  kernelFunc: (args: {
+    inputs: readonly TensorInfo[];
+    attrs: KernelAttrs[K];
+    backend: GpuBackend;
+  }) => TensorInfo;
 }
 
 /** Declares a kernel (typed by its name's attrs). */

@@ -81,7 +81,8 @@ export function broadcastIndex(inShape: Shape, outRank: number, prefix: string):
   const lead = outRank - inShape.length;
   const terms: string[] = [];
   inShape.forEach((dim, d) => {
-    if (dim !== 1) terms.push(s[d] === 1 ? `${prefix}${d + lead}` : `${prefix}${d + lead} * ${s[d]}`);
+    if (dim !== 1)
+      terms.push(s[d] === 1 ? `${prefix}${d + lead}` : `${prefix}${d + lead} * ${s[d]}`);
   });
   return terms.length === 0 ? '0' : terms.join(' + ');
 }

@@ -11,7 +11,7 @@
  * the compiled kernel is cached per layer geometry.
  */
 import type { Conv2dAttrs } from '@gpunet/tensor';
-import { type GpuKernel, defineKernel } from '../internal/define.js';
+import { defineKernel, type GpuKernel } from '../internal/define.js';
 import { idiv, kernelSource, unravel } from '../internal/index-math.js';
 
 export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, backend }) => {
@@ -44,7 +44,11 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
     '}',
     'return acc;',
   ].join('\n');
-  return backend.run(kernelSource(['x', 'w'], body), [x, w], [a.batch, a.outChannels, a.outHeight, a.outWidth]);
+  return backend.run(
+    kernelSource(['x', 'w'], body),
+    [x, w],
+    [a.batch, a.outChannels, a.outHeight, a.outWidth],
+  );
 });
 
 /** Output and input channels per group. */
@@ -88,7 +92,11 @@ export const conv2dBackpropInputKernel = defineKernel(
       '}',
       'return acc;',
     ].join('\n');
-    return backend.run(kernelSource(['dy', 'w'], body), [dy, w], [a.batch, a.inChannels, a.inHeight, a.inWidth]);
+    return backend.run(
+      kernelSource(['dy', 'w'], body),
+      [dy, w],
+      [a.batch, a.inChannels, a.inHeight, a.inWidth],
+    );
   },
 );
 
@@ -127,4 +135,8 @@ export const conv2dBackpropFilterKernel = defineKernel(
   },
 );
 
-export const convKernels: GpuKernel[] = [conv2dKernel, conv2dBackpropInputKernel, conv2dBackpropFilterKernel];
+export const convKernels: GpuKernel[] = [
+  conv2dKernel,
+  conv2dBackpropInputKernel,
+  conv2dBackpropFilterKernel,
+];

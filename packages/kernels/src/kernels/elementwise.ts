@@ -3,9 +3,13 @@
  * Binary kernels broadcast NumPy-style; comparisons give float32 0/1.
  */
 import {
-  BINARY_KERNELS, type BinaryKernelName, UNARY_KERNELS, type UnaryKernelName, broadcastShapes,
+  BINARY_KERNELS,
+  type BinaryKernelName,
+  broadcastShapes,
+  UNARY_KERNELS,
+  type UnaryKernelName,
 } from '@gpunet/tensor';
-import { type GpuKernel, defineKernel } from '../internal/define.js';
+import { defineKernel, type GpuKernel } from '../internal/define.js';
 import { broadcastIndex, kernelSource, unravel } from '../internal/index-math.js';
 
 /**
@@ -57,7 +61,8 @@ export const binaryKernels: GpuKernel[] = BINARY_KERNELS.map((kernelName) =>
   defineKernel(kernelName, ({ inputs: [a, b], backend }) => {
     const shape = broadcastShapes(kernelName, a.shape, b.shape);
     const dtype = COMPARISONS.has(kernelName) ? 'float32' : a.dtype;
-    const same = (s: readonly number[]) => s.length === shape.length && s.every((d, k) => d === shape[k]);
+    const same = (s: readonly number[]) =>
+      s.length === shape.length && s.every((d, k) => d === shape[k]);
     // Same-shape operands index by i directly; the rest unravel the output index once.
     const coords = same(a.shape) && same(b.shape) ? '' : unravel('i', shape, 'o');
     const ai = same(a.shape) ? 'i' : broadcastIndex(a.shape, shape.length, 'o');
@@ -69,6 +74,7 @@ export const binaryKernels: GpuKernel[] = BINARY_KERNELS.map((kernelName) =>
 
 /** Float to int truncates toward zero, as the reference (Int32Array.from) does. */
 export const castKernel = defineKernel('Cast', ({ inputs: [x], attrs: { dtype }, backend }) => {
-  const expr = dtype === 'int32' && x.dtype === 'float32' ? '(x < 0 ? Math.ceil(x) : Math.floor(x))' : 'x';
+  const expr =
+    dtype === 'int32' && x.dtype === 'float32' ? '(x < 0 ? Math.ceil(x) : Math.floor(x))' : 'x';
   return backend.run(kernelSource(['v'], `const x = v[i];\nreturn ${expr};`), [x], x.shape, dtype);
 });

@@ -7,7 +7,7 @@
  * AlexNet) rather than storing `s` from the forward pass: the kernel signature carries only x.
  */
 import type { LrnAttrs } from '@gpunet/tensor';
-import { type GpuKernel, defineKernel } from '../internal/define.js';
+import { defineKernel, type GpuKernel } from '../internal/define.js';
 import { kernelSource, unravel } from '../internal/index-math.js';
 import { literal } from './transform.js';
 

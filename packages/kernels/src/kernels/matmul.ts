@@ -26,7 +26,8 @@ export function dotSource(k: number, aStep: number, bStep: number): string {
       '}',
     );
   }
-  for (let p = unrolled; p < k; p++) lines.push(`s0 += a[aBase + ${p * aStep}] * b[bBase + ${p * bStep}];`);
+  for (let p = unrolled; p < k; p++)
+    lines.push(`s0 += a[aBase + ${p * aStep}] * b[bBase + ${p * bStep}];`);
   lines.push('return (s0 + s1) + (s2 + s3);');
   return lines.join('\n');
 }

@@ -8,12 +8,17 @@
  * since gpu.js threads cannot write to each other's cells.
  */
 import type { AdaptivePool2dAttrs, Pool2dAttrs } from '@gpunet/tensor';
-import { type GpuKernel, defineKernel } from '../internal/define.js';
+import { defineKernel, type GpuKernel } from '../internal/define.js';
 import { idiv, kernelSource, unravel } from '../internal/index-math.js';
 import { literal } from './transform.js';
 
 const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
-const inShape = (a: Pool2dAttrs | AdaptivePool2dAttrs) => [a.batch, a.channels, a.inHeight, a.inWidth];
+const inShape = (a: Pool2dAttrs | AdaptivePool2dAttrs) => [
+  a.batch,
+  a.channels,
+  a.inHeight,
+  a.inWidth,
+];
 
 /**
  * Source declaring `${name}H`, `${name}W` (the first maximum of window (oh, ow) of plane `p`)
@@ -104,23 +109,26 @@ export const maxPool2dKernel = defineKernel('MaxPool2d', ({ inputs: [x], attrs: 
   return backend.run(kernelSource(['x'], body), [x], outShape(a));
 });
 
-export const maxPool2dGradKernel = defineKernel('MaxPool2dGrad', ({ inputs: [dy, x], attrs: a, backend }) => {
-  const body = [
-    unravel('i', inShape(a), 'o'),
-    `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
-    `const dyBase = (o0 * ${a.channels} + o1) * ${a.outHeight * a.outWidth};`,
-    'let acc = 0;',
-    windowsContaining(
-      a,
-      [
-        firstMaxSource(a, 'oh', 'ow', 'best'),
-        `if (bestH === o2 && bestW === o3) { acc += dy[dyBase + oh * ${a.outWidth} + ow]; }`,
-      ].join('\n'),
-    ),
-    'return acc;',
-  ].join('\n');
-  return backend.run(kernelSource(['dy', 'x'], body), [dy, x], inShape(a));
-});
+export const maxPool2dGradKernel = defineKernel(
+  'MaxPool2dGrad',
+  ({ inputs: [dy, x], attrs: a, backend }) => {
+    const body = [
+      unravel('i', inShape(a), 'o'),
+      `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
+      `const dyBase = (o0 * ${a.channels} + o1) * ${a.outHeight * a.outWidth};`,
+      'let acc = 0;',
+      windowsContaining(
+        a,
+        [
+          firstMaxSource(a, 'oh', 'ow', 'best'),
+          `if (bestH === o2 && bestW === o3) { acc += dy[dyBase + oh * ${a.outWidth} + ow]; }`,
+        ].join('\n'),
+      ),
+      'return acc;',
+    ].join('\n');
+    return backend.run(kernelSource(['dy', 'x'], body), [dy, x], inShape(a));
+  },
+);
 
 export const avgPool2dKernel = defineKernel('AvgPool2d', ({ inputs: [x], attrs: a, backend }) => {
   const body = [
@@ -142,19 +150,25 @@ export const avgPool2dKernel = defineKernel('AvgPool2d', ({ inputs: [x], attrs: 
   return backend.run(kernelSource(['x'], body), [x], outShape(a));
 });
 
-export const avgPool2dGradKernel = defineKernel('AvgPool2dGrad', ({ inputs: [dy], attrs: a, backend }) => {
-  const body = [
-    unravel('i', inShape(a), 'o'),
-    `const dyBase = (o0 * ${a.channels} + o1) * ${a.outHeight * a.outWidth};`,
-    'let acc = 0;',
-    windowsContaining(
-      a,
-      [divisorSource(a, 'oh', 'ow'), `acc += dy[dyBase + oh * ${a.outWidth} + ow] / divisor;`].join('\n'),
-    ),
-    'return acc;',
-  ].join('\n');
-  return backend.run(kernelSource(['dy'], body), [dy], inShape(a));
-});
+export const avgPool2dGradKernel = defineKernel(
+  'AvgPool2dGrad',
+  ({ inputs: [dy], attrs: a, backend }) => {
+    const body = [
+      unravel('i', inShape(a), 'o'),
+      `const dyBase = (o0 * ${a.channels} + o1) * ${a.outHeight * a.outWidth};`,
+      'let acc = 0;',
+      windowsContaining(
+        a,
+        [
+          divisorSource(a, 'oh', 'ow'),
+          `acc += dy[dyBase + oh * ${a.outWidth} + ow] / divisor;`,
+        ].join('\n'),
+      ),
+      'return acc;',
+    ].join('\n');
+    return backend.run(kernelSource(['dy'], body), [dy], inShape(a));
+  },
+);
 
 /** Source declaring the adaptive window [`${v}0`, `${v}1`) of output index `o` along one axis. */
 function adaptiveWindow(o: string, inSize: number, outSize: number, v: string): string {
@@ -168,27 +182,37 @@ function adaptiveWindow(o: string, inSize: number, outSize: number, v: string): 
 function widestWindow(inSize: number, outSize: number): number {
   let widest = 0;
   for (let o = 0; o < outSize; o++) {
-    widest = Math.max(widest, Math.ceil(((o + 1) * inSize) / outSize) - Math.floor((o * inSize) / outSize));
+    widest = Math.max(
+      widest,
+      Math.ceil(((o + 1) * inSize) / outSize) - Math.floor((o * inSize) / outSize),
+    );
   }
   return widest;
 }
 
-export const adaptiveAvgPool2dKernel = defineKernel('AdaptiveAvgPool2d', ({ inputs: [x], attrs: a, backend }) => {
-  const body = [
-    unravel('i', [a.batch, a.channels, a.outHeight, a.outWidth], 'o'),
-    `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
-    adaptiveWindow('o2', a.inHeight, a.outHeight, 'h'),
-    adaptiveWindow('o3', a.inWidth, a.outWidth, 'w'),
-    'let acc = 0;',
-    `for (let kh = 0; kh < ${widestWindow(a.inHeight, a.outHeight)}; kh++) {`,
-    `for (let kw = 0; kw < ${widestWindow(a.inWidth, a.outWidth)}; kw++) {`,
-    `if (h0 + kh < h1 && w0 + kw < w1) { acc += x[planeBase + (h0 + kh) * ${a.inWidth} + w0 + kw]; }`,
-    '}',
-    '}',
-    'return acc / ((h1 - h0) * (w1 - w0));',
-  ].join('\n');
-  return backend.run(kernelSource(['x'], body), [x], [a.batch, a.channels, a.outHeight, a.outWidth]);
-});
+export const adaptiveAvgPool2dKernel = defineKernel(
+  'AdaptiveAvgPool2d',
+  ({ inputs: [x], attrs: a, backend }) => {
+    const body = [
+      unravel('i', [a.batch, a.channels, a.outHeight, a.outWidth], 'o'),
+      `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
+      adaptiveWindow('o2', a.inHeight, a.outHeight, 'h'),
+      adaptiveWindow('o3', a.inWidth, a.outWidth, 'w'),
+      'let acc = 0;',
+      `for (let kh = 0; kh < ${widestWindow(a.inHeight, a.outHeight)}; kh++) {`,
+      `for (let kw = 0; kw < ${widestWindow(a.inWidth, a.outWidth)}; kw++) {`,
+      `if (h0 + kh < h1 && w0 + kw < w1) { acc += x[planeBase + (h0 + kh) * ${a.inWidth} + w0 + kw]; }`,
+      '}',
+      '}',
+      'return acc / ((h1 - h0) * (w1 - w0));',
+    ].join('\n');
+    return backend.run(
+      kernelSource(['x'], body),
+      [x],
+      [a.batch, a.channels, a.outHeight, a.outWidth],
+    );
+  },
+);
 
 export const adaptiveAvgPool2dGradKernel = defineKernel(
   'AdaptiveAvgPool2dGrad',
@@ -215,6 +239,10 @@ export const adaptiveAvgPool2dGradKernel = defineKernel(
 );
 
 export const poolKernels: GpuKernel[] = [
-  maxPool2dKernel, maxPool2dGradKernel, avgPool2dKernel, avgPool2dGradKernel,
-  adaptiveAvgPool2dKernel, adaptiveAvgPool2dGradKernel,
+  maxPool2dKernel,
+  maxPool2dGradKernel,
+  avgPool2dKernel,
+  avgPool2dGradKernel,
+  adaptiveAvgPool2dKernel,
+  adaptiveAvgPool2dGradKernel,
 ];

@@ -4,7 +4,7 @@
  * a softmax row, a flattened feature vector) they are contiguous and read in order.
  */
 import { REDUCE_KERNELS, type ReduceKernelName } from '@gpunet/tensor';
-import { type GpuKernel, defineKernel } from '../internal/define.js';
+import { defineKernel, type GpuKernel } from '../internal/define.js';
 import { idiv, kernelSource, size, strides, unravel } from '../internal/index-math.js';
 
 const COMBINE: Record<ReduceKernelName, string> = {
@@ -17,7 +17,10 @@ const COMBINE: Record<ReduceKernelName, string> = {
  * Source of the flat input index of reduced element `r`, given the reduced dims' sizes and input
  * strides: `r` itself when those dims are the innermost block, else an unravel of `r`.
  */
-function reducedOffset(reducedShape: number[], reducedStrides: number[]): { lines: string; expr: string } {
+function reducedOffset(
+  reducedShape: number[],
+  reducedStrides: number[],
+): { lines: string; expr: string } {
   const contiguous = reducedStrides.every((s, k) => s === strides(reducedShape)[k]);
   if (contiguous) return { lines: '', expr: 'r' };
   const lines = unravel('r', reducedShape, 'q');
@@ -36,8 +39,12 @@ export const reduceKernels: GpuKernel[] = REDUCE_KERNELS.map((kernelName) =>
       const empty = kernelName === 'Sum' ? '0' : kernelName === 'Max' ? '-1.0 / 0.0' : '1.0 / 0.0';
       return backend.run(kernelSource([], `return ${empty};`), [], outShape, x.dtype);
     }
-    const base = keptDims.length === 0 ? '0' : keptDims.map((d, k) => `o${k} * ${inStrides[d]}`).join(' + ');
-    const offset = reducedOffset(reducedShape, dims.map((d) => inStrides[d]));
+    const base =
+      keptDims.length === 0 ? '0' : keptDims.map((d, k) => `o${k} * ${inStrides[d]}`).join(' + ');
+    const offset = reducedOffset(
+      reducedShape,
+      dims.map((d) => inStrides[d]),
+    );
     const body = [
       unravel('i', outShape, 'o'),
       `const base = ${base};`,
@@ -74,11 +81,14 @@ export const argMaxKernel = defineKernel('ArgMax', ({ inputs: [x], attrs: { dim 
 });
 
 /** One row of `depth` per index: 1 at the index, 0 elsewhere. */
-export const oneHotKernel = defineKernel('OneHot', ({ inputs: [indices], attrs: { depth }, backend }) => {
-  const body = [
-    `const row = ${idiv('i', depth)};`,
-    `const c = i - row * ${depth};`,
-    'return v[row] === c ? 1 : 0;',
-  ].join('\n');
-  return backend.run(kernelSource(['v'], body), [indices], [...indices.shape, depth], 'float32');
-});
+export const oneHotKernel = defineKernel(
+  'OneHot',
+  ({ inputs: [indices], attrs: { depth }, backend }) => {
+    const body = [
+      `const row = ${idiv('i', depth)};`,
+      `const c = i - row * ${depth};`,
+      'return v[row] === c ? 1 : 0;',
+    ].join('\n');
+    return backend.run(kernelSource(['v'], body), [indices], [...indices.shape, depth], 'float32');
+  },
+);
