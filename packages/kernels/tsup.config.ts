@@ -8,6 +8,6 @@ export default defineConfig({
   splitting: true,
   clean: true,
   target: 'es2022',
-  // gpu.js stays an external dependency: it is large and picks its own platform code.
+  // gpu.js stays a runtime dependency: it loads native and Wasm pieces relative to itself.
   external: ['gpu.js'],
 });

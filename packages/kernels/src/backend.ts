@@ -1,148 +1,194 @@
+/**
+ * The gpu.js backend: one class for every gpu.js mode. Data stays where the mode keeps it
+ * (textures on the GL modes, typed arrays on cpu and webasm) from kernel to kernel; only
+ * `read` brings it back to the host.
+ */
 import type { Backend, DataId, DType, Shape, TensorInfo, TypedArray } from '@gpunet/tensor';
-import gpujs from 'gpu.js';
-import { type GpuMode, modeAvailability } from './modes.js';
+import { GPU, type IKernelRunShortcut, Texture } from 'gpu.js';
+import { size } from './internal/index-math.js';
+import { type GpuMode, probeMode } from './modes.js';
 
-interface Stored {
-  values: Float32Array;
+/** What a buffer holds: a typed array (cpu, webasm) or a gpu.js texture (GL modes). */
+type Stored = Float32Array | Texture;
+
+interface Record_ {
+  value: Stored;
+  length: number;
   dtype: DType;
 }
 
 /**
- * gpu.js's webasm mode indexes arrays with float32 numbers, exact only up to 2^24: a larger
- * array is read at wrong places (measured: fc6's 37.7M-element weight gave wrong products).
+ * The largest tensor (in elements) whose flat indices the generated kernels compute exactly in
+ * f32 arithmetic: webasm and the GL modes compute indices as f32, and `idiv` adds one half
+ * before dividing, so indices must stay below 2^23 (see internal/index-math.ts). The cpu mode
+ * computes in JavaScript doubles and has no such limit.
  */
-export const WEBASM_MAX_ELEMENTS = 2 ** 24;
+export const EXACT_INDEX_LIMIT = 2 ** 23;
 
-/** A compiled gpu.js kernel: call it with its array arguments. */
-type CompiledKernel = (...args: Float32Array[]) => Float32Array;
-
-/** What a kernel file asks the backend to run. */
-export interface KernelSpec {
-  /** Name and static parameters: the compile cache key starts with it. */
-  name: string;
-  /** The kernel's parameter names, in the order of `inputs`. */
-  params: string[];
-  /** The body of a gpu.js kernel function; `this.thread.x` is the flat output index. */
-  body: string;
-  constants: Record<string, number>;
-  inputs: readonly TensorInfo[];
-  shape: Shape;
-  dtype?: DType;
+/** Counters the tests and benchmarks read. */
+export interface GpuBackendStats {
+  /** Kernels compiled so far; a training step on fixed shapes compiles none after its first run. */
+  compiles: number;
+  /** Kernel launches so far. */
+  launches: number;
+  /** Launches on webasm that ran as cpu-mode kernels because a tensor was over EXACT_INDEX_LIMIT. */
+  fallbacks: number;
 }
 
-/**
- * The gpu.js backend in one mode. Every kernel is a gpu.js kernel over flat arrays; data lives in
- * Float32Arrays (int32 tensors too: gpu.js computes in float32, exact for integers below 2^24).
- * Compiled kernels are cached by name, static parameters and input sizes, so a training step on
- * fixed shapes compiles nothing after its first run (`compiles` counts them).
- */
-export class GpuJsBackend implements Backend {
+/** The gpu.js backend of one mode. Kernels are registered under the mode's name. */
+export class GpuBackend implements Backend {
   readonly name: GpuMode;
-  /** Kernels compiled so far. */
-  compiles = 0;
-  private readonly gpu: InstanceType<typeof gpujs.GPU>;
-  private readonly store = new Map<DataId, Stored>();
-  private readonly cache = new Map<string, CompiledKernel>();
+  readonly gpu: GPU;
+  /** True on the modes whose kernels output textures (data lives on the device). */
+  readonly isTextureMode: boolean;
+  readonly stats: GpuBackendStats = { compiles: 0, launches: 0, fallbacks: 0 };
+  private cpuGpu: GPU | null = null;
+  private readonly store = new Map<DataId, Record_>();
+  private readonly kernels = new Map<string, IKernelRunShortcut>();
+  private bytes = 0;
 
+  /** Makes the backend of `mode`, or throws saying why the mode cannot run here. */
   constructor(mode: GpuMode) {
-    const availability = modeAvailability(mode);
-    if (!availability.available)
-      throw new Error(`@gpunet/kernels: mode '${mode}' cannot run here: ${availability.reason}`);
+    const support = probeMode(mode);
+    if (!support.isSupported)
+      throw new Error(`@gpunet/kernels: mode '${mode}' cannot run here: ${support.reason}`);
     this.name = mode;
-    this.gpu = new gpujs.GPU({ mode });
+    this.isTextureMode = mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
+    this.gpu = new GPU({ mode });
   }
 
   write(values: TypedArray, _shape: Shape, dtype: DType): DataId {
-    const dataId = {};
-    this.store.set(dataId, { values: Float32Array.from(values), dtype });
-    return dataId;
+    // int32 tensors are stored as float32: every gpu.js mode computes in f32, and int32 values
+    // in gpunet are labels and indices, exact below 2^24.
+    const host = values instanceof Float32Array ? values.slice() : Float32Array.from(values);
+    if (!this.isTextureMode || host.length === 0) return this.adopt(host, dtype);
+    // Upload once, so that every kernel argument on a GL mode is a texture: a compiled gpu.js
+    // kernel is specialised to its argument types, and mixing arrays and textures recompiles.
+    const upload = this.kernel('function(a) { return a[this.thread.x]; }', host.length, [
+      host.length,
+    ]);
+    this.stats.launches++;
+    return this.adopt(upload(host) as Texture, dtype);
   }
 
   async read(dataId: DataId): Promise<TypedArray> {
     return this.readSync(dataId);
   }
 
+  /** Reads a buffer back (GL modes: a texture readback) as a fresh array of its dtype. */
   readSync(dataId: DataId): TypedArray {
-    const { values, dtype } = this.stored(dataId);
-    return dtype === 'int32' ? Int32Array.from(values) : values.slice();
+    const record = this.record(dataId);
+    const values =
+      record.value instanceof Texture ? (record.value.toArray() as Float32Array) : record.value;
+    const head = values.subarray(0, record.length);
+    // Int32Array.from truncates toward zero; int32 results are exact integers already.
+    return record.dtype === 'int32' ? Int32Array.from(head) : Float32Array.from(head);
   }
 
   disposeData(dataId: DataId): void {
+    const record = this.store.get(dataId);
+    if (!record) return;
+    if (record.value instanceof Texture) record.value.delete();
+    this.bytes -= record.length * 4;
     this.store.delete(dataId);
   }
 
   numBytes(): number {
-    let bytes = 0;
-    for (const { values } of this.store.values()) bytes += values.byteLength;
-    return bytes;
+    return this.bytes;
   }
 
   dispose(): void {
+    for (const dataId of [...this.store.keys()]) this.disposeData(dataId);
+    for (const k of this.kernels.values()) k.destroy();
+    this.kernels.clear();
     this.gpu.destroy();
+    this.cpuGpu?.destroy();
   }
 
-  /** Runs (compiling on first use) the kernel `spec` describes and stores its output. */
-  run(spec: KernelSpec): TensorInfo {
-    const size = spec.shape.reduce((a: number, b: number) => a * b, 1);
-    const args = spec.inputs.map((t) => this.stored(t.dataId).values);
-    const largest = Math.max(size, ...args.map((a) => a.length));
-    if (this.name === 'webasm' && largest > WEBASM_MAX_ELEMENTS) {
-      throw new RangeError(
-        `${spec.name} on webasm: an array of ${largest} elements is above gpu.js webasm's float32 indexing limit ` +
-          `(${WEBASM_MAX_ELEMENTS}); split the work or use another backend`,
-      );
-    }
-    let values: Float32Array;
-    if (size === 0) {
-      values = new Float32Array(0);
-    } else {
-      const key = `${spec.name}|${JSON.stringify(spec.constants)}|${size}|${args.map((a) => a.length).join(',')}`;
-      let kernel = this.cache.get(key);
-      if (!kernel) {
-        const source = `function (${spec.params.join(', ')}) {\n${spec.body}\n}`;
-        // Loops run to constants; loopMaxIterations bounds the ones gpu.js cannot see the end of
-        // (a setting gpu.js reads but its typings omit).
-        const settings = { output: [size], constants: spec.constants, loopMaxIterations: 1 << 24 };
-        kernel = this.gpu.createKernel(
-          source,
-          settings as Parameters<typeof this.gpu.createKernel>[1],
-        ) as unknown as CompiledKernel;
-        this.compiles++;
-        this.cache.set(key, kernel);
+  /** Number of live buffers, for leak tests. */
+  numBuffers(): number {
+    return this.store.size;
+  }
+
+  /**
+   * Runs a generated kernel over a 1-D output of `outSize` elements with the given tensors as
+   * arguments, and returns the output's info. The compiled kernel is cached by its source and
+   * the argument and output sizes, so the same op on the same shapes compiles once.
+   */
+  run(
+    source: string,
+    inputs: readonly TensorInfo[],
+    shape: Shape,
+    dtype: DType = 'float32',
+  ): TensorInfo {
+    const outSize = size(shape);
+    if (outSize === 0) return { dataId: this.adopt(new Float32Array(0), dtype), shape, dtype };
+    const args = inputs.map((t) => this.record(t.dataId));
+    const largest = Math.max(outSize, ...args.map((a) => a.length));
+    let onCpu = false;
+    if (this.name !== 'cpu' && largest > EXACT_INDEX_LIMIT) {
+      if (this.isTextureMode) {
+        throw new Error(
+          `@gpunet/kernels (${this.name}): a tensor of ${largest} elements is over the ${EXACT_INDEX_LIMIT}-element ` +
+            'limit of exact f32 index arithmetic on the GL modes (splitting such kernels is not implemented yet); ' +
+            'use a smaller batch, or the cpu or webasm mode for this layer',
+        );
       }
-      // gpu.js refuses empty argument arrays; a zero-size input is never read anyway.
-      const result = kernel(...args.map((a) => (a.length === 0 ? new Float32Array(1) : a)));
-      values =
-        result instanceof Float32Array ? result : Float32Array.from(result as ArrayLike<number>);
+      // webasm holds host arrays, so the same generated kernel can run in cpu mode (JavaScript
+      // doubles, exact indices) on them: slower, but correct.
+      onCpu = true;
+      this.stats.fallbacks++;
     }
+    const kernel = this.kernel(
+      source,
+      outSize,
+      args.map((a) => a.length),
+      onCpu,
+    );
+    this.stats.launches++;
+    const out = kernel(...args.map((a) => a.value)) as Stored;
+    return { dataId: this.adopt(out, dtype), shape, dtype };
+  }
+
+  private kernel(
+    source: string,
+    outSize: number,
+    argSizes: readonly number[],
+    onCpu = false,
+  ): IKernelRunShortcut {
+    const key = `${source}\n/* out ${outSize} args ${argSizes.join(',')}${onCpu ? ' cpu' : ''} */`;
+    let kernel = this.kernels.get(key);
+    if (!kernel) {
+      if (onCpu) this.cpuGpu ??= new GPU({ mode: 'cpu' });
+      const gpu = onCpu && this.cpuGpu ? this.cpuGpu : this.gpu;
+      kernel = gpu.createKernel(source, {
+        output: [outSize],
+        pipeline: true,
+        // A fresh output texture per call: without it a GL kernel overwrites its last output.
+        immutable: true,
+        precision: 'single',
+        tactic: 'precision',
+      });
+      this.kernels.set(key, kernel);
+      this.stats.compiles++;
+    }
+    return kernel;
+  }
+
+  private record(dataId: DataId): Record_ {
+    const record = this.store.get(dataId);
+    if (!record) throw new Error(`@gpunet/kernels (${this.name}): unknown or disposed buffer`);
+    return record;
+  }
+
+  private adopt(value: Stored, dtype: DType): DataId {
+    const length =
+      value instanceof Texture
+        ? size((value as unknown as { output: number[] }).output)
+        : value.length;
     const dataId = {};
-    const dtype = spec.dtype ?? 'float32';
-    this.store.set(dataId, { values, dtype });
-    return { dataId, shape: spec.shape, dtype };
+    this.store.set(dataId, { value, length, dtype });
+    this.bytes += length * 4;
+    return dataId;
   }
-
-  /** The stored array itself (host modes keep data in host memory). */
-  values(dataId: DataId): Float32Array {
-    return this.stored(dataId).values;
-  }
-
-  /** Stores host values as a new buffer without copying them. */
-  adopt(values: Float32Array, shape: Shape, dtype: DType = 'float32'): TensorInfo {
-    const dataId = {};
-    this.store.set(dataId, { values, dtype });
-    return { dataId, shape, dtype };
-  }
-
-  private stored(dataId: DataId): Stored {
-    const stored = this.store.get(dataId);
-    if (!stored) throw new Error(`${this.name} backend: unknown or disposed buffer`);
-    return stored;
-  }
-}
-
-/** The gpu.js backend behind a kernel call. */
-export function asGpu(backend: Backend): GpuJsBackend {
-  if (!(backend instanceof GpuJsBackend))
-    throw new Error(`internal: expected a gpu.js backend, got '${backend.name}'`);
-  return backend;
 }

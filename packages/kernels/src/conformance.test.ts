@@ -1,15 +1,22 @@
-import { checkConformance, conformanceCases } from '@gpunet/tensor/conformance';
-import { describe, it } from 'vitest';
-import './index.js';
-import { IMPLEMENTED_MODES } from './modes.js';
-
 /**
- * The shared conformance suite on every implemented gpu.js mode. gpu.js's cpu and webasm modes
- * compute in float32 like the reference backend, in the same summation order per output
- * element, so the suite's default tolerances hold.
+ * The conformance suite (src/conformance/suite.ts) for every mode in GPUNET_MODES (default
+ * `cpu,webasm`; headlessgl under `xvfb-run -a`). A mode that cannot start fails every test of
+ * the mode; it is never skipped. The browser modes run the same suite through test/browser.
  */
-describe.each(IMPLEMENTED_MODES)('gpu.js %s mode conformance', (mode) => {
-  it.each(conformanceCases)('$name', async (c) => {
-    await checkConformance(c, mode);
+import * as T from '@gpunet/tensor';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { CASES, checkCase, startMode } from './conformance/suite.js';
+import type { GpuMode } from './index.js';
+
+const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm').split(',').filter(Boolean) as GpuMode[];
+
+for (const mode of MODES) {
+  describe(`gpu.js ${mode} conforms to the reference backend`, () => {
+    beforeAll(() => startMode(mode));
+    for (const c of CASES) it(c.name, () => checkCase(mode, c));
   });
+}
+
+afterAll(async () => {
+  await T.setBackend('reference');
 });

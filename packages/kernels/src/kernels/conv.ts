@@ -1,138 +1,142 @@
-import type { Conv2dAttrs } from '@gpunet/tensor';
-import { asGpu } from '../backend.js';
-import type { GpuKernel } from './types.js';
-
-/** The convolution's geometry as kernel constants (Conv2dAttrs, plus channels per group). */
-function constants(a: Conv2dAttrs): Record<string, number> {
-  return {
-    inC: a.inChannels,
-    inH: a.inHeight,
-    inW: a.inWidth,
-    outC: a.outChannels,
-    outH: a.outHeight,
-    outW: a.outWidth,
-    kH: a.kernelHeight,
-    kW: a.kernelWidth,
-    sH: a.strideHeight,
-    sW: a.strideWidth,
-    pT: a.padTop,
-    pL: a.padLeft,
-    dH: a.dilationHeight,
-    dW: a.dilationWidth,
-    inG: a.inChannels / a.groups,
-    outG: a.outChannels / a.groups,
-  };
-}
-
-/** y[n, co, oh, ow] = sum over the group's channels and the taps inside the image of x * w. */
-export const conv2dKernel: GpuKernel<'Conv2d'> = {
-  kernelName: 'Conv2d',
-  kernelFunc: ({ inputs: [x, w], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'Conv2d',
-      params: ['x', 'w'],
-      body: `
-const ow = this.thread.x % this.constants.outW;
-const oh = Math.floor(this.thread.x / this.constants.outW) % this.constants.outH;
-const co = Math.floor(this.thread.x / (this.constants.outW * this.constants.outH)) % this.constants.outC;
-const n = Math.floor(this.thread.x / (this.constants.outW * this.constants.outH * this.constants.outC));
-const g = Math.floor(co / this.constants.outG);
-let acc = 0;
-for (let c = 0; c < this.constants.inG; c++) {
-  const xPlane = (n * this.constants.inC + g * this.constants.inG + c) * this.constants.inH;
-  const wPlane = (co * this.constants.inG + c) * this.constants.kH;
-  for (let kh = 0; kh < this.constants.kH; kh++) {
-    const ih = oh * this.constants.sH - this.constants.pT + kh * this.constants.dH;
-    if (ih >= 0 && ih < this.constants.inH) {
-      for (let kw = 0; kw < this.constants.kW; kw++) {
-        const iw = ow * this.constants.sW - this.constants.pL + kw * this.constants.dW;
-        if (iw >= 0 && iw < this.constants.inW) {
-          acc += x[(xPlane + ih) * this.constants.inW + iw] * w[(wPlane + kh) * this.constants.kW + kw];
-        }
-      }
-    }
-  }
-}
-return acc;`,
-      constants: constants(a),
-      inputs: [x, w],
-      shape: [a.batch, a.outChannels, a.outHeight, a.outWidth],
-    }),
-};
-
 /**
- * dx[n, ci, ih, iw] = sum over the group's output channels and the taps (kh, kw) for which
- * ih = oh * sH - pT + kh * dH lands on an output row oh (and likewise for columns) of dy * w.
+ * Conv2d and its two gradients over NCHW data and [outC, inC/groups, kH, kW] weights, each as a
+ * gather: every output element sums its own taps, so no two threads write the same cell.
+ *
+ * - Conv2d: y[n, co, oh, ow] sums x * w over the group's input channels and the kernel window.
+ * - Conv2dBackpropInput: dx[n, ci, ih, iw] sums dy * w over the output positions whose window
+ *   covers (ih, iw): oh = (ih + padTop - kh * dilation) / stride where that divides exactly.
+ * - Conv2dBackpropFilter: dw[co, c, kh, kw] sums x * dy over the batch and output positions.
+ *
+ * Every bound is a literal of the generated source, so the loops have constant trip counts and
+ * the compiled kernel is cached per layer geometry.
  */
-export const conv2dBackpropInputKernel: GpuKernel<'Conv2dBackpropInput'> = {
-  kernelName: 'Conv2dBackpropInput',
-  kernelFunc: ({ inputs: [dy, w], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'Conv2dBackpropInput',
-      params: ['dy', 'w'],
-      body: `
-const iw = this.thread.x % this.constants.inW;
-const ih = Math.floor(this.thread.x / this.constants.inW) % this.constants.inH;
-const ci = Math.floor(this.thread.x / (this.constants.inW * this.constants.inH)) % this.constants.inC;
-const n = Math.floor(this.thread.x / (this.constants.inW * this.constants.inH * this.constants.inC));
-const g = Math.floor(ci / this.constants.inG);
-const c = ci % this.constants.inG;
-let acc = 0;
-for (let kh = 0; kh < this.constants.kH; kh++) {
-  const rowNumerator = ih + this.constants.pT - kh * this.constants.dH;
-  const oh = Math.floor(rowNumerator / this.constants.sH);
-  if (rowNumerator >= 0 && oh * this.constants.sH === rowNumerator && oh < this.constants.outH) {
-    for (let kw = 0; kw < this.constants.kW; kw++) {
-      const colNumerator = iw + this.constants.pL - kw * this.constants.dW;
-      const ow = Math.floor(colNumerator / this.constants.sW);
-      if (colNumerator >= 0 && ow * this.constants.sW === colNumerator && ow < this.constants.outW) {
-        for (let j = 0; j < this.constants.outG; j++) {
-          const co = g * this.constants.outG + j;
-          acc += dy[((n * this.constants.outC + co) * this.constants.outH + oh) * this.constants.outW + ow]
-            * w[((co * this.constants.inG + c) * this.constants.kH + kh) * this.constants.kW + kw];
-        }
-      }
-    }
-  }
-}
-return acc;`,
-      constants: constants(a),
-      inputs: [dy, w],
-      shape: [a.batch, a.inChannels, a.inHeight, a.inWidth],
-    }),
-};
+import type { Conv2dAttrs } from '@gpunet/tensor';
+import { defineKernel, type GpuKernel } from '../internal/define.js';
+import { idiv, kernelSource, unravel } from '../internal/index-math.js';
 
-/** dw[co, c, kh, kw] = sum over images and output positions of x (at the tap) * dy. */
-export const conv2dBackpropFilterKernel: GpuKernel<'Conv2dBackpropFilter'> = {
-  kernelName: 'Conv2dBackpropFilter',
-  kernelFunc: ({ inputs: [x, dy], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'Conv2dBackpropFilter',
-      params: ['x', 'dy'],
-      body: `
-const kw = this.thread.x % this.constants.kW;
-const kh = Math.floor(this.thread.x / this.constants.kW) % this.constants.kH;
-const c = Math.floor(this.thread.x / (this.constants.kW * this.constants.kH)) % this.constants.inG;
-const co = Math.floor(this.thread.x / (this.constants.kW * this.constants.kH * this.constants.inG));
-const ci = Math.floor(co / this.constants.outG) * this.constants.inG + c;
-let acc = 0;
-for (let n = 0; n < this.constants.batch; n++) {
-  for (let oh = 0; oh < this.constants.outH; oh++) {
-    const ih = oh * this.constants.sH - this.constants.pT + kh * this.constants.dH;
-    if (ih >= 0 && ih < this.constants.inH) {
-      for (let ow = 0; ow < this.constants.outW; ow++) {
-        const iw = ow * this.constants.sW - this.constants.pL + kw * this.constants.dW;
-        if (iw >= 0 && iw < this.constants.inW) {
-          acc += x[((n * this.constants.inC + ci) * this.constants.inH + ih) * this.constants.inW + iw]
-            * dy[((n * this.constants.outC + co) * this.constants.outH + oh) * this.constants.outW + ow];
-        }
-      }
-    }
-  }
+export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, backend }) => {
+  const inPerGroup = a.inChannels / a.groups;
+  const outPerGroup = a.outChannels / a.groups;
+  const plane = a.inHeight * a.inWidth;
+  const taps = a.kernelHeight * a.kernelWidth;
+  const body = [
+    unravel('i', [a.batch, a.outChannels, a.outHeight, a.outWidth], 'o'),
+    `const g = ${idiv('o1', outPerGroup)};`,
+    `const xBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${plane};`,
+    `const wBase = o1 * ${inPerGroup * taps};`,
+    `const h0 = o2 * ${a.strideHeight} - ${a.padTop};`,
+    `const w0 = o3 * ${a.strideWidth} - ${a.padLeft};`,
+    'let acc = 0;',
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const ih = h0 + kh * ${a.dilationHeight};`,
+    `if (ih >= 0 && ih < ${a.inHeight}) {`,
+    `for (let kw = 0; kw < ${a.kernelWidth}; kw++) {`,
+    `const iw = w0 + kw * ${a.dilationWidth};`,
+    `if (iw >= 0 && iw < ${a.inWidth}) {`,
+    `const xi = xBase + ih * ${a.inWidth} + iw;`,
+    `const wi = wBase + kh * ${a.kernelWidth} + kw;`,
+    `for (let c = 0; c < ${inPerGroup}; c++) {`,
+    `acc += x[xi + c * ${plane}] * w[wi + c * ${taps}];`,
+    '}',
+    '}',
+    '}',
+    '}',
+    '}',
+    'return acc;',
+  ].join('\n');
+  return backend.run(
+    kernelSource(['x', 'w'], body),
+    [x, w],
+    [a.batch, a.outChannels, a.outHeight, a.outWidth],
+  );
+});
+
+/** Output and input channels per group. */
+function backOffset(a: Conv2dAttrs) {
+  return { outPerGroup: a.outChannels / a.groups, inPerGroup: a.inChannels / a.groups };
 }
-return acc;`,
-      constants: { ...constants(a), batch: a.batch },
-      inputs: [x, dy],
-      shape: [a.outChannels, a.inChannels / a.groups, a.kernelHeight, a.kernelWidth],
-    }),
-};
+
+export const conv2dBackpropInputKernel = defineKernel(
+  'Conv2dBackpropInput',
+  ({ inputs: [dy, w], attrs: a, backend }) => {
+    const { outPerGroup, inPerGroup } = backOffset(a);
+    const outPlane = a.outHeight * a.outWidth;
+    const taps = a.kernelHeight * a.kernelWidth;
+    const body = [
+      unravel('i', [a.batch, a.inChannels, a.inHeight, a.inWidth], 'o'),
+      `const g = ${idiv('o1', inPerGroup)};`,
+      `const c = o1 - g * ${inPerGroup};`,
+      `const dyBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${outPlane};`,
+      `const wBase = (g * ${outPerGroup} * ${inPerGroup} + c) * ${taps};`,
+      'let acc = 0;',
+      `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+      `const th = o2 + ${a.padTop} - kh * ${a.dilationHeight};`,
+      `if (th >= 0) {`,
+      `const oh = ${idiv('th', a.strideHeight)};`,
+      `if (oh * ${a.strideHeight} === th && oh < ${a.outHeight}) {`,
+      `for (let kw = 0; kw < ${a.kernelWidth}; kw++) {`,
+      `const tw = o3 + ${a.padLeft} - kw * ${a.dilationWidth};`,
+      `if (tw >= 0) {`,
+      `const ow = ${idiv('tw', a.strideWidth)};`,
+      `if (ow * ${a.strideWidth} === tw && ow < ${a.outWidth}) {`,
+      `const dyi = dyBase + oh * ${a.outWidth} + ow;`,
+      `const wi = wBase + kh * ${a.kernelWidth} + kw;`,
+      `for (let co = 0; co < ${outPerGroup}; co++) {`,
+      `acc += dy[dyi + co * ${outPlane}] * w[wi + co * ${inPerGroup * taps}];`,
+      '}',
+      '}',
+      '}',
+      '}',
+      '}',
+      '}',
+      '}',
+      'return acc;',
+    ].join('\n');
+    return backend.run(
+      kernelSource(['dy', 'w'], body),
+      [dy, w],
+      [a.batch, a.inChannels, a.inHeight, a.inWidth],
+    );
+  },
+);
+
+export const conv2dBackpropFilterKernel = defineKernel(
+  'Conv2dBackpropFilter',
+  ({ inputs: [x, dy], attrs: a, backend }) => {
+    const { outPerGroup, inPerGroup } = backOffset(a);
+    const outPlane = a.outHeight * a.outWidth;
+    const body = [
+      unravel('i', [a.outChannels, inPerGroup, a.kernelHeight, a.kernelWidth], 'o'),
+      `const g = ${idiv('o0', outPerGroup)};`,
+      `const ci = g * ${inPerGroup} + o1;`,
+      'let acc = 0;',
+      `for (let n = 0; n < ${a.batch}; n++) {`,
+      `const xBase = (n * ${a.inChannels} + ci) * ${a.inHeight * a.inWidth};`,
+      `const dyBase = (n * ${a.outChannels} + o0) * ${outPlane};`,
+      `for (let oh = 0; oh < ${a.outHeight}; oh++) {`,
+      `const ih = oh * ${a.strideHeight} - ${a.padTop} + o2 * ${a.dilationHeight};`,
+      `if (ih >= 0 && ih < ${a.inHeight}) {`,
+      `for (let ow = 0; ow < ${a.outWidth}; ow++) {`,
+      `const iw = ow * ${a.strideWidth} - ${a.padLeft} + o3 * ${a.dilationWidth};`,
+      `if (iw >= 0 && iw < ${a.inWidth}) {`,
+      `acc += x[xBase + ih * ${a.inWidth} + iw] * dy[dyBase + oh * ${a.outWidth} + ow];`,
+      '}',
+      '}',
+      '}',
+      '}',
+      '}',
+      'return acc;',
+    ].join('\n');
+    return backend.run(
+      kernelSource(['x', 'dy'], body),
+      [x, dy],
+      [a.outChannels, inPerGroup, a.kernelHeight, a.kernelWidth],
+    );
+  },
+);
+
+export const convKernels: GpuKernel[] = [
+  conv2dKernel,
+  conv2dBackpropInputKernel,
+  conv2dBackpropFilterKernel,
+];

@@ -1,95 +1,16 @@
+/**
+ * Max, average and adaptive-average pooling over NCHW input, forward and backward, following
+ * PyTorch (and the reference backend): the max gradient goes to the FIRST maximum of each
+ * window; the average divisor counts padded cells or not, or is overridden.
+ *
+ * The gradients are gathers: each input cell visits the output windows that contain it
+ * (an exact division of its offset by the stride) instead of scattering from each window,
+ * since gpu.js threads cannot write to each other's cells.
+ */
 import type { AdaptivePool2dAttrs, Pool2dAttrs } from '@gpunet/tensor';
-import { asGpu } from '../backend.js';
-import type { GpuKernel } from './types.js';
-
-function constants(a: Pool2dAttrs): Record<string, number> {
-  return {
-    inH: a.inHeight,
-    inW: a.inWidth,
-    outH: a.outHeight,
-    outW: a.outWidth,
-    kH: a.kernelHeight,
-    kW: a.kernelWidth,
-    sH: a.strideHeight,
-    sW: a.strideWidth,
-    pT: a.padTop,
-    pL: a.padLeft,
-    dH: a.dilationHeight,
-    dW: a.dilationWidth,
-    countIncludePad: a.countIncludePad ? 1 : 0,
-    divisorOverride: a.divisorOverride ?? 0,
-  };
-}
-
-/**
- * Source that finds the first maximum (NaN wins, as in PyTorch) of window (oh, ow) in the plane
- * starting at `plane`: leaves its value in `best` and its offset in the plane in `at` (-1 if the
- * window holds no input cell). Shared by the forward and the gradient kernel. Its names (mh, mih,
- * ...) must not shadow the gradient kernel's ih/iw: gpu.js's webasm compiler flattens block
- * scopes, so a shadowed `const` overwrote the outer one there (cpu mode was right).
- */
-const windowArgMax = (oh: string, ow: string) => `
-let best = -Infinity;
-let at = -1;
-for (let mh = 0; mh < this.constants.kH; mh++) {
-  const mih = ${oh} * this.constants.sH - this.constants.pT + mh * this.constants.dH;
-  if (mih >= 0 && mih < this.constants.inH) {
-    for (let mw = 0; mw < this.constants.kW; mw++) {
-      const miw = ${ow} * this.constants.sW - this.constants.pL + mw * this.constants.dW;
-      if (miw >= 0 && miw < this.constants.inW) {
-        const v = x[plane + mih * this.constants.inW + miw];
-        if (at < 0 || v > best || (v !== v && best === best)) { best = v; at = mih * this.constants.inW + miw; }
-      }
-    }
-  }
-}`;
-
-/** Source of the average divisor of window (oh, ow), following PyTorch's avg_pool2d. */
-const windowDivisor = (oh: string, ow: string) => `
-const h0 = ${oh} * this.constants.sH - this.constants.pT;
-const w0 = ${ow} * this.constants.sW - this.constants.pL;
-let divisor = this.constants.divisorOverride;
-if (divisor === 0) {
-  if (this.constants.countIncludePad === 1) {
-    divisor = (Math.min(h0 + this.constants.kH, this.constants.inH + this.constants.pT) - h0)
-      * (Math.min(w0 + this.constants.kW, this.constants.inW + this.constants.pL) - w0);
-  } else {
-    divisor = (Math.min(h0 + this.constants.kH, this.constants.inH) - Math.max(h0, 0))
-      * (Math.min(w0 + this.constants.kW, this.constants.inW) - Math.max(w0, 0));
-  }
-}`;
-
-const outIndex = `
-const ow = this.thread.x % this.constants.outW;
-const oh = Math.floor(this.thread.x / this.constants.outW) % this.constants.outH;
-const p = Math.floor(this.thread.x / (this.constants.outW * this.constants.outH));
-const plane = p * this.constants.inH * this.constants.inW;`;
-
-const inIndex = `
-const iw = this.thread.x % this.constants.inW;
-const ih = Math.floor(this.thread.x / this.constants.inW) % this.constants.inH;
-const p = Math.floor(this.thread.x / (this.constants.inW * this.constants.inH));
-const plane = p * this.constants.inH * this.constants.inW;
-const outPlane = p * this.constants.outH * this.constants.outW;`;
-
-/**
- * Source that visits every window (oh, ow) holding input cell (ih, iw): the taps (kh, kw) for
- * which ih = oh * sH - pT + kh * dH lands on an output row, and likewise for columns.
- */
-const forEachWindowHolding = (inner: string) => `
-for (let th = 0; th < this.constants.kH; th++) {
-  const rowNumerator = ih + this.constants.pT - th * this.constants.dH;
-  const oh = Math.floor(rowNumerator / this.constants.sH);
-  if (rowNumerator >= 0 && oh * this.constants.sH === rowNumerator && oh < this.constants.outH) {
-    for (let tw = 0; tw < this.constants.kW; tw++) {
-      const colNumerator = iw + this.constants.pL - tw * this.constants.dW;
-      const ow = Math.floor(colNumerator / this.constants.sW);
-      if (colNumerator >= 0 && ow * this.constants.sW === colNumerator && ow < this.constants.outW) {
-        ${inner}
-      }
-    }
-  }
-}`;
+import { defineKernel, type GpuKernel } from '../internal/define.js';
+import { idiv, kernelSource, unravel } from '../internal/index-math.js';
+import { literal } from './transform.js';
 
 const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
 const inShape = (a: Pool2dAttrs | AdaptivePool2dAttrs) => [
@@ -99,124 +20,229 @@ const inShape = (a: Pool2dAttrs | AdaptivePool2dAttrs) => [
   a.inWidth,
 ];
 
-export const maxPool2dKernel: GpuKernel<'MaxPool2d'> = {
-  kernelName: 'MaxPool2d',
-  kernelFunc: ({ inputs: [x], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'MaxPool2d',
-      params: ['x'],
-      body: `${outIndex}\n${windowArgMax('oh', 'ow')}\nreturn best;`,
-      constants: constants(a),
-      inputs: [x],
-      shape: outShape(a),
-    }),
-};
+/**
+ * Source declaring `${name}H`, `${name}W` (the first maximum of window (oh, ow) of plane `p`)
+ * and `${name}V` (its value); `${name}H` is -1 for a window wholly in the padding.
+ */
+function firstMaxSource(a: Pool2dAttrs, oh: string, ow: string, name: string): string {
+  return [
+    `let ${name}H = -1;`,
+    `let ${name}W = -1;`,
+    `let ${name}V = 0;`,
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const ih = ${oh} * ${a.strideHeight} - ${a.padTop} + kh * ${a.dilationHeight};`,
+    `if (ih >= 0 && ih < ${a.inHeight}) {`,
+    `for (let kw = 0; kw < ${a.kernelWidth}; kw++) {`,
+    `const iw = ${ow} * ${a.strideWidth} - ${a.padLeft} + kw * ${a.dilationWidth};`,
+    `if (iw >= 0 && iw < ${a.inWidth}) {`,
+    `const e = x[planeBase + ih * ${a.inWidth} + iw];`,
+    `if (${name}H < 0 || e > ${name}V) { ${name}H = ih; ${name}W = iw; ${name}V = e; }`,
+    '}',
+    '}',
+    '}',
+    '}',
+  ].join('\n');
+}
 
-export const maxPool2dGradKernel: GpuKernel<'MaxPool2dGrad'> = {
-  kernelName: 'MaxPool2dGrad',
-  kernelFunc: ({ inputs: [dy, x], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'MaxPool2dGrad',
-      params: ['dy', 'x'],
-      // Each input cell gathers dy from the windows whose first maximum it is.
-      body: `${inIndex}
-let acc = 0;
-${forEachWindowHolding(`${windowArgMax('oh', 'ow')}
-        if (at === ih * this.constants.inW + iw) { acc += dy[outPlane + oh * this.constants.outW + ow]; }`)}
-return acc;`,
-      constants: constants(a),
-      inputs: [dy, x],
-      shape: inShape(a),
-    }),
-};
-
-export const avgPool2dKernel: GpuKernel<'AvgPool2d'> = {
-  kernelName: 'AvgPool2d',
-  kernelFunc: ({ inputs: [x], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'AvgPool2d',
-      params: ['x'],
-      body: `${outIndex}
-${windowDivisor('oh', 'ow')}
-let acc = 0;
-for (let ih = Math.max(h0, 0); ih < Math.min(h0 + this.constants.kH, this.constants.inH); ih++) {
-  for (let iw = Math.max(w0, 0); iw < Math.min(w0 + this.constants.kW, this.constants.inW); iw++) {
-    acc += x[plane + ih * this.constants.inW + iw];
+/** Source declaring `divisor`, the average-pool divisor of window (oh, ow), as in PyTorch. */
+function divisorSource(a: Pool2dAttrs, oh: string, ow: string): string {
+  if (a.divisorOverride !== null) return `const divisor = ${literal(a.divisorOverride)};`;
+  const h0 = `(${oh} * ${a.strideHeight} - ${a.padTop})`;
+  const w0 = `(${ow} * ${a.strideWidth} - ${a.padLeft})`;
+  if (a.countIncludePad) {
+    // The padded window clipped to the padded input.
+    return [
+      `const hEnd = Math.min(${h0} + ${a.kernelHeight}, ${a.inHeight + a.padTop});`,
+      `const wEnd = Math.min(${w0} + ${a.kernelWidth}, ${a.inWidth + a.padLeft});`,
+      `const divisor = (hEnd - ${h0}) * (wEnd - ${w0});`,
+    ].join('\n');
   }
-}
-return acc / divisor;`,
-      constants: constants(a),
-      inputs: [x],
-      shape: outShape(a),
-    }),
-};
-
-export const avgPool2dGradKernel: GpuKernel<'AvgPool2dGrad'> = {
-  kernelName: 'AvgPool2dGrad',
-  kernelFunc: ({ inputs: [dy], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'AvgPool2dGrad',
-      params: ['dy'],
-      body: `${inIndex}
-let acc = 0;
-${forEachWindowHolding(`${windowDivisor('oh', 'ow')}
-        acc += dy[outPlane + oh * this.constants.outW + ow] / divisor;`)}
-return acc;`,
-      constants: { ...constants(a), dH: 1, dW: 1 },
-      inputs: [dy],
-      shape: inShape(a),
-    }),
-};
-
-function adaptiveConstants(a: AdaptivePool2dAttrs): Record<string, number> {
-  return { inH: a.inHeight, inW: a.inWidth, outH: a.outHeight, outW: a.outWidth };
+  // The taps inside the image: rows inside times columns inside.
+  return [
+    'let rows = 0;',
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const ih = ${h0} + kh * ${a.dilationHeight};`,
+    `if (ih >= 0 && ih < ${a.inHeight}) { rows += 1; }`,
+    '}',
+    'let cols = 0;',
+    `for (let kw = 0; kw < ${a.kernelWidth}; kw++) {`,
+    `const iw = ${w0} + kw * ${a.dilationWidth};`,
+    `if (iw >= 0 && iw < ${a.inWidth}) { cols += 1; }`,
+    '}',
+    'const divisor = rows * cols;',
+  ].join('\n');
 }
 
-// Window of output cell i over n inputs to m outputs: floor(i n / m) .. ceil((i + 1) n / m).
-const adaptiveWindow = `
-const h0 = Math.floor(oh * this.constants.inH / this.constants.outH);
-const h1 = Math.ceil((oh + 1) * this.constants.inH / this.constants.outH);
-const w0 = Math.floor(ow * this.constants.inW / this.constants.outW);
-const w1 = Math.ceil((ow + 1) * this.constants.inW / this.constants.outW);`;
-
-export const adaptiveAvgPool2dKernel: GpuKernel<'AdaptiveAvgPool2d'> = {
-  kernelName: 'AdaptiveAvgPool2d',
-  kernelFunc: ({ inputs: [x], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'AdaptiveAvgPool2d',
-      params: ['x'],
-      body: `${outIndex}
-${adaptiveWindow}
-let acc = 0;
-for (let ih = h0; ih < h1; ih++) {
-  for (let iw = w0; iw < w1; iw++) { acc += x[plane + ih * this.constants.inW + iw]; }
+/**
+ * Source that loops over the output windows containing input cell (ih, iw) = (o2, o3), binding
+ * `oh`, `ow` and running `inner` for each.
+ */
+function windowsContaining(a: Pool2dAttrs, inner: string): string {
+  return [
+    `for (let th = 0; th < ${a.kernelHeight}; th++) {`,
+    `const dh = o2 + ${a.padTop} - th * ${a.dilationHeight};`,
+    'if (dh >= 0) {',
+    `const oh = ${idiv('dh', a.strideHeight)};`,
+    `if (oh * ${a.strideHeight} === dh && oh < ${a.outHeight}) {`,
+    `for (let tw = 0; tw < ${a.kernelWidth}; tw++) {`,
+    `const dw = o3 + ${a.padLeft} - tw * ${a.dilationWidth};`,
+    'if (dw >= 0) {',
+    `const ow = ${idiv('dw', a.strideWidth)};`,
+    `if (ow * ${a.strideWidth} === dw && ow < ${a.outWidth}) {`,
+    inner,
+    '}',
+    '}',
+    '}',
+    '}',
+    '}',
+    '}',
+  ].join('\n');
 }
-return acc / ((h1 - h0) * (w1 - w0));`,
-      constants: adaptiveConstants(a),
-      inputs: [x],
-      shape: [a.batch, a.channels, a.outHeight, a.outWidth],
-    }),
-};
 
-export const adaptiveAvgPool2dGradKernel: GpuKernel<'AdaptiveAvgPool2dGrad'> = {
-  kernelName: 'AdaptiveAvgPool2dGrad',
-  kernelFunc: ({ inputs: [dy], attrs: a, backend }) =>
-    asGpu(backend).run({
-      name: 'AdaptiveAvgPool2dGrad',
-      params: ['dy'],
-      body: `${inIndex}
-let acc = 0;
-for (let oh = 0; oh < this.constants.outH; oh++) {
-  for (let ow = 0; ow < this.constants.outW; ow++) {
-    ${adaptiveWindow}
-    if (ih >= h0 && ih < h1 && iw >= w0 && iw < w1) {
-      acc += dy[outPlane + oh * this.constants.outW + ow] / ((h1 - h0) * (w1 - w0));
-    }
+export const maxPool2dKernel = defineKernel('MaxPool2d', ({ inputs: [x], attrs: a, backend }) => {
+  const body = [
+    unravel('i', outShape(a), 'o'),
+    `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
+    firstMaxSource(a, 'o2', 'o3', 'best'),
+    `return bestH < 0 ? ${literal(Number.NEGATIVE_INFINITY)} : bestV;`,
+  ].join('\n');
+  return backend.run(kernelSource(['x'], body), [x], outShape(a));
+});
+
+export const maxPool2dGradKernel = defineKernel(
+  'MaxPool2dGrad',
+  ({ inputs: [dy, x], attrs: a, backend }) => {
+    const body = [
+      unravel('i', inShape(a), 'o'),
+      `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
+      `const dyBase = (o0 * ${a.channels} + o1) * ${a.outHeight * a.outWidth};`,
+      'let acc = 0;',
+      windowsContaining(
+        a,
+        [
+          firstMaxSource(a, 'oh', 'ow', 'best'),
+          `if (bestH === o2 && bestW === o3) { acc += dy[dyBase + oh * ${a.outWidth} + ow]; }`,
+        ].join('\n'),
+      ),
+      'return acc;',
+    ].join('\n');
+    return backend.run(kernelSource(['dy', 'x'], body), [dy, x], inShape(a));
+  },
+);
+
+export const avgPool2dKernel = defineKernel('AvgPool2d', ({ inputs: [x], attrs: a, backend }) => {
+  const body = [
+    unravel('i', outShape(a), 'o'),
+    `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
+    'let acc = 0;',
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const ih = o2 * ${a.strideHeight} - ${a.padTop} + kh * ${a.dilationHeight};`,
+    `if (ih >= 0 && ih < ${a.inHeight}) {`,
+    `for (let kw = 0; kw < ${a.kernelWidth}; kw++) {`,
+    `const iw = o3 * ${a.strideWidth} - ${a.padLeft} + kw * ${a.dilationWidth};`,
+    `if (iw >= 0 && iw < ${a.inWidth}) { acc += x[planeBase + ih * ${a.inWidth} + iw]; }`,
+    '}',
+    '}',
+    '}',
+    divisorSource(a, 'o2', 'o3'),
+    'return acc / divisor;',
+  ].join('\n');
+  return backend.run(kernelSource(['x'], body), [x], outShape(a));
+});
+
+export const avgPool2dGradKernel = defineKernel(
+  'AvgPool2dGrad',
+  ({ inputs: [dy], attrs: a, backend }) => {
+    const body = [
+      unravel('i', inShape(a), 'o'),
+      `const dyBase = (o0 * ${a.channels} + o1) * ${a.outHeight * a.outWidth};`,
+      'let acc = 0;',
+      windowsContaining(
+        a,
+        [
+          divisorSource(a, 'oh', 'ow'),
+          `acc += dy[dyBase + oh * ${a.outWidth} + ow] / divisor;`,
+        ].join('\n'),
+      ),
+      'return acc;',
+    ].join('\n');
+    return backend.run(kernelSource(['dy'], body), [dy], inShape(a));
+  },
+);
+
+/** Source declaring the adaptive window [`${v}0`, `${v}1`) of output index `o` along one axis. */
+function adaptiveWindow(o: string, inSize: number, outSize: number, v: string): string {
+  return [
+    `const ${v}0 = ${idiv(`${o} * ${inSize}`, outSize)};`,
+    `const ${v}1 = ${idiv(`(${o} + 1) * ${inSize} + ${outSize - 1}`, outSize)};`,
+  ].join('\n');
+}
+
+/** The widest adaptive window along an axis: the constant loop bound. */
+function widestWindow(inSize: number, outSize: number): number {
+  let widest = 0;
+  for (let o = 0; o < outSize; o++) {
+    widest = Math.max(
+      widest,
+      Math.ceil(((o + 1) * inSize) / outSize) - Math.floor((o * inSize) / outSize),
+    );
   }
+  return widest;
 }
-return acc;`,
-      constants: adaptiveConstants(a),
-      inputs: [dy],
-      shape: inShape(a),
-    }),
-};
+
+export const adaptiveAvgPool2dKernel = defineKernel(
+  'AdaptiveAvgPool2d',
+  ({ inputs: [x], attrs: a, backend }) => {
+    const body = [
+      unravel('i', [a.batch, a.channels, a.outHeight, a.outWidth], 'o'),
+      `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
+      adaptiveWindow('o2', a.inHeight, a.outHeight, 'h'),
+      adaptiveWindow('o3', a.inWidth, a.outWidth, 'w'),
+      'let acc = 0;',
+      `for (let kh = 0; kh < ${widestWindow(a.inHeight, a.outHeight)}; kh++) {`,
+      `for (let kw = 0; kw < ${widestWindow(a.inWidth, a.outWidth)}; kw++) {`,
+      `if (h0 + kh < h1 && w0 + kw < w1) { acc += x[planeBase + (h0 + kh) * ${a.inWidth} + w0 + kw]; }`,
+      '}',
+      '}',
+      'return acc / ((h1 - h0) * (w1 - w0));',
+    ].join('\n');
+    return backend.run(
+      kernelSource(['x'], body),
+      [x],
+      [a.batch, a.channels, a.outHeight, a.outWidth],
+    );
+  },
+);
+
+export const adaptiveAvgPool2dGradKernel = defineKernel(
+  'AdaptiveAvgPool2dGrad',
+  ({ inputs: [dy], attrs: a, backend }) => {
+    const body = [
+      unravel('i', inShape(a), 'o'),
+      `const dyBase = (o0 * ${a.channels} + o1) * ${a.outHeight * a.outWidth};`,
+      'let acc = 0;',
+      `for (let oh = 0; oh < ${a.outHeight}; oh++) {`,
+      adaptiveWindow('oh', a.inHeight, a.outHeight, 'h'),
+      'if (o2 >= h0 && o2 < h1) {',
+      `for (let ow = 0; ow < ${a.outWidth}; ow++) {`,
+      adaptiveWindow('ow', a.inWidth, a.outWidth, 'w'),
+      'if (o3 >= w0 && o3 < w1) {',
+      `acc += dy[dyBase + oh * ${a.outWidth} + ow] / ((h1 - h0) * (w1 - w0));`,
+      '}',
+      '}',
+      '}',
+      '}',
+      'return acc;',
+    ].join('\n');
+    return backend.run(kernelSource(['dy'], body), [dy], inShape(a));
+  },
+);
+
+export const poolKernels: GpuKernel[] = [
+  maxPool2dKernel,
+  maxPool2dGradKernel,
+  avgPool2dKernel,
+  avgPool2dGradKernel,
+  adaptiveAvgPool2dKernel,
+  adaptiveAvgPool2dGradKernel,
+];

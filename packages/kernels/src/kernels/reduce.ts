@@ -1,86 +1,94 @@
+/**
+ * Sum, Max and Min over any set of dims, and ArgMax over one dim. Each output element loops
+ * over the reduced elements; when the reduced dims are the innermost ones (the usual case:
+ * a softmax row, a flattened feature vector) they are contiguous and read in order.
+ */
 import { REDUCE_KERNELS, type ReduceKernelName } from '@gpunet/tensor';
-import { asGpu } from '../backend.js';
-import { dot, numbered, stridesOf, unravel } from '../internal/indexing.js';
-import type { GpuKernel } from './types.js';
+import { defineKernel, type GpuKernel } from '../internal/define.js';
+import { idiv, kernelSource, size, strides, unravel } from '../internal/index-math.js';
 
-const INITIAL: Record<ReduceKernelName, string> = { Sum: '0', Max: '-Infinity', Min: 'Infinity' };
-// NaN wins in Max and Min, as in PyTorch.
 const COMBINE: Record<ReduceKernelName, string> = {
-  Sum: 'acc = acc + v;',
-  Max: 'if (v > acc || v !== v) { acc = v; }',
-  Min: 'if (v < acc || v !== v) { acc = v; }',
+  Sum: 'acc + e',
+  Max: '(e > acc ? e : acc)',
+  Min: '(e < acc ? e : acc)',
 };
 
 /**
- * One output element per kept position: unravel it over the kept dims, then walk every
- * combination of the reduced dims.
+ * Source of the flat input index of reduced element `r`, given the reduced dims' sizes and input
+ * strides: `r` itself when those dims are the innermost block, else an unravel of `r`.
  */
-export const reduceKernels: GpuKernel[] = REDUCE_KERNELS.map((kernelName) => ({
-  kernelName,
-  kernelFunc: ({ inputs: [x], attrs, backend }) => {
-    const { dims } = attrs as { dims: number[] };
-    const strides = stridesOf(x.shape);
-    const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
-    const keptShape = kept.map((i) => x.shape[i]);
-    const reducedShape = dims.map((i) => x.shape[i]);
-    const count = reducedShape.reduce((a, b) => a * b, 1);
-    return asGpu(backend).run({
-      name: `${kernelName}-${kept.length}-${dims.length}`,
-      params: ['input'],
-      body: [
-        unravel(kept.length, 'this.thread.x', 'k', 'kd'),
-        `const base = ${dot(kept.length, 'k', 'ks')};`,
-        `let acc = ${INITIAL[kernelName]};`,
-        'for (let r = 0; r < this.constants.count; r++) {',
-        unravel(dims.length, 'r', 'q', 'rd'),
-        `  const v = input[base + ${dot(dims.length, 'q', 'rs')}];`,
-        `  ${COMBINE[kernelName]}`,
-        '}',
-        'return acc;',
-      ].join('\n'),
-      constants: {
-        count,
-        ...numbered('kd', keptShape),
-        ...numbered(
-          'ks',
-          kept.map((i) => strides[i]),
-        ),
-        ...numbered('rd', reducedShape),
-        ...numbered(
-          'rs',
-          dims.map((i) => strides[i]),
-        ),
-      },
-      inputs: [x],
-      shape: keptShape,
-      dtype: x.dtype,
-    });
-  },
-}));
+function reducedOffset(
+  reducedShape: number[],
+  reducedStrides: number[],
+): { lines: string; expr: string } {
+  const contiguous = reducedStrides.every((s, k) => s === strides(reducedShape)[k]);
+  if (contiguous) return { lines: '', expr: 'r' };
+  const lines = unravel('r', reducedShape, 'q');
+  const expr = reducedStrides.map((s, k) => `q${k} * ${s}`).join(' + ');
+  return { lines, expr };
+}
 
-export const argMaxKernel: GpuKernel<'ArgMax'> = {
-  kernelName: 'ArgMax',
-  kernelFunc: ({ inputs: [x], attrs: { dim }, backend }) => {
-    const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-    return asGpu(backend).run({
-      name: 'ArgMax',
-      params: ['input'],
-      body: [
-        'const o = Math.floor(this.thread.x / this.constants.inner);',
-        'const i = this.thread.x % this.constants.inner;',
-        'const base = o * this.constants.length * this.constants.inner + i;',
-        'let best = 0;',
-        'let bestValue = input[base];',
-        'for (let j = 1; j < this.constants.length; j++) {',
-        '  const v = input[base + j * this.constants.inner];',
-        '  if (v > bestValue || (v !== v && bestValue === bestValue)) { best = j; bestValue = v; }',
-        '}',
-        'return best;',
-      ].join('\n'),
-      constants: { inner, length: x.shape[dim] },
-      inputs: [x],
-      shape: x.shape.filter((_, i) => i !== dim),
-      dtype: 'int32',
-    });
+export const reduceKernels: GpuKernel[] = REDUCE_KERNELS.map((kernelName) =>
+  defineKernel(kernelName, ({ inputs: [x], attrs: { dims }, backend }) => {
+    const inStrides = strides(x.shape);
+    const keptDims = x.shape.map((_, d) => d).filter((d) => !dims.includes(d));
+    const outShape = keptDims.map((d) => x.shape[d]);
+    const reducedShape = dims.map((d) => x.shape[d]);
+    const count = size(reducedShape);
+    if (count === 0) {
+      const empty = kernelName === 'Sum' ? '0' : kernelName === 'Max' ? '-1.0 / 0.0' : '1.0 / 0.0';
+      return backend.run(kernelSource([], `return ${empty};`), [], outShape, x.dtype);
+    }
+    const base =
+      keptDims.length === 0 ? '0' : keptDims.map((d, k) => `o${k} * ${inStrides[d]}`).join(' + ');
+    const offset = reducedOffset(
+      reducedShape,
+      dims.map((d) => inStrides[d]),
+    );
+    const body = [
+      unravel('i', outShape, 'o'),
+      `const base = ${base};`,
+      'let acc = v[base];',
+      `for (let r = 1; r < ${count}; r++) {`,
+      offset.lines,
+      `const e = v[base + ${offset.expr}];`,
+      `acc = ${COMBINE[kernelName]};`,
+      '}',
+      'return acc;',
+    ].join('\n');
+    return backend.run(kernelSource(['v'], body), [x], outShape, x.dtype);
+  }),
+);
+
+/** Index of the first maximum along `dim`, as int32. */
+export const argMaxKernel = defineKernel('ArgMax', ({ inputs: [x], attrs: { dim }, backend }) => {
+  const length = x.shape[dim];
+  const inner = size(x.shape.slice(dim + 1));
+  const outShape = x.shape.filter((_, d) => d !== dim);
+  const body = [
+    `const outer = ${idiv('i', inner)};`,
+    `const within = i - outer * ${inner};`,
+    `const base = outer * ${length * inner} + within;`,
+    'let best = 0;',
+    'let bestValue = v[base];',
+    `for (let j = 1; j < ${length}; j++) {`,
+    `const e = v[base + j * ${inner}];`,
+    'if (e > bestValue) { best = j; bestValue = e; }',
+    '}',
+    'return best;',
+  ].join('\n');
+  return backend.run(kernelSource(['v'], body), [x], outShape, 'int32');
+});
+
+/** One row of `depth` per index: 1 at the index, 0 elsewhere. */
+export const oneHotKernel = defineKernel(
+  'OneHot',
+  ({ inputs: [indices], attrs: { depth }, backend }) => {
+    const body = [
+      `const row = ${idiv('i', depth)};`,
+      `const c = i - row * ${depth};`,
+      'return v[row] === c ? 1 : 0;',
+    ].join('\n');
+    return backend.run(kernelSource(['v'], body), [indices], [...indices.shape, depth], 'float32');
   },
-};
+);

@@ -1,139 +1,122 @@
-import type { TensorInfo } from '@gpunet/tensor';
-import { asGpu, type GpuJsBackend } from '../backend.js';
-import { dot, numbered, stridesOf, unravel } from '../internal/indexing.js';
-import { broadcastStrides } from './elementwise.js';
-import type { GpuKernel } from './types.js';
+/**
+ * Data movement: Transpose, Slice, Pad, BroadcastTo and Concat. Each is a gather: every output
+ * element computes where it comes from.
+ */
+import { defineKernel, type GpuKernel } from '../internal/define.js';
+import {
+  broadcastIndex,
+  idiv,
+  kernelSource,
+  ravel,
+  size,
+  strides,
+  unravel,
+} from '../internal/index-math.js';
 
-/** Gathers `x` into `shape`: output coordinates c map to input offset `sum (c_i + shift_i) * stride_i`. */
-function gather(
-  backend: GpuJsBackend,
-  name: string,
-  x: TensorInfo,
-  shape: number[],
-  strides: number[],
-  shift: number[],
-): TensorInfo {
-  const offset = shift.reduce((acc, s, i) => acc + s * strides[i], 0);
-  return backend.run({
-    name: `${name}-${shape.length}`,
-    params: ['input'],
-    body: [
-      unravel(shape.length, 'this.thread.x', 'c', 'd'),
-      `return input[this.constants.offset + ${dot(shape.length, 'c', 's')}];`,
-    ].join('\n'),
-    constants: { offset, ...numbered('d', shape), ...numbered('s', strides) },
-    inputs: [x],
-    shape,
-    dtype: x.dtype,
-  });
-}
+export const transposeKernel = defineKernel(
+  'Transpose',
+  ({ inputs: [x], attrs: { perm }, backend }) => {
+    const outShape = perm.map((d) => x.shape[d]);
+    const inStrides = strides(x.shape);
+    const src = perm.map((d, k) => `o${k} * ${inStrides[d]}`).join(' + ') || '0';
+    const body = `${unravel('i', outShape, 'o')}\nreturn v[${src}];`;
+    return backend.run(kernelSource(['v'], body), [x], outShape, x.dtype);
+  },
+);
 
-export const transposeKernel: GpuKernel<'Transpose'> = {
-  kernelName: 'Transpose',
-  kernelFunc: ({ inputs: [x], attrs: { perm }, backend }) => {
-    const strides = stridesOf(x.shape);
-    return gather(
-      asGpu(backend),
-      'Transpose',
-      x,
-      perm.map((d) => x.shape[d]),
-      perm.map((d) => strides[d]),
-      perm.map(() => 0),
+export const sliceKernel = defineKernel(
+  'Slice',
+  ({ inputs: [x], attrs: { begin, size: sliceSize }, backend }) => {
+    const src = ravel(
+      sliceSize.map((_, d) => `o${d} + ${begin[d]}`),
+      x.shape,
+    );
+    const body = `${unravel('i', sliceSize, 'o')}\nreturn v[${src}];`;
+    return backend.run(kernelSource(['v'], body), [x], sliceSize, x.dtype);
+  },
+);
+
+export const padKernel = defineKernel(
+  'Pad',
+  ({ inputs: [x], attrs: { paddings, value }, backend }) => {
+    const outShape = x.shape.map((d, k) => paddings[k][0] + d + paddings[k][1]);
+    const inside = x.shape
+      .map((d, k) => `o${k} >= ${paddings[k][0]} && o${k} < ${paddings[k][0] + d}`)
+      .join(' && ');
+    const src = ravel(
+      x.shape.map((_, k) => `o${k} - ${paddings[k][0]}`),
+      x.shape,
+    );
+    const body = [
+      unravel('i', outShape, 'o'),
+      size(x.shape) === 0
+        ? `return ${literal(value)};`
+        : `if (${inside || 'true'}) { return v[${src}]; }`,
+      `return ${literal(value)};`,
+    ].join('\n');
+    return backend.run(
+      kernelSource(['v'], body),
+      size(x.shape) === 0 ? [] : [x],
+      outShape,
+      x.dtype,
     );
   },
-};
+);
 
-export const sliceKernel: GpuKernel<'Slice'> = {
-  kernelName: 'Slice',
-  kernelFunc: ({ inputs: [x], attrs: { begin, size }, backend }) =>
-    gather(asGpu(backend), 'Slice', x, [...size], stridesOf(x.shape), begin),
-};
+export const broadcastToKernel = defineKernel(
+  'BroadcastTo',
+  ({ inputs: [x], attrs: { shape }, backend }) => {
+    const body = `${unravel('i', shape, 'o')}\nreturn v[${broadcastIndex(x.shape, shape.length, 'o')}];`;
+    return backend.run(kernelSource(['v'], body), [x], shape, x.dtype);
+  },
+);
 
-export const broadcastToKernel: GpuKernel<'BroadcastTo'> = {
-  kernelName: 'BroadcastTo',
-  kernelFunc: ({ inputs: [x], attrs: { shape }, backend }) =>
-    gather(
-      asGpu(backend),
-      'BroadcastTo',
-      x,
-      [...shape],
-      broadcastStrides(x.shape, shape),
-      shape.map(() => 0),
+/**
+ * Concatenation as one kernel with one argument per input; the coordinate along `dim` picks
+ * the argument. gpu.js kernels take a fixed argument list, so each input count compiles its own.
+ */
+export const concatKernel = defineKernel('Concat', ({ inputs, attrs: { dim }, backend }) => {
+  const parts = inputs.filter((t) => size(t.shape) > 0);
+  const outShape = [...inputs[0].shape];
+  outShape[dim] = inputs.reduce((total, t) => total + t.shape[dim], 0);
+  const inner = size(outShape.slice(dim + 1));
+  const outDim = outShape[dim];
+  const lines = [
+    `const outer = ${idiv('i', outDim * inner)};`,
+    `const rest = i - outer * ${outDim * inner};`,
+  ];
+  let start = 0;
+  parts.forEach((t, k) => {
+    const block = t.shape[dim] * inner;
+    const read = `return v${k}[outer * ${block} + rest - ${start * inner}];`;
+    lines.push(
+      k === parts.length - 1 ? read : `if (rest < ${(start + t.shape[dim]) * inner}) { ${read} }`,
+    );
+    start += t.shape[dim];
+  });
+  if (parts.length === 0) lines.push('return 0;');
+  return backend.run(
+    kernelSource(
+      parts.map((_, k) => `v${k}`),
+      lines.join('\n'),
     ),
-};
+    parts,
+    outShape,
+    inputs[0].dtype,
+  );
+});
 
-export const padKernel: GpuKernel<'Pad'> = {
-  kernelName: 'Pad',
-  kernelFunc: ({ inputs: [x], attrs: { paddings, value }, backend }) => {
-    const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
-    const rank = shape.length;
-    const inside = Array.from(
-      { length: rank },
-      (_, d) =>
-        `c${d} >= this.constants.b${d} && c${d} < this.constants.b${d} + this.constants.n${d}`,
-    );
-    const offset = Array.from(
-      { length: rank },
-      (_, d) => `(c${d} - this.constants.b${d}) * this.constants.s${d}`,
-    );
-    return asGpu(backend).run({
-      name: `Pad-${rank}`,
-      params: ['input'],
-      body: [
-        unravel(rank, 'this.thread.x', 'c', 'd'),
-        `if (${inside.join(' && ') || 'true'}) { return input[${offset.join(' + ') || '0'}]; }`,
-        'return this.constants.value;',
-      ].join('\n'),
-      constants: {
-        value,
-        ...numbered('d', shape),
-        ...numbered(
-          'b',
-          paddings.map(([before]) => before),
-        ),
-        ...numbered('n', x.shape),
-        ...numbered('s', stridesOf(x.shape)),
-      },
-      inputs: [x],
-      shape,
-      dtype: x.dtype,
-    });
-  },
-};
-
-/** Two tensors joined along a dim, seen as [outer, length, inner] blocks. */
-function concatPair(backend: GpuJsBackend, a: TensorInfo, b: TensorInfo, dim: number): TensorInfo {
-  const shape = [...a.shape];
-  shape[dim] = a.shape[dim] + b.shape[dim];
-  const inner = a.shape.slice(dim + 1).reduce((p, d) => p * d, 1);
-  return backend.run({
-    name: 'Concat',
-    params: ['first', 'second'],
-    body: [
-      'const i = this.thread.x % this.constants.inner;',
-      'const j = Math.floor(this.thread.x / this.constants.inner) % this.constants.total;',
-      'const o = Math.floor(this.thread.x / (this.constants.inner * this.constants.total));',
-      'if (j < this.constants.lengthA) { return first[(o * this.constants.lengthA + j) * this.constants.inner + i]; }',
-      'return second[(o * this.constants.lengthB + j - this.constants.lengthA) * this.constants.inner + i];',
-    ].join('\n'),
-    constants: { inner, total: shape[dim], lengthA: a.shape[dim], lengthB: b.shape[dim] },
-    inputs: [a, b],
-    shape,
-    dtype: a.dtype,
-  });
+/** A number as a gpu.js literal (floats keep a decimal point so GLSL types them as float). */
+export function literal(value: number): string {
+  if (Number.isNaN(value)) return 'Math.sqrt(-1)';
+  if (!Number.isFinite(value)) return value > 0 ? '1.0 / 0.0' : '-1.0 / 0.0';
+  return Number.isInteger(value) ? `${value}.0` : `${value}`;
 }
 
-export const concatKernel: GpuKernel<'Concat'> = {
-  kernelName: 'Concat',
-  kernelFunc: ({ inputs, attrs: { dim }, backend }) => {
-    const gpu = asGpu(backend);
-    // Pairwise from the left; the intermediate joins are freed as soon as they are consumed.
-    let joined = concatPair(gpu, inputs[0], inputs[1], dim);
-    for (const next of inputs.slice(2)) {
-      const previous = joined;
-      joined = concatPair(gpu, previous, next, dim);
-      gpu.disposeData(previous.dataId);
-    }
-    return joined;
-  },
-};
+export const transformKernels: GpuKernel[] = [
+  transposeKernel,
+  sliceKernel,
+  padKernel,
+  broadcastToKernel,
+  concatKernel,
+];
