@@ -6,6 +6,7 @@
 import * as T from '@gpunet/tensor';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CASES, checkCase, startMode } from './conformance/suite.js';
+import './index.js';
 import type { GpuMode } from './index.js';
 
 const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm').split(',').filter(Boolean) as GpuMode[];
