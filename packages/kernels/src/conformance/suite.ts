@@ -9,7 +9,8 @@
  */
 import * as T from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
-import { GpuBackend } from '../backend.js';
+// Through the package entry, which registers the backends.
+import { GpuBackend } from '../index.js';
 import type { GpuMode } from '../modes.js';
 
 export const GL_MODES = new Set<GpuMode>(['headlessgl', 'webgl', 'webgl2']);

@@ -56,6 +56,50 @@ function backOffset(a: Conv2dAttrs) {
   return { outPerGroup: a.outChannels / a.groups, inPerGroup: a.inChannels / a.groups };
 }
 
+/**
+ * Source lines that loop over the output positions `o${axis}` (oh or ow) whose window reaches
+ * input coordinate `coord` along one axis, binding the output index and the tap `k${axis}`
+ * (kh or kw), and run `inner` for each.
+ *
+ * With dilation 1 the loop visits only the taps that line up with the stride: the output
+ * positions are ohTop, ohTop - 1, ... with ohTop = floor((coord + pad) / stride), at most
+ * ceil(kernel / stride) of them (3 instead of 11 for AlexNet's conv1). With dilation the plain
+ * loop over every tap checks divisibility.
+ */
+function tapsReaching(a: Conv2dAttrs, axis: 'h' | 'w', coord: string, inner: string[]): string[] {
+  const isH = axis === 'h';
+  const kernel = isH ? a.kernelHeight : a.kernelWidth;
+  const stride = isH ? a.strideHeight : a.strideWidth;
+  const pad = isH ? a.padTop : a.padLeft;
+  const dilation = isH ? a.dilationHeight : a.dilationWidth;
+  const outSize = isH ? a.outHeight : a.outWidth;
+  const o = `o${axis}`;
+  const k = `k${axis}`;
+  if (dilation === 1) {
+    return [
+      `const ${o}Top = ${idiv(`${coord} + ${pad}`, stride)};`,
+      `for (let t${axis} = 0; t${axis} < ${Math.ceil(kernel / stride)}; t${axis}++) {`,
+      `const ${o} = ${o}Top - t${axis};`,
+      `const ${k} = ${coord} + ${pad} - ${o} * ${stride};`,
+      `if (${o} >= 0 && ${o} < ${outSize} && ${k} < ${kernel}) {`,
+      ...inner,
+      '}',
+      '}',
+    ];
+  }
+  return [
+    `for (let ${k} = 0; ${k} < ${kernel}; ${k}++) {`,
+    `const d${axis} = ${coord} + ${pad} - ${k} * ${dilation};`,
+    `if (d${axis} >= 0) {`,
+    `const ${o} = ${idiv(`d${axis}`, stride)};`,
+    `if (${o} * ${stride} === d${axis} && ${o} < ${outSize}) {`,
+    ...inner,
+    '}',
+    '}',
+    '}',
+  ];
+}
+
 export const conv2dBackpropInputKernel = defineKernel(
   'Conv2dBackpropInput',
   ({ inputs: [dy, w], attrs: a, backend }) => {
@@ -69,27 +113,15 @@ export const conv2dBackpropInputKernel = defineKernel(
       `const dyBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${outPlane};`,
       `const wBase = (g * ${outPerGroup} * ${inPerGroup} + c) * ${taps};`,
       'let acc = 0;',
-      `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
-      `const th = o2 + ${a.padTop} - kh * ${a.dilationHeight};`,
-      `if (th >= 0) {`,
-      `const oh = ${idiv('th', a.strideHeight)};`,
-      `if (oh * ${a.strideHeight} === th && oh < ${a.outHeight}) {`,
-      `for (let kw = 0; kw < ${a.kernelWidth}; kw++) {`,
-      `const tw = o3 + ${a.padLeft} - kw * ${a.dilationWidth};`,
-      `if (tw >= 0) {`,
-      `const ow = ${idiv('tw', a.strideWidth)};`,
-      `if (ow * ${a.strideWidth} === tw && ow < ${a.outWidth}) {`,
-      `const dyi = dyBase + oh * ${a.outWidth} + ow;`,
-      `const wi = wBase + kh * ${a.kernelWidth} + kw;`,
-      `for (let co = 0; co < ${outPerGroup}; co++) {`,
-      `acc += dy[dyi + co * ${outPlane}] * w[wi + co * ${inPerGroup * taps}];`,
-      '}',
-      '}',
-      '}',
-      '}',
-      '}',
-      '}',
-      '}',
+      ...tapsReaching(a, 'h', 'o2', [
+        ...tapsReaching(a, 'w', 'o3', [
+          `const dyi = dyBase + oh * ${a.outWidth} + ow;`,
+          `const wi = wBase + kh * ${a.kernelWidth} + kw;`,
+          `for (let co = 0; co < ${outPerGroup}; co++) {`,
+          `acc += dy[dyi + co * ${outPlane}] * w[wi + co * ${inPerGroup * taps}];`,
+          '}',
+        ]),
+      ]),
       'return acc;',
     ].join('\n');
     return backend.run(
