@@ -74,7 +74,8 @@ export function resolveAlexNetOptions(options: AlexNetOptions = {}): ResolvedAle
   return {
     variant,
     numClasses: options.numClasses ?? (isMini ? 10 : 1000),
-    inputSize: options.inputSize ?? (variant === 'paper' ? 227 : variant === 'torchvision' ? 224 : 32),
+    inputSize:
+      options.inputSize ?? (variant === 'paper' ? 227 : variant === 'torchvision' ? 224 : 32),
     inChannels: options.inChannels ?? 3,
     channels: options.channels ?? CHANNELS[variant],
     hidden: options.hidden ?? (isMini ? 128 : 4096),
@@ -89,7 +90,15 @@ export function outputSize(size: number, kernel: number, stride: number, padding
 }
 
 /** The paper's name of each learned layer, mapped to its module path. */
-export type AlexNetLayerName = 'conv1' | 'conv2' | 'conv3' | 'conv4' | 'conv5' | 'fc6' | 'fc7' | 'fc8';
+export type AlexNetLayerName =
+  | 'conv1'
+  | 'conv2'
+  | 'conv3'
+  | 'conv4'
+  | 'conv5'
+  | 'fc6'
+  | 'fc7'
+  | 'fc8';
 
 /**
  * AlexNet as a `Module`: `features` (the convolutional part), for torchvision an `avgpool`, a
@@ -123,8 +132,14 @@ export class AlexNet extends Module {
     const generator = options.generator ?? new Generator(options.seed ?? 0);
     this.generator = generator;
     const [c1, c2, c3, c4, c5] = o.channels;
-    const conv = (cin: number, cout: number, k: number, stride: number, padding: number, groups = 1) =>
-      new Conv2d(cin, cout, k, { stride, padding, groups, generator });
+    const conv = (
+      cin: number,
+      cout: number,
+      k: number,
+      stride: number,
+      padding: number,
+      groups = 1,
+    ) => new Conv2d(cin, cout, k, { stride, padding, groups, generator });
     const pool = () => new MaxPool2d(3, { stride: 2 });
     const drop = () => new Dropout(o.dropout, { generator });
 
@@ -223,7 +238,9 @@ export class AlexNet extends Module {
    * `classifier.6`): `forward` runs them in turn, `forwardTo` stops early.
    */
   chain(): [string, Module][] {
-    const out: [string, Module][] = this.features.namedChildren().map(([i, m]) => [`features.${i}`, m]);
+    const out: [string, Module][] = this.features
+      .namedChildren()
+      .map(([i, m]) => [`features.${i}`, m]);
     if (this.avgpool) out.push(['avgpool', this.avgpool]);
     out.push(['flatten', this.flatten]);
     for (const [i, m] of this.classifier.namedChildren()) out.push([`classifier.${i}`, m]);

@@ -14,4 +14,31 @@ export {
   type ResolvedAlexNetOptions,
   resolveAlexNetOptions,
 } from './alexnet.js';
+export {
+  CheckpointError,
+  decodeCheckpoint,
+  disposeCheckpoint,
+  type EpochSummary,
+  encodeCheckpoint,
+  type TrainingCheckpoint,
+} from './checkpoint.js';
+export {
+  type Batch,
+  type BatchSource,
+  cropAveragedProbabilities,
+  type EvaluateOptions,
+  type EvaluationResult,
+  evaluate,
+  flipHorizontal,
+  topKCounts,
+} from './evaluate.js';
+export { features, type Prediction, type PredictOptions, predict } from './predict.js';
 export { type PaperOptimizerOptions, paperOptimizer } from './recipe.js';
+export {
+  type BatchEventDetail,
+  type EpochEventDetail,
+  NonFiniteLossError,
+  Trainer,
+  type TrainerOptions,
+  train,
+} from './trainer.js';
