@@ -42,11 +42,13 @@ export interface AlexNetOptions {
   /** Dropout probability in the classifier. Default 0.5. */
   dropout?: number;
   /**
-   * 'paper' (default for paper and mini): weights N(0, 0.01), biases 1 in conv2, conv4, conv5,
-   * fc6, fc7 and 0 elsewhere (section 5). 'pytorch' (default for torchvision): the layers'
-   * PyTorch default init (kaiming-uniform).
+   * 'paper' (default for paper): weights N(0, 0.01), biases 1 in conv2, conv4, conv5, fc6, fc7
+   * and 0 elsewhere (section 5). 'pytorch' (default for torchvision): the layers' PyTorch
+   * default init (kaiming-uniform with a = sqrt(5)). 'kaiming' (default for mini): He et al.
+   * 2015, N(0, 2 / fanIn) weights and zero biases; the mini's small fan-ins make both others
+   * shrink the signal so much that it stays at chance (measured: see docs/alexnet.md).
    */
-  init?: 'paper' | 'pytorch';
+  init?: 'paper' | 'pytorch' | 'kaiming';
   /** Seed of the model's generator (init and dropout masks). Default 0. */
   seed?: number;
   /** The model's generator, instead of `seed`: draws the init and the dropout masks. */
@@ -80,7 +82,7 @@ export function resolveAlexNetOptions(options: AlexNetOptions = {}): ResolvedAle
     channels: options.channels ?? CHANNELS[variant],
     hidden: options.hidden ?? (isMini ? 128 : 4096),
     dropout: options.dropout ?? 0.5,
-    init: options.init ?? (variant === 'torchvision' ? 'pytorch' : 'paper'),
+    init: options.init ?? (variant === 'torchvision' ? 'pytorch' : isMini ? 'kaiming' : 'paper'),
   };
 }
 
@@ -231,6 +233,12 @@ export class AlexNet extends Module {
       };
     }
     if (o.init === 'paper') paperInit(this);
+    else if (o.init === 'kaiming') kaimingInit(this);
+    else if (o.init !== 'pytorch') {
+      throw new RangeError(
+        `alexnet: init must be 'paper', 'pytorch' or 'kaiming', got '${String(o.init)}'`,
+      );
+    }
   }
 
   /**
@@ -296,6 +304,31 @@ export function paperInit(model: AlexNet): AlexNet {
       if (layer.bias) {
         const bias = init.constant(layer.bias.shape, onesBias.has(name) ? 1 : 0);
         layer.bias.assign(bias);
+        bias.dispose();
+      }
+    }
+  });
+  return model;
+}
+
+/**
+ * He et al. (2015) initialization, in place: every conv and linear weight from N(0, 2 / fanIn)
+ * (PyTorch `kaiming_normal_` for ReLU), biases 0; drawn from the model's generator. The mini
+ * variant's default.
+ */
+export function kaimingInit(model: AlexNet): AlexNet {
+  noGrad(() => {
+    for (const [, module] of model.namedModules()) {
+      if (!(module instanceof Conv2d || module instanceof Linear)) continue;
+      const weight = init.kaimingNormal(module.weight.shape, {
+        nonlinearity: 'relu',
+        generator: model.generator,
+      });
+      module.weight.assign(weight);
+      weight.dispose();
+      if (module.bias) {
+        const bias = init.zeros(module.bias.shape);
+        module.bias.assign(bias);
         bias.dispose();
       }
     }

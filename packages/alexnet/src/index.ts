@@ -9,6 +9,7 @@ export {
   type AlexNetOptions,
   type AlexNetVariant,
   alexnet,
+  kaimingInit,
   outputSize,
   paperInit,
   type ResolvedAlexNetOptions,
@@ -34,6 +35,11 @@ export {
 } from './evaluate.js';
 export { features, type Prediction, type PredictOptions, predict } from './predict.js';
 export { type PaperOptimizerOptions, paperOptimizer } from './recipe.js';
+export {
+  SYNTHETIC_BAR_CLASSES,
+  type SyntheticBarsOptions,
+  syntheticBars,
+} from './synthetic.js';
 export {
   type BatchEventDetail,
   type EpochEventDetail,
