@@ -28,7 +28,9 @@ const trainer = new Trainer({
   validation: every(128, 99, 32),
 });
 trainer.addEventListener('epoch', ({ detail }) =>
-  console.log(`epoch ${detail.epoch}: loss ${detail.trainLoss.toFixed(3)}, val top-1 ${detail.valTop1}`),
+  console.log(
+    `epoch ${detail.epoch}: loss ${detail.trainLoss.toFixed(3)}, val top-1 ${detail.valTop1}`,
+  ),
 );
 await trainer.run();
 

@@ -94,6 +94,7 @@ describe("alexnet({ variant: 'mini' })", () => {
       const types = summary.rows.map((r) => r.type);
       expect(types.filter((t) => t === 'LocalResponseNorm')).toHaveLength(2);
       expect(types.filter((t) => t === 'Dropout')).toHaveLength(2);
+      if (inputSize === 28) expect(summary.totalParams).toBe(72_394); // see docs/alexnet.md
       disposeModel(model);
     }
   });

@@ -6,6 +6,7 @@ import {
   evaluate,
   features,
   flipHorizontal,
+  IMAGENET_CLASSES,
   predict,
   syntheticBars,
   topKCounts,
@@ -126,5 +127,24 @@ describe('predict and features', () => {
     const logits = noGrad(() => model.eval().forward(images));
     expect(Array.from(fc8.dataSync())).toEqual(Array.from(logits.dataSync()));
     expect(features(model, images, 'features.3').shape).toEqual([2, 16, 11, 11]);
+  });
+
+  it('names the 1000 ImageNet classes by default for a 1000-class model', () => {
+    expect(IMAGENET_CLASSES).toHaveLength(1000);
+    // ImageNet has one name twice: 134 is the bird, 517 the machine.
+    expect(new Set(IMAGENET_CLASSES).size).toBe(999);
+    expect([IMAGENET_CLASSES[134], IMAGENET_CLASSES[517]]).toEqual(['crane', 'crane']);
+    expect(IMAGENET_CLASSES[0]).toBe('tench, Tinca tinca');
+    expect(IMAGENET_CLASSES[999]).toBe('toilet tissue, toilet paper, bathroom tissue');
+    const model = alexnet({
+      variant: 'mini',
+      inputSize: 24,
+      inChannels: 1,
+      numClasses: 1000,
+      hidden: 16,
+    });
+    const [batch] = syntheticBars({ count: 1, size: 24, seed: 2 });
+    const [best] = predict(model, batch?.images as Tensor, { topK: 1 });
+    expect(best?.label).toBe(IMAGENET_CLASSES[best?.index ?? -1]);
   });
 });

@@ -1,5 +1,6 @@
 import { noGrad, reshape, softmax, type Tensor, tidy } from '@gpunet/tensor';
 import type { AlexNet, AlexNetLayerName } from './alexnet.js';
+import { IMAGENET_CLASSES } from './imagenet-classes.js';
 
 /** One ranked class. */
 export interface Prediction {
@@ -16,8 +17,8 @@ export interface PredictOptions {
   /** How many classes to return, most probable first. Default 5. */
   topK?: number;
   /**
-   * Class names by index (length numClasses). This package does not ship the 1000 ImageNet
-   * names (see its README); pass them, e.g. from the `synset_words.txt` of your ImageNet copy.
+   * Class names by index (length numClasses). Default: `IMAGENET_CLASSES` for a 1000-class
+   * model, `class <index>` otherwise.
    */
   classNames?: readonly string[];
 }
@@ -47,7 +48,8 @@ function asBatch(model: AlexNet, image: Tensor, op: string): Tensor {
  */
 export function predict(model: AlexNet, image: Tensor, options: PredictOptions = {}): Prediction[] {
   const topK = options.topK ?? 5;
-  const names = options.classNames;
+  const names =
+    options.classNames ?? (model.options.numClasses === 1000 ? IMAGENET_CLASSES : undefined);
   if (names && names.length !== model.options.numClasses) {
     throw new RangeError(
       `predict: classNames has ${names.length} names but the model has ${model.options.numClasses} classes`,
