@@ -72,3 +72,22 @@ export function rectify(op: i32, x: usize, y: usize, n: i32): void {
     store<f32>(y + (<usize>i << 2), op == 0 ? (v < 0 ? 0 : v) : v > 0 ? 1 : 0);
   }
 }
+
+/**
+ * y[k] = sum over a < outer and b < inner of x[a, k, b], for x viewed as [outer, kept, inner]:
+ * every reduction whose kept dims are contiguous (a conv bias gradient sums [N, C, H, W] over N,
+ * H and W). Accumulates in float64, as the reference backend does.
+ */
+export function sumMiddle(x: usize, outer: i32, kept: i32, inner: i32, y: usize): void {
+  for (let k = 0; k < kept; k++) {
+    let acc: f64 = 0;
+    for (let a = 0; a < outer; a++) {
+      let p = x + (<usize>((a * kept + k) * inner) << 2);
+      for (let b = 0; b < inner; b++) {
+        acc += <f64>load<f32>(p);
+        p += 4;
+      }
+    }
+    store<f32>(y + (<usize>k << 2), <f32>acc);
+  }
+}

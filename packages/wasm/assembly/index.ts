@@ -284,6 +284,6 @@ export function addBias(y: usize, bias: usize, outer: i32, channels: i32, inner:
   }
 }
 
-export { avgPool, avgPoolGrad, lrn, lrnGrad, maxPool, maxPoolGrad } from './pool';
-export { binary, rectify } from './elementwise';
+export { avgPool, avgPoolGrad, lrn, lrnGrad, maxPool, maxPoolGrad, maxPoolSeparable } from './pool';
+export { binary, rectify, sumMiddle } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';

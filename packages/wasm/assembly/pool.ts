@@ -167,7 +167,16 @@ function powNegBeta(s: f32, beta: f32): f32 {
 export function lrn(x: usize, n: i32, c: i32, hw: i32, size: i32, alpha: f32, beta: f32, k: f32, s: usize, y: usize): void {
   lrnScale(x, n, c, hw, size, alpha, k, s);
   const total = n * c * hw;
-  for (let i = 0; i < total; i++) {
+  let i = 0;
+  if (beta == 0.75) {
+    // AlexNet's beta, 4 lanes at a time: x / (sqrt(s) sqrt(sqrt(s))).
+    for (; i + 4 <= total; i += 4) {
+      const at = <usize>i << 2;
+      const r = f32x4.sqrt(v128.load(s + at));
+      v128.store(y + at, f32x4.div(v128.load(x + at), f32x4.mul(r, f32x4.sqrt(r))));
+    }
+  }
+  for (; i < total; i++) {
     const at = <usize>i << 2;
     store<f32>(y + at, load<f32>(x + at) * powNegBeta(load<f32>(s + at), beta));
   }
@@ -201,6 +210,43 @@ export function lrnGrad(
         for (let j = lo; j <= hi; j++) acc += load<f32>(t + (<usize>((b * c + j) * hw + p) << 2));
         const at = <usize>((b * c + ch) * hw + p) << 2;
         store<f32>(dx + at, load<f32>(dy + at) * load<f32>(s + at) - coefficient * load<f32>(x + at) * acc);
+      }
+    }
+  }
+}
+
+/**
+ * Max pooling without padding or dilation (AlexNet's 3x3/2), separably: for each output row, the
+ * vertical maximum over the window's rows into `row` (w floats of scratch), then the horizontal
+ * maximum over the window's columns. Windows past the edge (ceil mode) are clipped. f32.max returns
+ * NaN when either side is NaN, as PyTorch does.
+ */
+export function maxPoolSeparable(
+  x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: i32, y: usize, row: usize,
+): void {
+  for (let p = 0; p < planes; p++) {
+    const plane = x + (<usize>(p * h * w) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      const top = plane + (<usize>(oy * sh * w) << 2);
+      const rows = min(kh, h - oy * sh);
+      let c = 0;
+      for (; c + 4 <= w; c += 4) {
+        let m = v128.load(top + (<usize>c << 2));
+        for (let r = 1; r < rows; r++) m = f32x4.max(m, v128.load(top + (<usize>(r * w + c) << 2)));
+        v128.store(row + (<usize>c << 2), m);
+      }
+      for (; c < w; c++) {
+        let m = load<f32>(top + (<usize>c << 2));
+        for (let r = 1; r < rows; r++) m = max<f32>(m, load<f32>(top + (<usize>(r * w + c) << 2)));
+        store<f32>(row + (<usize>c << 2), m);
+      }
+      for (let ox = 0; ox < ow; ox++) {
+        const left = ox * sw;
+        const cols = min(kw, w - left);
+        let m = load<f32>(row + (<usize>left << 2));
+        for (let k = 1; k < cols; k++) m = max<f32>(m, load<f32>(row + (<usize>(left + k) << 2)));
+        store<f32>(y, m);
+        y += 4;
       }
     }
   }

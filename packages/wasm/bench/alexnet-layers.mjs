@@ -3,7 +3,7 @@
 // Run: pnpm --filter @gpunet/wasm bench            (prints the table)
 //      pnpm --filter @gpunet/wasm bench -- --write (also writes it into docs/benchmarks.md)
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import {
   conv2d,
   conv2dAttrs,
@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 const cores = availableParallelism();
+const loadStart = loadavg()[0];
 registerBackend('wasm-1thread', () => WasmBackend.create({ threads: 1 }));
 registerBackend('wasm-all', () => WasmBackend.create({ threads: cores }));
 await tf.setBackend('wasm');
@@ -185,6 +186,7 @@ if (process.argv.includes('--write')) {
     heading,
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine} with \`pnpm --filter @gpunet/wasm bench -- --write\`.`,
+    `Load average (1 min) at the start and end of the run: ${loadStart.toFixed(2)} and ${loadavg()[0].toFixed(2)} (above the core count, other work shared the CPU and the numbers are low).`,
     'Median time per call, as GFLOP/s (conv: 2 x MACs; LRN and pooling: elementwise operations). Ratios above 1 mean gpunet is faster.',
     'TF.js runs grouped convolutions as split + conv + concat; it has no filter-gradient kernel on wasm (n/a).',
     '',

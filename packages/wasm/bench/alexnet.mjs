@@ -6,7 +6,7 @@
 // without them their columns read n/a.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -32,6 +32,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
 const cores = availableParallelism();
+const loadStart = loadavg()[0];
 const python = '/usr/bin/python3';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -241,13 +242,16 @@ if (process.argv.includes('--write')) {
     heading,
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, with \`pnpm --filter @gpunet/wasm bench:alexnet -- --write\`.`,
+    `Load average (1 min) at the start and end of the run: ${loadStart.toFixed(2)} and ${loadavg()[0].toFixed(2)} (above the core count, other work shared the CPU and the numbers are low).`,
     `gpunet wasm uses ${cores} threads; TF.js's wasm backend runs one thread in Node; onnxruntime and PyTorch${rows['PyTorch (python3-torch)'] ? ` ${rows['PyTorch (python3-torch)'].version}` : ''} use ${cores} threads.`,
     "The last column is gpunet's speed divided by that runtime's (above 1: gpunet is faster).",
     '',
     ...lines,
     '',
   ].join('\n');
-  let doc = readFileSync(path, 'utf8');
+  let doc = existsSync(path)
+    ? readFileSync(path, 'utf8')
+    : '# Benchmarks\n\nNumbers from `pnpm bench`, each with its machine and command. Speed is reported as ratios to a peer measured in the same run; tests never assert timings.\n';
   const start = doc.indexOf(heading);
   if (start >= 0) {
     const end = doc.indexOf('\n## ', start + heading.length);

@@ -19,6 +19,9 @@ interface Block {
   dtype: DType;
 }
 
+/** The one-thread fallback is reported once per page or process. */
+let warnedSingleThread = false;
+
 function defaultThreads(): number {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
     ?.env;
@@ -69,7 +72,10 @@ export class WasmBackend implements HostBackend {
       shared,
       threads,
     );
-    if (reason) console.warn(`@gpunet/wasm: running on one thread: ${reason}`);
+    if (reason && !warnedSingleThread) {
+      warnedSingleThread = true;
+      console.warn(`@gpunet/wasm: running on one thread: ${reason}`);
+    }
     return new WasmBackend(heap, pool, reason);
   }
 

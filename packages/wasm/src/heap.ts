@@ -32,6 +32,7 @@ export interface KernelExports {
     relu: number,
   ): void;
   maxPool(...args: number[]): void;
+  maxPoolSeparable(...args: number[]): void;
   maxPoolGrad(...args: number[]): void;
   avgPool(...args: number[]): void;
   avgPoolGrad(...args: number[]): void;
@@ -39,6 +40,7 @@ export interface KernelExports {
   lrnGrad(...args: number[]): void;
   binary(...args: number[]): void;
   rectify(op: number, x: number, y: number, n: number): void;
+  sumMiddle(x: number, outer: number, kept: number, inner: number, y: number): void;
   convForward(...args: number[]): void;
   convBackpropInput(...args: number[]): void;
   convBackpropFilter(...args: number[]): void;

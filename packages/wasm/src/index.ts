@@ -14,7 +14,7 @@ import {
   conv2dBackpropInputKernel,
   conv2dKernel,
 } from './kernels/conv.js';
-import { binaryKernels, rectifyKernels } from './kernels/elementwise.js';
+import { binaryKernels, rectifyKernels, sumKernel } from './kernels/elementwise.js';
 import { batchMatMulKernel } from './kernels/matmul.js';
 import {
   avgPool2dGradKernel,
@@ -42,6 +42,7 @@ export const wasmKernels: KernelConfig[] = [
   lrnGradKernel,
   ...binaryKernels,
   ...rectifyKernels,
+  sumKernel,
 ] as KernelConfig[];
 
 /** Registers the backend 'wasm' (priority 2: above the reference backend) with these options. */

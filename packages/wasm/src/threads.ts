@@ -15,6 +15,7 @@ const FUNCTIONS = [
   'convBackpropInput',
   'convBackpropFilter',
   'maxPool',
+  'maxPoolSeparable',
   'lrn',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
@@ -80,8 +81,8 @@ export class ThreadPool {
   private constructor(
     private readonly kernels: KernelExports,
     private readonly workers: NodeWorker[],
-    control: SharedArrayBuffer,
-    argBuffer: SharedArrayBuffer,
+    control: ArrayBufferLike,
+    argBuffer: ArrayBufferLike,
   ) {
     this.control = new Int32Array(control);
     this.argv = new Float64Array(argBuffer);
@@ -103,8 +104,12 @@ export class ThreadPool {
     shared: boolean,
     threads: number,
   ): Promise<{ pool: ThreadPool; reason?: string }> {
-    const control = new SharedArrayBuffer((SLOTS + SLOT_INTS * Math.max(threads, 1)) * 4);
-    const argBuffer = new SharedArrayBuffer(SLOT_INTS * Math.max(threads, 1) * 8);
+    // Plain buffers where SharedArrayBuffer does not exist (a page that is not crossOriginIsolated):
+    // a one-thread pool never shares them.
+    const Buffer =
+      shared && typeof SharedArrayBuffer !== 'undefined' ? SharedArrayBuffer : ArrayBuffer;
+    const control = new Buffer((SLOTS + SLOT_INTS * Math.max(threads, 1)) * 4);
+    const argBuffer = new Buffer(SLOT_INTS * Math.max(threads, 1) * 8);
     const single = (reason?: string) => ({
       pool: new ThreadPool(kernels, [], control, argBuffer),
       reason,

@@ -72,3 +72,35 @@ export const rectifyKernels: KernelConfig[] = (['Relu', 'Step'] as const).map((k
     return out;
   },
 })) as KernelConfig[];
+
+/**
+ * Sum over dims that leave the kept dims contiguous ([outer, kept, inner]) in Wasm; any other
+ * reduction (and int32) uses the reference loop.
+ */
+export const sumKernel: KernelConfig<'Sum'> = {
+  kernelName: 'Sum',
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const {
+      inputs: [x],
+      attrs: { dims },
+    } = args;
+    const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
+    const contiguous = kept.every((d, i) => i === 0 || d === kept[i - 1] + 1);
+    if (x.dtype !== 'float32' || !contiguous)
+      return (reference('Sum') as KernelFunc<{ dims: number[] }>)(args);
+    const wasm = asWasm(args.backend);
+    const keptShape = kept.map((d) => x.shape[d]);
+    const out = wasm.allocate(keptShape);
+    const first = kept.length > 0 ? kept[0] : x.shape.length;
+    const last = kept.length > 0 ? kept[kept.length - 1] : x.shape.length - 1;
+    wasm.heap.kernels.sumMiddle(
+      wasm.offset(x.dataId),
+      sizeOf(x.shape.slice(0, first)),
+      sizeOf(keptShape),
+      sizeOf(x.shape.slice(last + 1)),
+      wasm.offset(out.dataId),
+    );
+    return out;
+  },
+};

@@ -40,7 +40,30 @@ export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
     const inPlane = a.inHeight * a.inWidth * 4;
     const outPlane = a.outHeight * a.outWidth * 4;
     // Threads take disjoint ranges of planes (image, channel).
-    const args = ranges(a.batch * a.channels, wasm.pool.size, 16).map(([p0, p1]) => [
+    const planeRanges = ranges(a.batch * a.channels, wasm.pool.size, 16);
+    if (a.padTop === 0 && a.padLeft === 0 && a.dilationHeight === 1 && a.dilationWidth === 1) {
+      // Each thread gets a row of scratch for the separable path.
+      const rowBytes = a.inWidth * 4;
+      const rows = planeRanges.map(() => wasm.heap.alloc(rowBytes));
+      const args = planeRanges.map(([p0, p1], t) => [
+        xOffset + p0 * inPlane,
+        p1 - p0,
+        a.inHeight,
+        a.inWidth,
+        a.outHeight,
+        a.outWidth,
+        a.kernelHeight,
+        a.kernelWidth,
+        a.strideHeight,
+        a.strideWidth,
+        yOffset + p0 * outPlane,
+        rows[t],
+      ]);
+      wasm.pool.run('maxPoolSeparable', args);
+      for (const row of rows) wasm.heap.release(row, rowBytes);
+      return out;
+    }
+    const args = planeRanges.map(([p0, p1]) => [
       xOffset + p0 * inPlane,
       p1 - p0,
       ...window,

@@ -1,0 +1,18 @@
+/**
+ * @gpunet/kernels: the gpu.js backend of gpunet. Importing it registers one backend per gpu.js
+ * mode (`cpu`, `webasm`, `headlessgl`, `webgl`, `webgl2`, `webgpu`) and `auto`.
+ */
+import { registerGpuBackends } from './register.js';
+
+registerGpuBackends();
+
+export { GpuBackend, type GpuBackendStats } from './backend.js';
+export {
+  type AutoChoice,
+  chooseMode,
+  GPU_MODES,
+  type GpuMode,
+  type ModeSupport,
+  probeMode,
+} from './modes.js';
+export { autoChoice, registerGpuBackends } from './register.js';

@@ -1,0 +1,40 @@
+/**
+ * How a kernel is declared once and registered for every mode.
+ */
+import type { Backend, KernelAttrs, KernelConfig, KernelName, TensorInfo } from '@gpunet/tensor';
+import { GpuBackend } from '../backend.js';
+
+/** A mode-independent kernel: the same function serves every gpu.js mode. */
+export interface GpuKernel<K extends KernelName = KernelName> {
+  kernelName: K;
+  kernelFunc: (args: {
+    inputs: readonly TensorInfo[];
+    attrs: KernelAttrs[K];
+    backend: GpuBackend;
+  }) => TensorInfo;
+}
+
+/** Declares a kernel (typed by its name's attrs). */
+export function defineKernel<K extends KernelName>(
+  kernelName: K,
+  kernelFunc: GpuKernel<K>['kernelFunc'],
+): GpuKernel {
+  return { kernelName, kernelFunc } as unknown as GpuKernel;
+}
+
+function asGpu(backend: Backend): GpuBackend {
+  if (!(backend instanceof GpuBackend)) {
+    throw new Error(`internal: expected a gpu.js backend, got '${backend.name}'`);
+  }
+  return backend;
+}
+
+/** The registry config of a kernel for one mode. */
+export function configFor(kernel: GpuKernel, mode: string): KernelConfig {
+  return {
+    kernelName: kernel.kernelName,
+    backendName: mode,
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      kernel.kernelFunc({ inputs, attrs: attrs as never, backend: asGpu(backend) }),
+  } as KernelConfig;
+}

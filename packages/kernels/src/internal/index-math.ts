@@ -1,0 +1,93 @@
+/**
+ * The index arithmetic every kernel shares, as generators of gpu.js kernel source.
+ *
+ * Kernels are generated as source strings with every shape baked in as a literal: loops then
+ * have constant bounds (GLSL requires it), the compiler folds the strides, and the source itself
+ * is the cache key of the compiled kernel (see `GpuBackend.run`).
+ *
+ * Integer division goes through `idiv`, never a bare `Math.floor(a / b)`: on the GL modes every
+ * number is a float and `a / b` is not correctly rounded, so `6 / 3` may come out as 1.9999999.
+ * Adding one half before dividing keeps the quotient at least `0.5 / b` away from an integer
+ * boundary, which holds while `a` stays below about 2^22 (4M elements per tensor dim product);
+ * larger tensors are split by the kernels that can meet them (see conv.ts).
+ */
+import type { Shape } from '@gpunet/tensor';
+
+/** Row-major strides of a shape. */
+export function strides(shape: Shape): number[] {
+  const out = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    out[i] = s;
+    s *= shape[i];
+  }
+  return out;
+}
+
+/** Number of elements of a shape. */
+export function size(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Source of the floor of `a / b` for a non-negative integer expression `a` and integer `b > 0`. */
+export function idiv(a: string, b: number): string {
+  if (b === 1) return `(${a})`;
+  return `Math.floor(((${a}) + 0.5) / ${b})`;
+}
+
+/** Source of `a mod b` for a non-negative integer expression `a` (see `idiv`). */
+export function imod(a: string, b: number): string {
+  if (b === 1) return '0';
+  return `((${a}) - ${idiv(a, b)} * ${b})`;
+}
+
+/**
+ * Source lines declaring `${prefix}0 .. ${prefix}{rank-1}`, the coordinates of flat index
+ * `flat` in `shape` (row-major).
+ */
+export function unravel(flat: string, shape: Shape, prefix: string): string {
+  const s = strides(shape);
+  const lines: string[] = [];
+  let rest = flat;
+  for (let d = 0; d < shape.length; d++) {
+    const name = `${prefix}${d}`;
+    if (d === shape.length - 1) {
+      lines.push(`const ${name} = ${rest};`);
+    } else {
+      lines.push(`const ${name} = ${idiv(rest, s[d])};`);
+      const restName = `${prefix}r${d}`;
+      lines.push(`const ${restName} = ${rest} - ${name} * ${s[d]};`);
+      rest = restName;
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Source of the flat index of `coords` (expressions) in `shape`. */
+export function ravel(coords: readonly string[], shape: Shape): string {
+  const s = strides(shape);
+  const terms = coords.map((c, d) => (s[d] === 1 ? `(${c})` : `(${c}) * ${s[d]}`));
+  return terms.length === 0 ? '0' : terms.join(' + ');
+}
+
+/**
+ * Source of the flat index into `inShape` that NumPy broadcasting maps output coordinates
+ * `${prefix}d` (of a rank-`outRank` shape) to.
+ */
+export function broadcastIndex(inShape: Shape, outRank: number, prefix: string): string {
+  const s = strides(inShape);
+  const lead = outRank - inShape.length;
+  const terms: string[] = [];
+  inShape.forEach((dim, d) => {
+    if (dim !== 1)
+      terms.push(s[d] === 1 ? `${prefix}${d + lead}` : `${prefix}${d + lead} * ${s[d]}`);
+  });
+  return terms.length === 0 ? '0' : terms.join(' + ');
+}
+
+/** A gpu.js kernel function source over a 1-D output: `function(args) { body }`. */
+export function kernelSource(args: readonly string[], body: string): string {
+  return `function(${args.join(', ')}) {\nconst i = this.thread.x;\n${body}\n}`;
+}

@@ -1,0 +1,36 @@
+/**
+ * Registration of the gpu.js backends with the @gpunet/tensor engine: one backend per mode,
+ * plus `auto`, which resolves to the best mode that runs here.
+ */
+import { findBackend, registerBackend, registerKernel } from '@gpunet/tensor';
+import { GpuBackend } from './backend.js';
+import { configFor } from './internal/define.js';
+import { gpuKernels } from './kernels/index.js';
+import { type AutoChoice, chooseMode, GPU_MODES } from './modes.js';
+
+let lastAutoChoice: AutoChoice | null = null;
+
+/** What `auto` chose the last time it resolved, and why better modes were passed over. */
+export function autoChoice(): AutoChoice | null {
+  return lastAutoChoice;
+}
+
+/**
+ * Registers the backends `cpu`, `webasm`, `headlessgl`, `webgl`, `webgl2`, `webgpu` and `auto`.
+ * Priorities are below the reference backend's, so importing this package does not change the
+ * default backend: pick one with `await setBackend('auto')` (or a mode's name).
+ */
+export function registerGpuBackends(): void {
+  for (const mode of GPU_MODES) {
+    for (const kernel of gpuKernels) registerKernel(configFor(kernel, mode));
+    registerBackend(mode, async () => new GpuBackend(mode), -1);
+  }
+  registerBackend(
+    'auto',
+    async () => {
+      lastAutoChoice = chooseMode();
+      return findBackend(lastAutoChoice.mode);
+    },
+    -1,
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * The browser side of the harness: runs the conformance suite on the mode named by
+ * `globalThis.GPUNET_MODE` and leaves the results on `globalThis.gpunetResults`.
+ */
+import '../../src/index.js';
+import { CASES, checkCase, startMode } from '../../src/conformance/suite.js';
+import type { GpuMode } from '../../src/modes.js';
+
+interface CaseResult {
+  name: string;
+  isPassed: boolean;
+  error: string;
+  ms: number;
+}
+
+interface Harness {
+  GPUNET_MODE?: GpuMode;
+  gpunetResults?: { mode: string; startError: string; cases: CaseResult[]; isDone: boolean };
+}
+
+async function main(): Promise<void> {
+  const g = globalThis as unknown as Harness;
+  const mode = g.GPUNET_MODE ?? 'webgl2';
+  const results = { mode, startError: '', cases: [] as CaseResult[], isDone: false };
+  g.gpunetResults = results;
+  try {
+    await startMode(mode);
+  } catch (error) {
+    results.startError = String(error);
+    results.isDone = true;
+    return;
+  }
+  for (const c of CASES) {
+    const start = performance.now();
+    let error = '';
+    try {
+      await checkCase(mode, c);
+    } catch (e) {
+      error = e instanceof Error ? `${e.message}` : String(e);
+    }
+    const ms = Math.round(performance.now() - start);
+    results.cases.push({ name: c.name, isPassed: error === '', error, ms });
+    console.log(
+      `${error === '' ? 'PASS' : 'FAIL'} ${c.name} (${ms} ms)${error ? `: ${error}` : ''}`,
+    );
+  }
+  results.isDone = true;
+}
+
+void main();

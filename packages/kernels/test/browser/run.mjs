@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * Runs the conformance suite in headless Chromium (SwiftShader) for each browser mode named on
+ * the command line (default: webgl2 webgl). Bundles test/browser/entry.ts with esbuild, loads it
+ * into a blank page, and exits non-zero if a mode cannot start or any case fails: a mode that
+ * cannot start FAILS the run, it is never skipped.
+ *
+ *   node test/browser/run.mjs webgl2 webgl
+ *
+ * Needs Debian's chromium at /usr/bin/chromium (or CHROMIUM_PATH); no browser is downloaded.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const modes = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['webgl2', 'webgl'];
+const bundle = join(mkdtempSync(join(tmpdir(), 'gpunet-browser-')), 'suite.js');
+
+await build({
+  entryPoints: [join(here, 'entry.ts')],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'chrome120',
+  outfile: bundle,
+  logLevel: 'warning',
+});
+
+// The flags of docs/design.md: WebGL and WebGPU on SwiftShader, no network side traffic.
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader',
+    '--enable-unsafe-webgpu',
+    '--use-webgpu-adapter=swiftshader',
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+
+let isFailed = false;
+for (const mode of modes) {
+  const started = Date.now();
+  const page = await browser.newPage();
+  page.on('console', (message) => console.log(`  [${mode}] ${message.text()}`));
+  page.on('pageerror', (error) => console.log(`  [${mode}] page error: ${error.message}`));
+  await page.goto('about:blank');
+  await page.evaluate((m) => {
+    globalThis.GPUNET_MODE = m;
+  }, mode);
+  await page.addScriptTag({ path: bundle });
+  await page.waitForFunction(() => globalThis.gpunetResults?.isDone === true, null, {
+    timeout: 540_000,
+    polling: 500,
+  });
+  const results = await page.evaluate(() => globalThis.gpunetResults);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (results.startError) {
+    console.log(`${mode}: FAILED to start: ${results.startError}`);
+    isFailed = true;
+  } else {
+    const failed = results.cases.filter((c) => !c.isPassed);
+    console.log(
+      `${mode}: ${results.cases.length - failed.length} of ${results.cases.length} cases passed in ${seconds} s`,
+    );
+    if (failed.length > 0 || results.cases.length === 0) isFailed = true;
+  }
+  await page.close();
+}
+await browser.close();
+process.exit(isFailed ? 1 : 0);
