@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Generator, type Tensor } from '@gpunet/tensor';
+import { Generator, memory, type Tensor } from '@gpunet/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AlexNet,
@@ -95,6 +95,18 @@ describe('Trainer checkpoints', () => {
     expect(resumed.optimizer.paramGroups[0]?.lr).toBe(straight.optimizer.paramGroups[0]?.lr);
     // And training actually changed the weights.
     expect(values(straight.model)).not.toEqual(values(tinyModel(0)));
+  }, 60_000);
+
+  it('leaves no tensor behind: an epoch with validation and a checkpoint keeps the tensor count', async () => {
+    const path = join(directory, 'leak.safetensors');
+    const run = setup(4, path);
+    run.trainer.options.epochs = 3;
+    await run.trainer.runEpoch(); // creates the momentum buffers
+    const after1 = memory().numTensors;
+    await run.trainer.runEpoch();
+    expect(memory().numTensors).toBe(after1);
+    await run.trainer.runEpoch();
+    expect(memory().numTensors).toBe(after1);
   }, 60_000);
 
   it('stops on a non-finite loss with a clear message, before the weights change, keeping the last good checkpoint', async () => {
