@@ -1,4 +1,4 @@
-import type { Conv2d } from '@gpunet/layers';
+import type { Conv2d, Dropout, LocalResponseNorm } from '@gpunet/layers';
 import { setBackend, type Tensor } from '@gpunet/tensor';
 import '@gpunet/wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,27 @@ describe("alexnet({ variant: 'paper' })", () => {
       expect((modules.get(path) as Conv2d).groups).toBe(2);
     }
     expect((modules.get('features.8') as Conv2d).groups).toBe(1);
-    expect(modules.get('features.2')?.typeName).toBe('LocalResponseNorm');
+    // The paper's LRN (k 2, n 5, alpha 1e-4 undivided, beta 0.75) in PyTorch's terms.
+    for (const path of ['features.2', 'features.6']) {
+      expect((modules.get(path) as LocalResponseNorm).options).toEqual({
+        size: 5,
+        alpha: 5e-4,
+        beta: 0.75,
+        k: 2,
+      });
+    }
+    // Dropout 0.5 on the outputs of fc6 and fc7.
+    expect(model.classifier.layers.map((m) => m.typeName)).toEqual([
+      'Linear',
+      'ReLU',
+      'Dropout',
+      'Linear',
+      'ReLU',
+      'Dropout',
+      'Linear',
+    ]);
+    expect((modules.get('classifier.2') as Dropout).p).toBe(0.5);
+    expect((modules.get('classifier.5') as Dropout).p).toBe(0.5);
   }, 60_000);
 
   it('initializes weights from N(0, 0.01) and sets biases to 1 in conv2, conv4, conv5, fc6, fc7 and 0 elsewhere, reproducibly', () => {
