@@ -97,6 +97,27 @@ describe('Trainer checkpoints', () => {
     expect(values(straight.model)).not.toEqual(values(tinyModel(0)));
   }, 60_000);
 
+  it('sets the epoch of loaders that have setEpoch (as @gpunet/data DataLoader) on resume', async () => {
+    const donor = setup(6);
+    await donor.trainer.runEpoch();
+    const checkpoint = decodeCheckpoint(await encodeCheckpoint(donor.trainer.checkpoint()));
+    const epochs: number[] = [];
+    const data = Object.assign(syntheticBars({ count: 16 }), {
+      setEpoch: (e: number) => epochs.push(e),
+    });
+    const model = tinyModel(7);
+    const trainer = new Trainer({
+      model,
+      optimizer: paperOptimizer(model).optimizer,
+      data,
+      epochs: 2,
+    });
+    trainer.resume(checkpoint);
+    disposeCheckpoint(checkpoint);
+    expect(epochs).toEqual([1]);
+    expect(trainer.epoch).toBe(1);
+  }, 60_000);
+
   it('leaves no tensor behind: an epoch with validation and a checkpoint keeps the tensor count', async () => {
     const path = join(directory, 'leak.safetensors');
     const run = setup(4, path);

@@ -128,7 +128,11 @@ export class Trainer extends EventTarget {
     };
   }
 
-  /** Restores a checkpoint (from `checkpoint()` or `decodeCheckpoint`); training continues after its epoch. */
+  /**
+   * Restores a checkpoint (from `checkpoint()` or `decodeCheckpoint`); training continues after
+   * its epoch. Data sources with a `setEpoch(epoch)` method (`@gpunet/data`'s `DataLoader`) are
+   * set to the checkpoint's epoch, so their per-epoch shuffling continues where it stopped.
+   */
   resume(checkpoint: TrainingCheckpoint): this {
     this.options.model.loadStateDict(checkpoint.model);
     this.options.optimizer.loadStateDict(checkpoint.optimizer);
@@ -146,6 +150,12 @@ export class Trainer extends EventTarget {
     }
     this.epoch = checkpoint.epoch;
     this.history = checkpoint.history.map((h) => ({ ...h }));
+    // Loaders that seed each epoch from its number (@gpunet/data's DataLoader) must run the
+    // epoch the checkpoint stopped before, not their own count from 0.
+    for (const source of [this.options.data, this.options.validation]) {
+      const loader = source as { setEpoch?: unknown } | undefined;
+      if (typeof loader?.setEpoch === 'function') loader.setEpoch(checkpoint.epoch);
+    }
     return this;
   }
 
