@@ -1,0 +1,342 @@
+import {
+  AdaptiveAvgPool2d,
+  Conv2d,
+  Dropout,
+  Flatten,
+  init,
+  Linear,
+  LocalResponseNorm,
+  MaxPool2d,
+  Module,
+  ReLU,
+  Sequential,
+} from '@gpunet/layers';
+import { Generator, noGrad, type Tensor } from '@gpunet/tensor';
+
+/**
+ * Which AlexNet to build:
+ * - 'paper': Krizhevsky et al. 2012, section 3 and figure 2: 227x227 input, two towers expressed
+ *   as groups 2 in conv2, conv4 and conv5, LRN after conv1 and conv2, overlapping 3x3/2 pooling,
+ *   dropout 0.5 on the outputs of fc6 and fc7; 60,965,224 parameters.
+ * - 'torchvision': torchvision's `alexnet()` (single tower, 64/192/384/256/256 channels, no LRN,
+ *   no groups, adaptive average pool to 6x6, dropout before fc6 and fc7) at 224x224; the same
+ *   state-dict keys, 61,100,840 parameters.
+ * - 'mini': the paper's design scaled down for 28-64 px inputs so it trains on a CPU in minutes.
+ */
+export type AlexNetVariant = 'paper' | 'torchvision' | 'mini';
+
+/** Options of `alexnet()`; defaults depend on the variant (see `resolveAlexNetOptions`). */
+export interface AlexNetOptions {
+  /** Default 'paper'. */
+  variant?: AlexNetVariant;
+  /** Output classes (fc8). Default 1000 (mini: 10). */
+  numClasses?: number;
+  /** Square input side in pixels. Default 227 (torchvision: 224, mini: 32). */
+  inputSize?: number;
+  /** Input channels. Default 3. */
+  inChannels?: number;
+  /** Output channels of conv1..conv5. Default paper 96/256/384/384/256, torchvision 64/192/384/256/256, mini 16/32/48/48/32. */
+  channels?: readonly [number, number, number, number, number];
+  /** Width of fc6 and fc7. Default 4096 (mini: 128). */
+  hidden?: number;
+  /** Dropout probability in the classifier. Default 0.5. */
+  dropout?: number;
+  /**
+   * 'paper' (default for paper): weights N(0, 0.01), biases 1 in conv2, conv4, conv5, fc6, fc7
+   * and 0 elsewhere (section 5). 'pytorch' (default for torchvision): the layers' PyTorch
+   * default init (kaiming-uniform with a = sqrt(5)). 'kaiming' (default for mini): He et al.
+   * 2015, N(0, 2 / fanIn) weights and zero biases; the mini's small fan-ins make both others
+   * shrink the signal so much that it stays at chance (measured: see docs/alexnet.md).
+   */
+  init?: 'paper' | 'pytorch' | 'kaiming';
+  /** Seed of the model's generator (init and dropout masks). Default 0. */
+  seed?: number;
+  /** The model's generator, instead of `seed`: draws the init and the dropout masks. */
+  generator?: Generator;
+}
+
+/** `AlexNetOptions` with every default filled in. */
+export type ResolvedAlexNetOptions = Required<Omit<AlexNetOptions, 'generator' | 'seed'>>;
+
+const CHANNELS = {
+  paper: [96, 256, 384, 384, 256],
+  torchvision: [64, 192, 384, 256, 256],
+  mini: [16, 32, 48, 48, 32],
+} as const;
+
+/** Fills in the variant's defaults (the one place they are written). */
+export function resolveAlexNetOptions(options: AlexNetOptions = {}): ResolvedAlexNetOptions {
+  const variant = options.variant ?? 'paper';
+  if (variant !== 'paper' && variant !== 'torchvision' && variant !== 'mini') {
+    throw new RangeError(
+      `alexnet: variant must be 'paper', 'torchvision' or 'mini', got '${String(variant)}'`,
+    );
+  }
+  const isMini = variant === 'mini';
+  return {
+    variant,
+    numClasses: options.numClasses ?? (isMini ? 10 : 1000),
+    inputSize:
+      options.inputSize ?? (variant === 'paper' ? 227 : variant === 'torchvision' ? 224 : 32),
+    inChannels: options.inChannels ?? 3,
+    channels: options.channels ?? CHANNELS[variant],
+    hidden: options.hidden ?? (isMini ? 128 : 4096),
+    dropout: options.dropout ?? 0.5,
+    init: options.init ?? (variant === 'torchvision' ? 'pytorch' : isMini ? 'kaiming' : 'paper'),
+  };
+}
+
+/** Output side of a convolution or pooling window (PyTorch's floor formula). */
+export function outputSize(size: number, kernel: number, stride: number, padding: number): number {
+  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+/** The paper's name of each learned layer, mapped to its module path. */
+export type AlexNetLayerName =
+  | 'conv1'
+  | 'conv2'
+  | 'conv3'
+  | 'conv4'
+  | 'conv5'
+  | 'fc6'
+  | 'fc7'
+  | 'fc8';
+
+/**
+ * AlexNet as a `Module`: `features` (the convolutional part), for torchvision an `avgpool`, a
+ * `flatten`, and `classifier` (fc6, fc7, fc8). State-dict keys are `features.0.weight` ...
+ * `classifier.6.bias`, one-to-one with PyTorch's. Build it with `alexnet(options)`.
+ *
+ * Layouts (index: module):
+ * - paper and mini: features = conv1 0, relu 1, lrn 2, pool 3, conv2 4, relu 5, lrn 6, pool 7,
+ *   conv3 8, relu 9, conv4 10, relu 11, conv5 12, relu 13, pool 14; classifier = fc6 0, relu 1,
+ *   dropout 2, fc7 3, relu 4, dropout 5, fc8 6 (dropout on the outputs of fc6 and fc7, section 4.2).
+ * - torchvision: features = conv1 0, relu 1, pool 2, conv2 3, relu 4, pool 5, conv3 6, relu 7,
+ *   conv4 8, relu 9, conv5 10, relu 11, pool 12; avgpool; classifier = dropout 0, fc6 1, relu 2,
+ *   dropout 3, fc7 4, relu 5, fc8 6.
+ */
+export class AlexNet extends Module {
+  features: Sequential;
+  avgpool: AdaptiveAvgPool2d | null;
+  flatten = new Flatten();
+  classifier: Sequential;
+  /** The options it was built with, defaults filled in. */
+  readonly options: ResolvedAlexNetOptions;
+  /** Draws the init and the dropout masks; save its state to resume training exactly. */
+  readonly generator: Generator;
+  /** Module path of each learned layer, e.g. `conv2` -> `features.4` (paper). */
+  readonly layerPaths: Record<AlexNetLayerName, string>;
+
+  constructor(options: AlexNetOptions = {}) {
+    super();
+    const o = resolveAlexNetOptions(options);
+    this.options = o;
+    const generator = options.generator ?? new Generator(options.seed ?? 0);
+    this.generator = generator;
+    const [c1, c2, c3, c4, c5] = o.channels;
+    const conv = (
+      cin: number,
+      cout: number,
+      k: number,
+      stride: number,
+      padding: number,
+      groups = 1,
+    ) => new Conv2d(cin, cout, k, { stride, padding, groups, generator });
+    const pool = () => new MaxPool2d(3, { stride: 2 });
+    const drop = () => new Dropout(o.dropout, { generator });
+
+    if (o.variant === 'torchvision') {
+      this.features = new Sequential(
+        conv(o.inChannels, c1, 11, 4, 2),
+        new ReLU(),
+        pool(),
+        conv(c1, c2, 5, 1, 2),
+        new ReLU(),
+        pool(),
+        conv(c2, c3, 3, 1, 1),
+        new ReLU(),
+        conv(c3, c4, 3, 1, 1),
+        new ReLU(),
+        conv(c4, c5, 3, 1, 1),
+        new ReLU(),
+        pool(),
+      );
+      this.avgpool = new AdaptiveAvgPool2d(6);
+      this.classifier = new Sequential(
+        drop(),
+        new Linear(c5 * 6 * 6, o.hidden, { generator }),
+        new ReLU(),
+        drop(),
+        new Linear(o.hidden, o.hidden, { generator }),
+        new ReLU(),
+        new Linear(o.hidden, o.numClasses, { generator }),
+      );
+      this.layerPaths = {
+        conv1: 'features.0',
+        conv2: 'features.3',
+        conv3: 'features.6',
+        conv4: 'features.8',
+        conv5: 'features.10',
+        fc6: 'classifier.1',
+        fc7: 'classifier.4',
+        fc8: 'classifier.6',
+      };
+    } else {
+      // The paper's conv1 is 11x11 stride 4; the mini keeps the rest of the design but needs a
+      // small first window to leave anything of a 28-64 px image.
+      const [k1, s1, p1] = o.variant === 'paper' ? [11, 4, 0] : [5, 1, 2];
+      // The paper's LRN: k 2, n 5, alpha 1e-4 undivided = PyTorch's alpha 5e-4 (alpha / n).
+      const lrn = () => new LocalResponseNorm(5, { alpha: 5e-4, beta: 0.75, k: 2 });
+      this.features = new Sequential(
+        conv(o.inChannels, c1, k1, s1, p1),
+        new ReLU(),
+        lrn(),
+        pool(),
+        conv(c1, c2, 5, 1, 2, 2),
+        new ReLU(),
+        lrn(),
+        pool(),
+        conv(c2, c3, 3, 1, 1),
+        new ReLU(),
+        conv(c3, c4, 3, 1, 1, 2),
+        new ReLU(),
+        conv(c4, c5, 3, 1, 1, 2),
+        new ReLU(),
+        pool(),
+      );
+      this.avgpool = null;
+      let side = outputSize(o.inputSize, k1, s1, p1);
+      for (let i = 0; i < 3; i++) side = outputSize(side, 3, 2, 0);
+      if (side < 1) {
+        throw new RangeError(
+          `alexnet: inputSize ${o.inputSize} is too small for the '${o.variant}' variant (pool5 would be ${side}x${side})`,
+        );
+      }
+      this.classifier = new Sequential(
+        new Linear(c5 * side * side, o.hidden, { generator }),
+        new ReLU(),
+        drop(),
+        new Linear(o.hidden, o.hidden, { generator }),
+        new ReLU(),
+        drop(),
+        new Linear(o.hidden, o.numClasses, { generator }),
+      );
+      this.layerPaths = {
+        conv1: 'features.0',
+        conv2: 'features.4',
+        conv3: 'features.8',
+        conv4: 'features.10',
+        conv5: 'features.12',
+        fc6: 'classifier.0',
+        fc7: 'classifier.3',
+        fc8: 'classifier.6',
+      };
+    }
+    if (o.init === 'paper') paperInit(this);
+    else if (o.init === 'kaiming') kaimingInit(this);
+    else if (o.init !== 'pytorch') {
+      throw new RangeError(
+        `alexnet: init must be 'paper', 'pytorch' or 'kaiming', got '${String(o.init)}'`,
+      );
+    }
+  }
+
+  /**
+   * The modules in call order with their paths (`features.0`, ..., `avgpool`, `flatten`,
+   * `classifier.6`): `forward` runs them in turn, `forwardTo` stops early.
+   */
+  chain(): [string, Module][] {
+    const out: [string, Module][] = this.features
+      .namedChildren()
+      .map(([i, m]) => [`features.${i}`, m]);
+    if (this.avgpool) out.push(['avgpool', this.avgpool]);
+    out.push(['flatten', this.flatten]);
+    for (const [i, m] of this.classifier.namedChildren()) out.push([`classifier.${i}`, m]);
+    return out;
+  }
+
+  /** `[N, inChannels, inputSize, inputSize]` -> logits `[N, numClasses]`. */
+  forward(x: Tensor): Tensor {
+    return this.forwardTo(x, null);
+  }
+
+  /**
+   * Runs the chain up to and including the module at `path` (null: to the end) and returns that
+   * module's output. Intermediate tensors are disposed.
+   */
+  forwardTo(x: Tensor, path: string | null): Tensor {
+    const chain = this.chain();
+    const stop = path === null ? chain.length - 1 : chain.findIndex(([p]) => p === path);
+    if (stop < 0) {
+      throw new RangeError(
+        `AlexNet: no module '${path}'; the modules are ${chain.map(([p]) => p).join(', ')}`,
+      );
+    }
+    let y = x;
+    for (let i = 0; i <= stop; i++) {
+      const next = chain[i]![1].forward(y); // i <= stop < chain.length
+      // Free what no one else holds: under autograd the tape keeps what backward needs.
+      if (y !== x && y !== next && !y.requiresGrad) y.dispose();
+      y = next;
+    }
+    return y;
+  }
+}
+
+/**
+ * The paper's initialization (section 5), in place: every conv and linear weight from
+ * N(0, 0.01^2); biases 1 in conv2, conv4, conv5, fc6 and fc7 ("accelerates the early stages of
+ * learning by providing the ReLUs with positive inputs"), 0 in conv1, conv3 and fc8. Draws from
+ * the model's generator, so a seed gives the same weights every time.
+ */
+export function paperInit(model: AlexNet): AlexNet {
+  const onesBias = new Set(['conv2', 'conv4', 'conv5', 'fc6', 'fc7']);
+  const modules = new Map(model.namedModules());
+  noGrad(() => {
+    for (const [name, path] of Object.entries(model.layerPaths)) {
+      const layer = modules.get(path);
+      if (!(layer instanceof Conv2d || layer instanceof Linear)) {
+        throw new Error(`paperInit: ${name} at ${path} is not a Conv2d or Linear`);
+      }
+      const weight = init.normal(layer.weight.shape, 0, 0.01, { generator: model.generator });
+      layer.weight.assign(weight);
+      weight.dispose();
+      if (layer.bias) {
+        const bias = init.constant(layer.bias.shape, onesBias.has(name) ? 1 : 0);
+        layer.bias.assign(bias);
+        bias.dispose();
+      }
+    }
+  });
+  return model;
+}
+
+/**
+ * He et al. (2015) initialization, in place: every conv and linear weight from N(0, 2 / fanIn)
+ * (PyTorch `kaiming_normal_` for ReLU), biases 0; drawn from the model's generator. The mini
+ * variant's default.
+ */
+export function kaimingInit(model: AlexNet): AlexNet {
+  noGrad(() => {
+    for (const [, module] of model.namedModules()) {
+      if (!(module instanceof Conv2d || module instanceof Linear)) continue;
+      const weight = init.kaimingNormal(module.weight.shape, {
+        nonlinearity: 'relu',
+        generator: model.generator,
+      });
+      module.weight.assign(weight);
+      weight.dispose();
+      if (module.bias) {
+        const bias = init.zeros(module.bias.shape);
+        module.bias.assign(bias);
+        bias.dispose();
+      }
+    }
+  });
+  return model;
+}
+
+/** Builds an AlexNet: `alexnet({ variant: 'paper' })` is the 2012 network at 227x227. */
+export function alexnet(options: AlexNetOptions = {}): AlexNet {
+  return new AlexNet(options);
+}

@@ -1,0 +1,51 @@
+/**
+ * @gpunet/alexnet: AlexNet (Krizhevsky, Sutskever, Hinton 2012) in the paper's two-tower form,
+ * torchvision's single-tower form and a CPU-sized mini, with the paper's init and recipe,
+ * training with checkpoints and exact resume, centre-crop and 10-crop evaluation, and prediction.
+ */
+export {
+  AlexNet,
+  type AlexNetLayerName,
+  type AlexNetOptions,
+  type AlexNetVariant,
+  alexnet,
+  kaimingInit,
+  outputSize,
+  paperInit,
+  type ResolvedAlexNetOptions,
+  resolveAlexNetOptions,
+} from './alexnet.js';
+export {
+  CheckpointError,
+  decodeCheckpoint,
+  disposeCheckpoint,
+  type EpochSummary,
+  encodeCheckpoint,
+  type TrainingCheckpoint,
+} from './checkpoint.js';
+export {
+  type Batch,
+  type BatchSource,
+  cropAveragedProbabilities,
+  type EvaluateOptions,
+  type EvaluationResult,
+  evaluate,
+  flipHorizontal,
+  topKCounts,
+} from './evaluate.js';
+export { IMAGENET_CLASSES } from './imagenet-classes.js';
+export { features, type Prediction, type PredictOptions, predict } from './predict.js';
+export { type PaperOptimizerOptions, paperOptimizer } from './recipe.js';
+export {
+  SYNTHETIC_BAR_CLASSES,
+  type SyntheticBarsOptions,
+  syntheticBars,
+} from './synthetic.js';
+export {
+  type BatchEventDetail,
+  type EpochEventDetail,
+  NonFiniteLossError,
+  Trainer,
+  type TrainerOptions,
+  train,
+} from './trainer.js';

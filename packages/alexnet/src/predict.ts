@@ -1,0 +1,101 @@
+import { noGrad, reshape, softmax, type Tensor, tidy } from '@gpunet/tensor';
+import type { AlexNet, AlexNetLayerName } from './alexnet.js';
+import { IMAGENET_CLASSES } from './imagenet-classes.js';
+
+/** One ranked class. */
+export interface Prediction {
+  /** Class index (fc8 output). */
+  index: number;
+  /** Its name from `classNames`, or `class <index>` without names. */
+  label: string;
+  /** Softmax probability in [0, 1]. */
+  probability: number;
+}
+
+/** Options of `predict`. */
+export interface PredictOptions {
+  /** How many classes to return, most probable first. Default 5. */
+  topK?: number;
+  /**
+   * Class names by index (length numClasses). Default: `IMAGENET_CLASSES` for a 1000-class
+   * model, `class <index>` otherwise.
+   */
+  classNames?: readonly string[];
+}
+
+/** `[C, H, W]` or `[1, C, H, W]` -> `[1, C, H, W]`, checking the model's channels and size. */
+function asBatch(model: AlexNet, image: Tensor, op: string): Tensor {
+  const { inChannels, inputSize } = model.options;
+  const batch = image.rank === 3 ? reshape(image, [1, ...image.shape]) : image;
+  const [n, c, h, w] = batch.shape;
+  if (batch.rank !== 4 || n !== 1 || c !== inChannels) {
+    throw new RangeError(
+      `${op}: expected one image [${inChannels}, H, W] or [1, ${inChannels}, H, W], got [${image.shape.join(', ')}]`,
+    );
+  }
+  if (model.options.variant !== 'torchvision' && (h !== inputSize || w !== inputSize)) {
+    throw new RangeError(
+      `${op}: the '${model.options.variant}' model takes ${inputSize}x${inputSize} images, got ${h}x${w}`,
+    );
+  }
+  return batch;
+}
+
+/**
+ * Classifies one preprocessed image (`[C, H, W]` or `[1, C, H, W]`, normalized as the model
+ * was trained) in eval mode and returns the `topK` most probable classes with their softmax
+ * probabilities. The model's train/eval mode is restored afterwards.
+ */
+export function predict(model: AlexNet, image: Tensor, options: PredictOptions = {}): Prediction[] {
+  const topK = options.topK ?? 5;
+  const names =
+    options.classNames ?? (model.options.numClasses === 1000 ? IMAGENET_CLASSES : undefined);
+  if (names && names.length !== model.options.numClasses) {
+    throw new RangeError(
+      `predict: classNames has ${names.length} names but the model has ${model.options.numClasses} classes`,
+    );
+  }
+  const wasTraining = model.isTraining;
+  model.eval();
+  try {
+    const probabilities = noGrad(() =>
+      tidy(() => softmax(model.forward(asBatch(model, image, 'predict')), 1).dataSync()),
+    ) as Float32Array;
+    return [...probabilities]
+      .map((probability, index) => ({
+        index,
+        label: names?.[index] ?? `class ${index}`,
+        probability,
+      }))
+      .sort((a, b) => b.probability - a.probability || a.index - b.index)
+      .slice(0, topK);
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * The activations of one layer for one image or a batch, in eval mode: `conv1` .. `conv5`,
+ * `fc6`, `fc7` give the layer's output after its ReLU (conv1's 96 maps `[N, 96, 55, 55]` in the
+ * paper variant; fc7's 4096 features `[N, 4096]`, the usual image descriptor), `fc8` the logits;
+ * any module path (`features.3`, `avgpool`) gives that module's output.
+ */
+export function features(model: AlexNet, images: Tensor, layer: AlexNetLayerName | string): Tensor {
+  const batch = images.rank === 3 ? reshape(images, [1, ...images.shape]) : images;
+  let path = layer;
+  if (layer in model.layerPaths) {
+    const learned = model.layerPaths[layer as AlexNetLayerName];
+    const chain = model.chain();
+    const at = chain.findIndex(([p]) => p === learned);
+    const next = chain[at + 1];
+    // Every learned layer but fc8 is followed by its ReLU.
+    path = next && next[1].typeName === 'ReLU' ? next[0] : learned;
+  }
+  const wasTraining = model.isTraining;
+  model.eval();
+  try {
+    return noGrad(() => model.forwardTo(batch, path));
+  } finally {
+    model.train(wasTraining);
+  }
+}
