@@ -259,31 +259,6 @@ export function col2im(
   }
 }
 
-/** y[i] += bias[i / inner % channels] with y of shape [outer, channels, inner]; ReLU after when `relu`. */
-export function addBias(y: usize, bias: usize, outer: i32, channels: i32, inner: i32, relu: i32): void {
-  const zero = f32x4.splat(0);
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < channels; c++) {
-      const b = load<f32>(bias + (<usize>c << 2));
-      const bv = f32x4.splat(b);
-      let p = y + (<usize>((o * channels + c) * inner) << 2);
-      let i = 0;
-      for (; i + 4 <= inner; i += 4) {
-        let v = f32x4.add(v128.load(p), bv);
-        if (relu) v = f32x4.max(v, zero);
-        v128.store(p, v);
-        p += 16;
-      }
-      for (; i < inner; i++) {
-        let v = load<f32>(p) + b;
-        if (relu && v < 0) v = 0;
-        store<f32>(p, v);
-        p += 4;
-      }
-    }
-  }
-}
-
 export { avgPool, avgPoolGrad, lrn, lrnGrad, maxPool, maxPoolGrad, maxPoolSeparable } from './pool';
 export { binary, rectify, sumMiddle } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';

@@ -23,14 +23,6 @@ export interface KernelExports {
   ): void;
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
-  addBias(
-    y: number,
-    bias: number,
-    outer: number,
-    channels: number,
-    inner: number,
-    relu: number,
-  ): void;
   maxPool(...args: number[]): void;
   maxPoolSeparable(...args: number[]): void;
   maxPoolGrad(...args: number[]): void;
