@@ -93,29 +93,27 @@ export function calculateFanInAndFanOut(shape: Shape): { fanIn: number; fanOut: 
   return { fanIn: shape[1] * receptiveField, fanOut: shape[0] * receptiveField };
 }
 
-function generate(shape: Shape, draw: () => number): Tensor {
+function sized(shape: Shape): Float32Array {
   let n = 1;
   for (const d of shape) n *= d;
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = draw();
-  return tensor(values, shape);
+  return new Float32Array(n);
 }
 
 /** Values drawn from U(low, high) (PyTorch `uniform_`, defaults 0 and 1). */
 export function uniform(shape: Shape, low = 0, high = 1, options: InitOptions = {}): Tensor {
   const g = options.generator ?? defaultGenerator;
-  return generate(shape, () => low + (high - low) * g.uniform());
+  return tensor(g.fillUniform(sized(shape), low, high), shape);
 }
 
 /** Values drawn from N(mean, std^2) (PyTorch `normal_`, defaults 0 and 1). AlexNet uses std 0.01. */
 export function normal(shape: Shape, mean = 0, std = 1, options: InitOptions = {}): Tensor {
   const g = options.generator ?? defaultGenerator;
-  return generate(shape, () => mean + std * g.normal());
+  return tensor(g.fillNormal(sized(shape), mean, std), shape);
 }
 
 /** Every value `value` (PyTorch `constant_`). AlexNet sets some biases to 1. */
 export function constant(shape: Shape, value: number): Tensor {
-  return generate(shape, () => value);
+  return tensor(sized(shape).fill(value), shape);
 }
 
 /** Every value 0 (PyTorch `zeros_`). */

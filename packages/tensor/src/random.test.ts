@@ -72,3 +72,27 @@ describe('Generator', () => {
     expect(a).toEqual(b);
   });
 });
+
+describe('Generator bulk fills', () => {
+  it('fillUniform gives exactly the numbers of repeated uniform() calls, and leaves the same state', () => {
+    const a = new Generator(7);
+    const b = new Generator(7);
+    const bulk = a.fillUniform(new Float32Array(1001), -0.25, 0.75);
+    const one = Float32Array.from({ length: 1001 }, () => -0.25 + (0.75 - -0.25) * b.uniform());
+    expect(Array.from(bulk)).toEqual(Array.from(one));
+    expect(a.getState()).toEqual(b.getState());
+  });
+
+  it('fillNormal matches repeated normal() calls, across odd counts and a pending spare', () => {
+    const a = new Generator(9);
+    const b = new Generator(9);
+    a.normal(); // leaves a spare pending in both
+    b.normal();
+    for (const n of [0, 1, 4, 7]) {
+      const bulk = a.fillNormal(new Float64Array(n), 0.5, 0.01);
+      const one = Array.from({ length: n }, () => 0.5 + 0.01 * b.normal());
+      expect(Array.from(bulk)).toEqual(one);
+      expect(a.getState()).toEqual(b.getState());
+    }
+  });
+});

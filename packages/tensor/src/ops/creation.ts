@@ -38,10 +38,10 @@ export function fromValues(
     dtype === 'int32'
       ? values instanceof Int32Array
         ? values
-        : Int32Array.from(values)
+        : new Int32Array(values)
       : values instanceof Float32Array
         ? values
-        : Float32Array.from(values);
+        : new Float32Array(values);
   return makeTensor(backend.write(typed, shape, dtype), shape, dtype, backend);
 }
 
@@ -102,7 +102,16 @@ export function tensor(
   const dtype = options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
   if (dtype !== 'float32' && dtype !== 'int32')
     throw new DTypeError(`tensor: unknown dtype '${String(dtype)}'`);
-  const values = dtype === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat);
+  // The backend's `write` copies, so a typed array of the right dtype is handed over as is; other
+  // inputs are converted once (the typed-array constructors are much faster than `.from`).
+  const values =
+    dtype === 'int32'
+      ? flat instanceof Int32Array
+        ? flat
+        : new Int32Array(flat)
+      : flat instanceof Float32Array
+        ? flat
+        : new Float32Array(flat);
   return fromValues(values, finalShape, dtype);
 }
 
