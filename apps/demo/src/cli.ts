@@ -1,2 +1,178 @@
-// The gpunet CLI: filled in by the demo issue (#8).
-console.log('gpunet: not built yet');
+/**
+ * The `gpunet` command line: `demo`, `train`, `eval`, `predict`, `summary`, `visualize`,
+ * `bench`. Every command takes `--json` (JSON lines on stdout, nothing else) and exits non-zero
+ * with a one-line error on bad input.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_NAMES, selectBackend } from './backend.js';
+import {
+  benchCommand,
+  demoCommand,
+  evalCommand,
+  predictCommand,
+  summaryCommand,
+  visualizeCommand,
+} from './commands.js';
+import { CliError, describeError } from './errors.js';
+import { createReporter, type Reporter } from './progress.js';
+import { runTraining } from './train.js';
+
+const int = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+  return n;
+};
+const num = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+
+const backendOption = () =>
+  new Option('--backend <name>', 'where the tensors compute; auto picks a real GPU, else wasm')
+    .choices(BACKEND_NAMES)
+    .default('auto');
+const jsonOption = () => new Option('--json', 'JSON lines on stdout, nothing else');
+
+async function withBackend(name: string, report: Reporter): Promise<string> {
+  const choice = await selectBackend(name);
+  report.info(`backend: ${choice.description}`);
+  for (const line of choice.passedOver) report.info(`  passed over ${line}`);
+  report.json({ event: 'backend', backend: choice.name, description: choice.description, passedOver: choice.passedOver });
+  return choice.name;
+}
+
+/** Builds the program (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command('gpunet')
+    .description('AlexNet (Krizhevsky et al. 2012) in JavaScript: train, evaluate, predict and look inside')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('demo')
+    .description(
+      'train the mini AlexNet on a generated dataset, with curves, conv1 filters and predictions (a few minutes on 2 cores)',
+    )
+    .option('--out <dir>', 'where the checkpoint and pictures go', 'gpunet-out')
+    .option('--epochs <n>', 'epochs', int('--epochs'), 10)
+    .option('--workers <n>', 'data loader worker threads', int('--workers'), 0)
+    .option('--seed <n>', 'seed of the init, dropout and shuffling', int('--seed'), 0)
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .action(async (o) => {
+      const report = createReporter(Boolean(o.json));
+      await withBackend(o.backend, report);
+      await demoCommand(o, report);
+    });
+
+  program
+    .command('train')
+    .description('train AlexNet with the paper recipe (SGD momentum 0.9, weight decay 5e-4, lr / 10 on plateau)')
+    .addOption(new Option('--model <variant>', 'which AlexNet').choices(['paper', 'torchvision', 'mini']).default('mini'))
+    .option('--data <spec>', 'synthetic | idx:<dir> | cifar10:<dir> | imagefolder:<dir>', 'synthetic')
+    .option('--epochs <n>', 'epochs in all (counting resumed ones)', int('--epochs'), 10)
+    .option('--batch-size <n>', 'images per step', int('--batch-size'), 32)
+    .option('--lr <x>', 'initial learning rate', num('--lr'), 0.01)
+    .option('--workers <n>', 'data loader worker threads', int('--workers'), 0)
+    .option('--seed <n>', 'seed of the init, dropout and shuffling', int('--seed'), 0)
+    .option('--out <dir>', 'where checkpoints, weights and pictures go', 'gpunet-out')
+    .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors')
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .action(async (o) => {
+      const report = createReporter(Boolean(o.json));
+      await withBackend(o.backend, report);
+      const result = await runTraining(o, report);
+      if (!result.interrupted) {
+        report.info(`wrote ${result.files.checkpoint}, ${result.files.model}, ${result.files.curves}, ${result.files.filters}`);
+      } else process.exitCode = 130;
+    });
+
+  program
+    .command('eval')
+    .description('top-1 and top-5 with the centre crop and the paper\'s 10 crops, on a dataset\'s validation split')
+    .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
+    .addOption(new Option('--model <variant>', 'the model a .pth holds').choices(['paper', 'torchvision', 'mini']))
+    .option('--data <spec>', 'synthetic | idx:<dir> | cifar10:<dir> | imagefolder:<dir>', 'synthetic')
+    .option('--batch-size <n>', 'images per batch', int('--batch-size'), 64)
+    .option('--workers <n>', 'data loader worker threads', int('--workers'), 0)
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .action(async (o) => {
+      const report = createReporter(Boolean(o.json));
+      await withBackend(o.backend, report);
+      await evalCommand(o, report);
+    });
+
+  program
+    .command('predict')
+    .description('the most probable classes of images')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, ...)')
+    .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
+    .addOption(new Option('--model <variant>', 'the model a .pth holds').choices(['paper', 'torchvision', 'mini']))
+    .option('--top-k <n>', 'classes per image', int('--top-k'), 5)
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .action(async (images: string[], o) => {
+      const report = createReporter(Boolean(o.json));
+      await withBackend(o.backend, report);
+      await predictCommand(images, o, report);
+    });
+
+  program
+    .command('summary')
+    .description('the layer table: output shapes and parameter counts')
+    .addOption(new Option('--model <variant>', 'which AlexNet').choices(['paper', 'torchvision', 'mini']).default('paper'))
+    .option('--num-classes <n>', 'classes (fc8 outputs)', int('--num-classes'))
+    .option('--input-size <n>', 'input side in pixels', int('--input-size'))
+    .option('--in-channels <n>', 'input channels', int('--in-channels'))
+    .addOption(jsonOption())
+    .action((o) => summaryCommand(o, createReporter(Boolean(o.json))));
+
+  program
+    .command('visualize')
+    .description('conv1 filters, and the conv1/conv2 feature maps of an image, as PNG files')
+    .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
+    .addOption(new Option('--model <variant>', 'the model a .pth holds').choices(['paper', 'torchvision', 'mini']))
+    .option('--image <file>', 'an image whose feature maps to draw')
+    .option('--out <dir>', 'where the PNG files go', 'gpunet-out')
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .action(async (o) => {
+      const report = createReporter(Boolean(o.json));
+      await withBackend(o.backend, report);
+      await visualizeCommand(o, report);
+    });
+
+  program
+    .command('bench')
+    .description('images per second: inference at batch 1 and 16, a training step at batch 16')
+    .addOption(new Option('--model <variant>', 'which AlexNet').choices(['paper', 'torchvision', 'mini']).default('paper'))
+    .option('--seconds <s>', 'time per measurement', num('--seconds'), 3)
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .action(async (o) => {
+      const report = createReporter(Boolean(o.json));
+      o.backend = await withBackend(o.backend, report);
+      await benchCommand(o, report);
+    });
+
+  return program;
+}
+
+/** Runs the CLI on `argv`; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version print themselves and exit 0; usage errors were printed by commander.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    process.stderr.write(`gpunet: ${describeError(error)}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}

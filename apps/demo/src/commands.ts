@@ -1,0 +1,311 @@
+/**
+ * The commands other than `train`: the demo story, evaluation, prediction, the layer table,
+ * pictures of filters and feature maps, and a quick speed measurement.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  type AlexNet,
+  alexnet,
+  evaluate,
+  features,
+  paperOptimizer,
+  predict,
+} from '@gpunet/alexnet';
+import {
+  centerCrop,
+  compose,
+  DataLoader,
+  decodeImage,
+  normalize,
+  resize,
+  type Transform,
+  toTensor,
+} from '@gpunet/data';
+import {
+  crossEntropy,
+  noGrad,
+  randn,
+  type Tensor,
+  tensor,
+  tidy,
+  zeros,
+} from '@gpunet/tensor';
+import { parseDataSpec, scaledSize, transformFor } from './data.js';
+import { filterTiles, gridPng, mapTiles, writeFileAtomic } from './draw.js';
+import { CliError } from './errors.js';
+import { defaultConfig, loadModel, type ModelConfig } from './model-file.js';
+import type { Reporter } from './progress.js';
+import { runTraining, type TrainOptions } from './train.js';
+
+/** The transform that turns one image file into the model's input. */
+export function imageTransform(config: ModelConfig): Transform {
+  const size = config.model.inputSize;
+  return compose([
+    resize(config.augment ? scaledSize(size) : size),
+    centerCrop(size),
+    toTensor(),
+    normalize({ mean: config.mean, std: config.std }),
+  ]);
+}
+
+/** Reads, decodes and preprocesses an image file into `[C, H, W]`; errors name the file. */
+export async function loadImage(path: string, config: ModelConfig): Promise<Tensor> {
+  if (!existsSync(path)) throw new CliError(`${path}: no such file`);
+  let image: Awaited<ReturnType<typeof decodeImage>>;
+  try {
+    image = await decodeImage({ bytes: new Uint8Array(await readFile(path)), source: path });
+  } catch (error) {
+    throw new CliError(`${path}: cannot decode the image (${(error as Error).message})`);
+  }
+  if (config.model.inChannels === 1 && image.channels === 3) {
+    // A grey model: average the colours.
+    const grey = new Uint8Array(image.width * image.height);
+    for (let p = 0; p < grey.length; p++)
+      grey[p] = Math.round((image.data[3 * p]! + image.data[3 * p + 1]! + image.data[3 * p + 2]!) / 3);
+    image = { ...image, data: grey, channels: 1 };
+  }
+  const out = imageTransform(config).apply(image, undefined as never);
+  if (Array.isArray(out)) throw new Error('imageTransform made several crops');
+  return tensor(out.data as Float32Array, [out.channels, out.height, out.width]);
+}
+
+/** `gpunet predict`: the top-k classes of each image. */
+export async function predictCommand(
+  images: string[],
+  options: { weights?: string; model?: string; topK: number },
+  report: Reporter,
+): Promise<void> {
+  if (images.length === 0) throw new CliError('predict: give at least one image path');
+  if (!options.weights) throw new CliError('predict: --weights <file> is required (.safetensors or .pth)');
+  const { model, config } = await loadModel(options.weights, {
+    variant: options.model as 'paper' | 'torchvision' | 'mini' | undefined,
+  });
+  for (const path of images) {
+    const input = await loadImage(path, config);
+    const top = predict(model, input, { topK: options.topK, classNames: config.classes });
+    input.dispose();
+    report.json({ image: path, predictions: top });
+    report.info(`${path}`);
+    for (const p of top) report.info(`  ${(100 * p.probability).toFixed(1).padStart(5)}%  ${p.label}`);
+  }
+}
+
+/** `gpunet eval`: centre-crop and 10-crop top-1/top-5 over a dataset's validation split. */
+export async function evalCommand(
+  options: { weights?: string; data: string; batchSize: number; workers: number; model?: string },
+  report: Reporter,
+): Promise<{ center: Awaited<ReturnType<typeof evaluate>>; ten?: Awaited<ReturnType<typeof evaluate>> }> {
+  if (!options.weights) throw new CliError('eval: --weights <file> is required');
+  const { model, config } = await loadModel(options.weights, {
+    variant: options.model as 'paper' | 'torchvision' | 'mini' | undefined,
+  });
+  const source = parseDataSpec(options.data);
+  if (source.classes.length !== config.model.numClasses) {
+    throw new CliError(
+      `eval: --data ${options.data} has ${source.classes.length} classes but the model has ${config.model.numClasses}`,
+    );
+  }
+  const pre = { size: config.model.inputSize, mean: config.mean, std: config.std, augment: config.augment };
+  const loader = (mode: 'eval' | 'ten') =>
+    new DataLoader(source.open('val', transformFor(source, pre, mode)), {
+      batchSize: options.batchSize,
+      numWorkers: options.workers,
+    });
+  const centerLoader = loader('eval');
+  const center = await evaluate(model, centerLoader, { crops: 'center' });
+  await centerLoader.close();
+  let ten: Awaited<ReturnType<typeof evaluate>> | undefined;
+  if (config.augment) {
+    const tenLoader = loader('ten');
+    ten = await evaluate(model, tenLoader, { crops: 'ten', cropSize: config.model.inputSize });
+    await tenLoader.close();
+  }
+  report.json({ event: 'eval', data: options.data, center, ten: ten ?? null });
+  report.info(`${options.data} (${center.count} images):`);
+  report.info(`  1-crop:  top-1 ${(100 * center.top1).toFixed(2)}%  top-5 ${(100 * center.top5).toFixed(2)}%  loss ${center.loss.toFixed(4)}`);
+  if (ten) report.info(`  10-crop: top-1 ${(100 * ten.top1).toFixed(2)}%  top-5 ${(100 * ten.top5).toFixed(2)}%  loss ${ten.loss.toFixed(4)}`);
+  else report.info('  10-crop: not run (the model was trained without crops; digits are used whole)');
+  return { center, ten };
+}
+
+/** `gpunet summary`: the layer table of a model. */
+export function summaryCommand(
+  options: { model: string; numClasses?: number; inputSize?: number; inChannels?: number },
+  report: Reporter,
+): void {
+  if (!['paper', 'torchvision', 'mini'].includes(options.model))
+    throw new CliError(`--model '${options.model}': expected paper, torchvision or mini`);
+  const config = defaultConfig(options.model as 'paper' | 'torchvision' | 'mini');
+  const model = alexnet({
+    ...config.model,
+    ...(options.numClasses ? { numClasses: options.numClasses } : {}),
+    ...(options.inputSize ? { inputSize: options.inputSize } : {}),
+    ...(options.inChannels ? { inChannels: options.inChannels } : {}),
+    init: 'pytorch',
+  });
+  const { inChannels, inputSize } = model.options;
+  const summary = model.summary([1, inChannels, inputSize, inputSize], {
+    print: report.isJson ? null : (text) => report.info(text),
+  });
+  report.json({ event: 'summary', model: options.model, ...summary });
+  for (const p of model.parameters()) p.dispose();
+}
+
+/** `gpunet visualize`: conv1's filters and, given an image, the feature maps of conv1 and conv2. */
+export async function visualizeCommand(
+  options: { weights?: string; model?: string; image?: string; out: string },
+  report: Reporter,
+): Promise<string[]> {
+  let model: AlexNet;
+  let config: ModelConfig;
+  if (options.weights) {
+    ({ model, config } = await loadModel(options.weights, {
+      variant: options.model as 'paper' | 'torchvision' | 'mini' | undefined,
+    }));
+  } else {
+    throw new CliError('visualize: --weights <file> is required');
+  }
+  const written: string[] = [];
+  const weight = model.stateDict().get('features.0.weight') as Tensor;
+  const filters = join(options.out, 'conv1-filters.png');
+  const tiles = filterTiles((await weight.data()) as Float32Array, weight.shape);
+  await writeFileAtomic(filters, await gridPng(tiles, { columns: Math.min(16, tiles.length) }));
+  written.push(filters);
+  if (options.image) {
+    const input = await loadImage(options.image, config);
+    for (const layer of ['conv1', 'conv2'] as const) {
+      const maps = features(model, input, layer);
+      const [, c = 0, h = 0, w = 0] = maps.shape;
+      const values = (await maps.data()) as Float32Array;
+      maps.dispose();
+      const path = join(options.out, `${basename(options.image).replace(/\.[^.]+$/, '')}-${layer}.png`);
+      await writeFileAtomic(path, await gridPng(mapTiles(values, [c, h, w]), { columns: Math.min(16, c) }));
+      written.push(path);
+    }
+    input.dispose();
+  }
+  report.json({ event: 'visualize', files: written });
+  for (const path of written) report.info(`wrote ${path}`);
+  return written;
+}
+
+/** `gpunet bench`: images per second of inference (batch 1 and 16) and a training step (batch 16). */
+export async function benchCommand(
+  options: { model: string; seconds: number; backend: string },
+  report: Reporter,
+): Promise<Record<string, number>> {
+  if (!['paper', 'torchvision', 'mini'].includes(options.model))
+    throw new CliError(`--model '${options.model}': expected paper, torchvision or mini`);
+  const config = defaultConfig(options.model as 'paper' | 'torchvision' | 'mini');
+  const model = alexnet({ ...config.model, init: 'pytorch' });
+  const { inChannels, inputSize, numClasses } = model.options;
+  const timeIt = async (run: () => Promise<void>): Promise<number> => {
+    await run(); // warm-up: compiles kernels, fills caches
+    let runs = 0;
+    const start = performance.now();
+    do {
+      await run();
+      runs++;
+    } while (performance.now() - start < options.seconds * 1000);
+    return (performance.now() - start) / 1000 / runs;
+  };
+  const results: Record<string, number> = {};
+  model.eval();
+  for (const batch of [1, 16]) {
+    const x = randn([batch, inChannels, inputSize, inputSize]);
+    const seconds = await timeIt(async () => {
+      const y = noGrad(() => model.forward(x));
+      await y.data();
+      y.dispose();
+    });
+    x.dispose();
+    results[`inference b${batch}`] = batch / seconds;
+  }
+  model.train();
+  const { optimizer } = paperOptimizer(model);
+  const x = randn([16, inChannels, inputSize, inputSize]);
+  const labels = zeros([16], { dtype: 'int32' });
+  const seconds = await timeIt(async () => {
+    const loss = tidy(() => {
+      const l = crossEntropy(model.forward(x), labels);
+      l.backward();
+      return l;
+    });
+    optimizer.step();
+    optimizer.zeroGrad();
+    await loss.data();
+    loss.dispose();
+  });
+  results['train step b16'] = 16 / seconds;
+  x.dispose();
+  labels.dispose();
+  report.json({ event: 'bench', model: options.model, backend: options.backend, imagesPerSecond: results, classes: numClasses });
+  for (const [name, value] of Object.entries(results))
+    report.info(`  ${name.padEnd(16)} ${value.toFixed(2).padStart(9)} img/s`);
+  report.info('Peers side by side (TF.js, onnxruntime, PyTorch): pnpm bench (see docs/benchmarks.md)');
+  return results;
+}
+
+/** The demo's options (`gpunet demo`). */
+export interface DemoOptions {
+  out: string;
+  epochs: number;
+  workers: number;
+  seed: number;
+}
+
+/**
+ * `gpunet demo`: trains the mini AlexNet on the generated shapes task, validating each epoch,
+ * writing the checkpoint, the curves and the conv1 filters, then classifies held-out images.
+ */
+export async function demoCommand(options: DemoOptions, report: Reporter): Promise<void> {
+  const train: TrainOptions = {
+    model: 'mini',
+    data: 'synthetic',
+    epochs: options.epochs,
+    batchSize: 32,
+    lr: 0.01,
+    workers: options.workers,
+    seed: options.seed,
+    out: options.out,
+    synthetic: { trainLength: 4096, valLength: 512, numClasses: 8, size: 32 },
+  };
+  report.info(
+    'Training the mini AlexNet (conv, ReLU, LRN, overlapping pooling, groups, dropout) on 4,096 generated 32x32 images of 8 shapes; validating on 512 others.',
+  );
+  const result = await runTraining(train, report);
+  // Held-out images the model never saw (another seed), classified one by one.
+  const source = parseDataSpec('synthetic', { ...train.synthetic, valLength: 8 });
+  const pre = {
+    size: result.config.model.inputSize,
+    mean: result.config.mean,
+    std: result.config.std,
+    augment: result.config.augment,
+  };
+  const heldOut = source.open('val', transformFor(source, pre, 'eval'));
+  const predictions: Record<string, unknown>[] = [];
+  report.info('Held-out images:');
+  for (let i = 0; i < heldOut.length; i++) {
+    const { image, label } = await heldOut.get(i);
+    if (Array.isArray(image)) continue;
+    const input = tensor(image.data as Float32Array, [image.channels, image.height, image.width]);
+    const [best, second] = predict(result.model, input, { topK: 2, classNames: result.config.classes });
+    input.dispose();
+    const truth = result.config.classes[label] ?? String(label);
+    predictions.push({ index: i, truth, predicted: best?.label, probability: best?.probability });
+    report.info(
+      `  #${i} ${truth.padEnd(14)} -> ${String(best?.label).padEnd(14)} ${(100 * (best?.probability ?? 0)).toFixed(1)}%` +
+        `${best?.label === truth ? '' : '  (wrong)'}   next: ${second?.label} ${(100 * (second?.probability ?? 0)).toFixed(1)}%`,
+    );
+  }
+  report.json({ event: 'predictions', predictions });
+  const last = result.history.at(-1);
+  report.json({ event: 'done', files: result.files, valTop1: last?.valTop1 ?? null });
+  report.info('');
+  report.info(`Wrote ${result.files.checkpoint} (resume: gpunet train --model mini --data synthetic --resume ...)`);
+  report.info(`      ${result.files.model} (weights + preprocessing; gpunet predict --weights ...)`);
+  report.info(`      ${result.files.curves} (training curves)`);
+  report.info(`      ${result.files.filters} (the learned conv1 filters, as the paper's Figure 3)`);
+}

@@ -1,0 +1,283 @@
+/**
+ * `gpunet train` (and the training half of `gpunet demo`): builds the model for the data, trains
+ * it with the paper's recipe, and after every epoch writes the checkpoint, the weights, the
+ * curves and the conv1 filters. Ctrl-C stops after the current batch and saves where it stopped.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  type AlexNet,
+  alexnet,
+  type BatchEventDetail,
+  disposeCheckpoint,
+  type EpochEventDetail,
+  NonFiniteLossError,
+  paperOptimizer,
+  Trainer,
+} from '@gpunet/alexnet';
+import { loadCheckpoint, saveCheckpoint } from '@gpunet/alexnet/node';
+import { DataLoader } from '@gpunet/data';
+import { channelStats, parseDataSpec, type SyntheticOptions, transformFor } from './data.js';
+import { curvesPng, filterTiles, gridPng, writeFileAtomic } from './draw.js';
+import { CliError } from './errors.js';
+import { type ModelConfig, saveModel } from './model-file.js';
+import type { Reporter } from './progress.js';
+
+/** Options of `runTraining` (the flags of `gpunet train`). */
+export interface TrainOptions {
+  model: 'paper' | 'torchvision' | 'mini';
+  data: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  workers: number;
+  seed: number;
+  out: string;
+  resume?: string;
+  /** Sizes of the synthetic task (the demo keeps it small). */
+  synthetic?: SyntheticOptions;
+}
+
+/** What a finished (or interrupted) run leaves. */
+export interface TrainResult {
+  model: AlexNet;
+  config: ModelConfig;
+  history: EpochEventDetail[];
+  /** Paths written. */
+  files: { checkpoint: string; model: string; curves: string; filters: string; run: string };
+  interrupted: boolean;
+}
+
+/** The file names a run writes in `--out`. */
+export function runFiles(out: string): TrainResult['files'] {
+  return {
+    checkpoint: join(out, 'checkpoint.safetensors'),
+    model: join(out, 'model.safetensors'),
+    curves: join(out, 'curves.png'),
+    filters: join(out, 'conv1-filters.png'),
+    run: join(out, 'run.json'),
+  };
+}
+
+class Interrupted extends Error {}
+
+function positive(name: string, value: number, integer = true): void {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new CliError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+  }
+}
+
+/** Draws conv1's filters (the paper's Figure 3, for this model) to a PNG file. */
+export async function writeFilters(model: AlexNet, path: string): Promise<void> {
+  const weight = model.stateDict().get('features.0.weight');
+  if (!weight) throw new Error('the model has no features.0.weight');
+  const tiles = filterTiles((await weight.data()) as Float32Array, weight.shape);
+  await writeFileAtomic(path, await gridPng(tiles, { columns: Math.min(tiles.length, 16) }));
+}
+
+/** Trains as the options say; resolves when done, interrupted (Ctrl-C) or stopped by a NaN. */
+export async function runTraining(options: TrainOptions, report: Reporter): Promise<TrainResult> {
+  positive('--epochs', options.epochs);
+  positive('--batch-size', options.batchSize);
+  positive('--lr', options.lr, false);
+  if (!Number.isInteger(options.workers) || options.workers < 0)
+    throw new CliError(`--workers must be an integer >= 0, got ${options.workers}`);
+  if (!['paper', 'torchvision', 'mini'].includes(options.model))
+    throw new CliError(`--model '${options.model}': expected paper, torchvision or mini`);
+  const source = parseDataSpec(options.data, options.synthetic);
+  const files = runFiles(options.out);
+  await mkdir(options.out, { recursive: true });
+
+  // The model adapts to the data: the mini takes its channels and size from it; the ImageNet
+  // variants keep their input size (images are resized) and need colour images.
+  const inputSize =
+    options.model === 'mini' ? source.size : options.model === 'paper' ? 227 : 224;
+  if (options.model !== 'mini' && source.channels !== 3) {
+    throw new CliError(
+      `--model ${options.model} takes RGB images, but --data ${options.data} has ${source.channels} channel; use --model mini`,
+    );
+  }
+  const numClasses = source.classes.length;
+  let config: ModelConfig;
+  if (options.resume) {
+    if (!existsSync(options.resume)) throw new CliError(`--resume ${options.resume}: no such file`);
+    const runPath = join(dirname(options.resume), 'run.json');
+    if (!existsSync(runPath))
+      throw new CliError(`--resume ${options.resume}: no run.json beside it (written by gpunet train)`);
+    config = (JSON.parse(await readFile(runPath, 'utf8')) as { config: ModelConfig }).config;
+    if (config.model.variant !== options.model || config.model.numClasses !== numClasses) {
+      throw new CliError(
+        `--resume ${options.resume}: the checkpoint is a ${config.model.variant} model with ${config.model.numClasses} classes; this run asks for --model ${options.model} with ${numClasses} classes`,
+      );
+    }
+  } else {
+    const stats = await channelStats(
+      source.open(
+        'train',
+        transformFor(
+          source,
+          { size: inputSize, mean: [], std: [], augment: source.kind !== 'idx' },
+          'eval',
+        ),
+      ),
+    );
+    config = {
+      model: { variant: options.model, numClasses, inputSize, inChannels: source.channels },
+      classes: [...source.classes],
+      mean: stats.mean,
+      std: stats.std,
+      augment: source.kind !== 'idx',
+      data: options.data,
+    };
+  }
+  const pre = { size: inputSize, mean: config.mean, std: config.std, augment: config.augment };
+  const train = new DataLoader(source.open('train', transformFor(source, pre, 'train')), {
+    batchSize: options.batchSize,
+    shuffle: true,
+    seed: options.seed,
+    numWorkers: options.workers,
+  });
+  const validation = new DataLoader(source.open('val', transformFor(source, pre, 'eval')), {
+    batchSize: Math.max(options.batchSize, 64),
+    numWorkers: options.workers,
+  });
+
+  const model = alexnet({ ...config.model, seed: options.seed });
+  const { optimizer, scheduler } = paperOptimizer(model, { lr: options.lr });
+  let interruptRequested = false;
+  const onSigint = () => {
+    if (interruptRequested) process.exit(130); // a second Ctrl-C does not wait
+    interruptRequested = true;
+    report.info('Ctrl-C: stopping after this batch and saving a checkpoint (Ctrl-C again to quit now)');
+  };
+  process.on('SIGINT', onSigint);
+
+  const batchLoss: number[] = [];
+  let epochStart = performance.now();
+  let seen = 0;
+  let correct = 0;
+  const batchesPerEpoch = train.length;
+  const history: EpochEventDetail[] = [];
+  const speed = () => seen / ((performance.now() - epochStart) / 1000);
+  let trainSeconds = 0;
+
+  const trainer = new Trainer({
+    model,
+    optimizer,
+    scheduler,
+    data: train,
+    validation,
+    epochs: options.epochs,
+    saveCheckpoint: async (checkpoint) => {
+      await saveCheckpoint(files.checkpoint, checkpoint);
+      await saveModel(files.model, model, config);
+    },
+    onBatch: (b: BatchEventDetail) => {
+      if (b.batch === 0) {
+        seen = 0;
+        correct = 0;
+        report.startBar(batchesPerEpoch, `epoch ${b.epoch}/${options.epochs}`);
+      }
+      seen += b.size;
+      correct += b.accuracy * b.size;
+      batchLoss.push(b.loss);
+      if (b.batch === batchesPerEpoch - 1) trainSeconds = (performance.now() - epochStart) / 1000;
+      report.updateBar(b.batch + 1, {
+        loss: b.loss.toFixed(3),
+        accuracy: `${((100 * correct) / seen).toFixed(1)}%`,
+        speed: speed().toFixed(1),
+      });
+      if (interruptRequested) throw new Interrupted();
+    },
+    onEpoch: (e) => {
+      report.stopBar();
+      history.push(e);
+      const imagesPerSecond = seen / (trainSeconds || (performance.now() - epochStart) / 1000);
+      report.json({
+        event: 'epoch',
+        epoch: e.epoch,
+        loss: e.trainLoss,
+        trainTop1: e.trainAccuracy,
+        valTop1: e.valTop1 ?? null,
+        valTop5: e.valTop5 ?? null,
+        valLoss: e.valLoss ?? null,
+        lr: e.lr,
+        imagesPerSecond,
+      });
+      report.info(
+        `epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, train top-1 ${pct(e.trainAccuracy)}, ` +
+          `val top-1 ${pct(e.valTop1)}, top-5 ${pct(e.valTop5)}, lr ${e.lr}, ${imagesPerSecond.toFixed(1)} img/s`,
+      );
+    },
+  });
+  if (options.resume) {
+    const checkpoint = await loadCheckpoint(options.resume).catch((error: Error) => {
+      throw new CliError(`--resume ${options.resume}: ${error.message}`);
+    });
+    try {
+      trainer.resume(checkpoint);
+    } catch (error) {
+      throw new CliError(
+        `--resume ${options.resume}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      disposeCheckpoint(checkpoint);
+    }
+    report.info(`resumed from ${options.resume} after epoch ${trainer.epoch}`);
+  }
+
+  const writeRun = async () => {
+    await writeFileAtomic(
+      files.run,
+      `${JSON.stringify({ config, options: { ...options, synthetic: options.synthetic }, history: trainer.history }, null, 2)}\n`,
+    );
+    await writeFileAtomic(
+      files.curves,
+      await curvesPng({
+        history: trainer.history,
+        batchLoss,
+        title: `${options.model} AlexNet on ${options.data}`,
+      }),
+    );
+    await writeFilters(model, files.filters);
+  };
+
+  let interrupted = false;
+  try {
+    while (trainer.epoch < options.epochs) {
+      epochStart = performance.now();
+      await trainer.runEpoch();
+      await writeRun();
+    }
+  } catch (error) {
+    report.stopBar();
+    if (error instanceof Interrupted) {
+      interrupted = true;
+      const path = join(options.out, 'interrupted.safetensors');
+      const checkpoint = trainer.checkpoint();
+      await saveCheckpoint(path, checkpoint);
+      for (const state of Object.values(checkpoint.optimizer.state))
+        for (const v of Object.values(state)) if (typeof v !== 'number') v.dispose();
+      await writeRun();
+      report.info(
+        `interrupted in epoch ${trainer.epoch + 1}: saved ${path} (resume with --resume ${path}; it restarts epoch ${trainer.epoch + 1} from these weights)`,
+      );
+      report.json({ event: 'interrupted', epoch: trainer.epoch, checkpoint: path });
+    } else if (error instanceof NonFiniteLossError) {
+      const kept = trainer.epoch > 0 ? files.checkpoint : 'none (no epoch completed)';
+      throw new CliError(`${error.message} Last good checkpoint: ${kept}`, 1);
+    } else {
+      throw error;
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await train.close();
+    await validation.close();
+  }
+  return { model, config, history, files, interrupted };
+}
+
+function pct(value: number | undefined): string {
+  return value === undefined ? '-' : `${(100 * value).toFixed(1)}%`;
+}
