@@ -48,7 +48,9 @@ function headlessGlRenderer(): string | null {
     const createContext = require('gl') as (w: number, h: number) => MinimalGl | null;
     const gl = createContext(1, 1);
     if (!gl) return null;
-    const info = gl.getExtension('WEBGL_debug_renderer_info') as { UNMASKED_RENDERER_WEBGL: number } | null;
+    const info = gl.getExtension('WEBGL_debug_renderer_info') as {
+      UNMASKED_RENDERER_WEBGL: number;
+    } | null;
     const renderer = String(
       gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? 'unknown',
     );

@@ -15,7 +15,7 @@ import {
 } from './commands.js';
 import { CliError, describeError } from './errors.js';
 import { createReporter, type Reporter } from './progress.js';
-import { runTraining } from './train.js';
+import { checkTrainOptions, runTraining } from './train.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
@@ -37,15 +37,23 @@ const jsonOption = () => new Option('--json', 'JSON lines on stdout, nothing els
 async function withBackend(name: string, report: Reporter): Promise<string> {
   const choice = await selectBackend(name);
   report.info(`backend: ${choice.description}`);
-  for (const line of choice.passedOver) report.info(`  passed over ${line}`);
-  report.json({ event: 'backend', backend: choice.name, description: choice.description, passedOver: choice.passedOver });
+  // People get each passed-over mode's first clause; --json carries the whole reason and remedy.
+  for (const line of choice.passedOver) report.info(`  passed over ${line.split(/; | \(/)[0]}`);
+  report.json({
+    event: 'backend',
+    backend: choice.name,
+    description: choice.description,
+    passedOver: choice.passedOver,
+  });
   return choice.name;
 }
 
 /** Builds the program (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('gpunet')
-    .description('AlexNet (Krizhevsky et al. 2012) in JavaScript: train, evaluate, predict and look inside')
+    .description(
+      'AlexNet (Krizhevsky et al. 2012) in JavaScript: train, evaluate, predict and look inside',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -68,9 +76,19 @@ export function buildProgram(): Command {
 
   program
     .command('train')
-    .description('train AlexNet with the paper recipe (SGD momentum 0.9, weight decay 5e-4, lr / 10 on plateau)')
-    .addOption(new Option('--model <variant>', 'which AlexNet').choices(['paper', 'torchvision', 'mini']).default('mini'))
-    .option('--data <spec>', 'synthetic | idx:<dir> | cifar10:<dir> | imagefolder:<dir>', 'synthetic')
+    .description(
+      'train AlexNet with the paper recipe (SGD momentum 0.9, weight decay 5e-4, lr / 10 on plateau)',
+    )
+    .addOption(
+      new Option('--model <variant>', 'which AlexNet')
+        .choices(['paper', 'torchvision', 'mini'])
+        .default('mini'),
+    )
+    .option(
+      '--data <spec>',
+      'synthetic | idx:<dir> | cifar10:<dir> | imagefolder:<dir>',
+      'synthetic',
+    )
     .option('--epochs <n>', 'epochs in all (counting resumed ones)', int('--epochs'), 10)
     .option('--batch-size <n>', 'images per step', int('--batch-size'), 32)
     .option('--lr <x>', 'initial learning rate', num('--lr'), 0.01)
@@ -82,19 +100,34 @@ export function buildProgram(): Command {
     .addOption(jsonOption())
     .action(async (o) => {
       const report = createReporter(Boolean(o.json));
+      checkTrainOptions(o);
       await withBackend(o.backend, report);
       const result = await runTraining(o, report);
       if (!result.interrupted) {
-        report.info(`wrote ${result.files.checkpoint}, ${result.files.model}, ${result.files.curves}, ${result.files.filters}`);
+        report.info(
+          `wrote ${result.files.checkpoint}, ${result.files.model}, ${result.files.curves}, ${result.files.filters}`,
+        );
       } else process.exitCode = 130;
     });
 
   program
     .command('eval')
-    .description('top-1 and top-5 with the centre crop and the paper\'s 10 crops, on a dataset\'s validation split')
+    .description(
+      "top-1 and top-5 with the centre crop and the paper's 10 crops, on a dataset's validation split",
+    )
     .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
-    .addOption(new Option('--model <variant>', 'the model a .pth holds').choices(['paper', 'torchvision', 'mini']))
-    .option('--data <spec>', 'synthetic | idx:<dir> | cifar10:<dir> | imagefolder:<dir>', 'synthetic')
+    .addOption(
+      new Option('--model <variant>', 'the model a .pth holds').choices([
+        'paper',
+        'torchvision',
+        'mini',
+      ]),
+    )
+    .option(
+      '--data <spec>',
+      'synthetic | idx:<dir> | cifar10:<dir> | imagefolder:<dir>',
+      'synthetic',
+    )
     .option('--batch-size <n>', 'images per batch', int('--batch-size'), 64)
     .option('--workers <n>', 'data loader worker threads', int('--workers'), 0)
     .addOption(backendOption())
@@ -110,7 +143,13 @@ export function buildProgram(): Command {
     .description('the most probable classes of images')
     .argument('<images...>', 'image files (JPEG, PNG, WebP, ...)')
     .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
-    .addOption(new Option('--model <variant>', 'the model a .pth holds').choices(['paper', 'torchvision', 'mini']))
+    .addOption(
+      new Option('--model <variant>', 'the model a .pth holds').choices([
+        'paper',
+        'torchvision',
+        'mini',
+      ]),
+    )
     .option('--top-k <n>', 'classes per image', int('--top-k'), 5)
     .addOption(backendOption())
     .addOption(jsonOption())
@@ -123,7 +162,11 @@ export function buildProgram(): Command {
   program
     .command('summary')
     .description('the layer table: output shapes and parameter counts')
-    .addOption(new Option('--model <variant>', 'which AlexNet').choices(['paper', 'torchvision', 'mini']).default('paper'))
+    .addOption(
+      new Option('--model <variant>', 'which AlexNet')
+        .choices(['paper', 'torchvision', 'mini'])
+        .default('paper'),
+    )
     .option('--num-classes <n>', 'classes (fc8 outputs)', int('--num-classes'))
     .option('--input-size <n>', 'input side in pixels', int('--input-size'))
     .option('--in-channels <n>', 'input channels', int('--in-channels'))
@@ -134,7 +177,13 @@ export function buildProgram(): Command {
     .command('visualize')
     .description('conv1 filters, and the conv1/conv2 feature maps of an image, as PNG files')
     .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
-    .addOption(new Option('--model <variant>', 'the model a .pth holds').choices(['paper', 'torchvision', 'mini']))
+    .addOption(
+      new Option('--model <variant>', 'the model a .pth holds').choices([
+        'paper',
+        'torchvision',
+        'mini',
+      ]),
+    )
     .option('--image <file>', 'an image whose feature maps to draw')
     .option('--out <dir>', 'where the PNG files go', 'gpunet-out')
     .addOption(backendOption())
@@ -148,7 +197,11 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description('images per second: inference at batch 1 and 16, a training step at batch 16')
-    .addOption(new Option('--model <variant>', 'which AlexNet').choices(['paper', 'torchvision', 'mini']).default('paper'))
+    .addOption(
+      new Option('--model <variant>', 'which AlexNet')
+        .choices(['paper', 'torchvision', 'mini'])
+        .default('paper'),
+    )
     .option('--seconds <s>', 'time per measurement', num('--seconds'), 3)
     .addOption(backendOption())
     .addOption(jsonOption())

@@ -23,15 +23,7 @@ import {
   type Transform,
   toTensor,
 } from '@gpunet/data';
-import {
-  crossEntropy,
-  noGrad,
-  randn,
-  type Tensor,
-  tensor,
-  tidy,
-  zeros,
-} from '@gpunet/tensor';
+import { crossEntropy, noGrad, randn, type Tensor, tensor, tidy, zeros } from '@gpunet/tensor';
 import { parseDataSpec, scaledSize, transformFor } from './data.js';
 import { filterTiles, gridPng, mapTiles, writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
@@ -63,7 +55,9 @@ export async function loadImage(path: string, config: ModelConfig): Promise<Tens
     // A grey model: average the colours.
     const grey = new Uint8Array(image.width * image.height);
     for (let p = 0; p < grey.length; p++)
-      grey[p] = Math.round((image.data[3 * p]! + image.data[3 * p + 1]! + image.data[3 * p + 2]!) / 3);
+      grey[p] = Math.round(
+        (image.data[3 * p]! + image.data[3 * p + 1]! + image.data[3 * p + 2]!) / 3,
+      );
     image = { ...image, data: grey, channels: 1 };
   }
   const out = imageTransform(config).apply(image, undefined as never);
@@ -78,7 +72,8 @@ export async function predictCommand(
   report: Reporter,
 ): Promise<void> {
   if (images.length === 0) throw new CliError('predict: give at least one image path');
-  if (!options.weights) throw new CliError('predict: --weights <file> is required (.safetensors or .pth)');
+  if (!options.weights)
+    throw new CliError('predict: --weights <file> is required (.safetensors or .pth)');
   const { model, config } = await loadModel(options.weights, {
     variant: options.model as 'paper' | 'torchvision' | 'mini' | undefined,
   });
@@ -88,7 +83,8 @@ export async function predictCommand(
     input.dispose();
     report.json({ image: path, predictions: top });
     report.info(`${path}`);
-    for (const p of top) report.info(`  ${(100 * p.probability).toFixed(1).padStart(5)}%  ${p.label}`);
+    for (const p of top)
+      report.info(`  ${(100 * p.probability).toFixed(1).padStart(5)}%  ${p.label}`);
   }
 }
 
@@ -96,7 +92,10 @@ export async function predictCommand(
 export async function evalCommand(
   options: { weights?: string; data: string; batchSize: number; workers: number; model?: string },
   report: Reporter,
-): Promise<{ center: Awaited<ReturnType<typeof evaluate>>; ten?: Awaited<ReturnType<typeof evaluate>> }> {
+): Promise<{
+  center: Awaited<ReturnType<typeof evaluate>>;
+  ten?: Awaited<ReturnType<typeof evaluate>>;
+}> {
   if (!options.weights) throw new CliError('eval: --weights <file> is required');
   const { model, config } = await loadModel(options.weights, {
     variant: options.model as 'paper' | 'torchvision' | 'mini' | undefined,
@@ -107,7 +106,12 @@ export async function evalCommand(
       `eval: --data ${options.data} has ${source.classes.length} classes but the model has ${config.model.numClasses}`,
     );
   }
-  const pre = { size: config.model.inputSize, mean: config.mean, std: config.std, augment: config.augment };
+  const pre = {
+    size: config.model.inputSize,
+    mean: config.mean,
+    std: config.std,
+    augment: config.augment,
+  };
   const loader = (mode: 'eval' | 'ten') =>
     new DataLoader(source.open('val', transformFor(source, pre, mode)), {
       batchSize: options.batchSize,
@@ -124,9 +128,15 @@ export async function evalCommand(
   }
   report.json({ event: 'eval', data: options.data, center, ten: ten ?? null });
   report.info(`${options.data} (${center.count} images):`);
-  report.info(`  1-crop:  top-1 ${(100 * center.top1).toFixed(2)}%  top-5 ${(100 * center.top5).toFixed(2)}%  loss ${center.loss.toFixed(4)}`);
-  if (ten) report.info(`  10-crop: top-1 ${(100 * ten.top1).toFixed(2)}%  top-5 ${(100 * ten.top5).toFixed(2)}%  loss ${ten.loss.toFixed(4)}`);
-  else report.info('  10-crop: not run (the model was trained without crops; digits are used whole)');
+  report.info(
+    `  1-crop:  top-1 ${(100 * center.top1).toFixed(2)}%  top-5 ${(100 * center.top5).toFixed(2)}%  loss ${center.loss.toFixed(4)}`,
+  );
+  if (ten)
+    report.info(
+      `  10-crop: top-1 ${(100 * ten.top1).toFixed(2)}%  top-5 ${(100 * ten.top5).toFixed(2)}%  loss ${ten.loss.toFixed(4)}`,
+    );
+  else
+    report.info('  10-crop: not run (the model was trained without crops; digits are used whole)');
   return { center, ten };
 }
 
@@ -180,8 +190,14 @@ export async function visualizeCommand(
       const [, c = 0, h = 0, w = 0] = maps.shape;
       const values = (await maps.data()) as Float32Array;
       maps.dispose();
-      const path = join(options.out, `${basename(options.image).replace(/\.[^.]+$/, '')}-${layer}.png`);
-      await writeFileAtomic(path, await gridPng(mapTiles(values, [c, h, w]), { columns: Math.min(16, c) }));
+      const path = join(
+        options.out,
+        `${basename(options.image).replace(/\.[^.]+$/, '')}-${layer}.png`,
+      );
+      await writeFileAtomic(
+        path,
+        await gridPng(mapTiles(values, [c, h, w]), { columns: Math.min(16, c) }),
+      );
       written.push(path);
     }
     input.dispose();
@@ -241,10 +257,18 @@ export async function benchCommand(
   results['train step b16'] = 16 / seconds;
   x.dispose();
   labels.dispose();
-  report.json({ event: 'bench', model: options.model, backend: options.backend, imagesPerSecond: results, classes: numClasses });
+  report.json({
+    event: 'bench',
+    model: options.model,
+    backend: options.backend,
+    imagesPerSecond: results,
+    classes: numClasses,
+  });
   for (const [name, value] of Object.entries(results))
     report.info(`  ${name.padEnd(16)} ${value.toFixed(2).padStart(9)} img/s`);
-  report.info('Peers side by side (TF.js, onnxruntime, PyTorch): pnpm bench (see docs/benchmarks.md)');
+  report.info(
+    'Peers side by side (TF.js, onnxruntime, PyTorch): pnpm bench (see docs/benchmarks.md)',
+  );
   return results;
 }
 
@@ -291,7 +315,10 @@ export async function demoCommand(options: DemoOptions, report: Reporter): Promi
     const { image, label } = await heldOut.get(i);
     if (Array.isArray(image)) continue;
     const input = tensor(image.data as Float32Array, [image.channels, image.height, image.width]);
-    const [best, second] = predict(result.model, input, { topK: 2, classNames: result.config.classes });
+    const [best, second] = predict(result.model, input, {
+      topK: 2,
+      classNames: result.config.classes,
+    });
     input.dispose();
     const truth = result.config.classes[label] ?? String(label);
     predictions.push({ index: i, truth, predicted: best?.label, probability: best?.probability });
@@ -304,8 +331,12 @@ export async function demoCommand(options: DemoOptions, report: Reporter): Promi
   const last = result.history.at(-1);
   report.json({ event: 'done', files: result.files, valTop1: last?.valTop1 ?? null });
   report.info('');
-  report.info(`Wrote ${result.files.checkpoint} (resume: gpunet train --model mini --data synthetic --resume ...)`);
-  report.info(`      ${result.files.model} (weights + preprocessing; gpunet predict --weights ...)`);
+  report.info(
+    `Wrote ${result.files.checkpoint} (resume: gpunet train --model mini --data synthetic --resume ...)`,
+  );
+  report.info(
+    `      ${result.files.model} (weights + preprocessing; gpunet predict --weights ...)`,
+  );
   report.info(`      ${result.files.curves} (training curves)`);
   report.info(`      ${result.files.filters} (the learned conv1 filters, as the paper's Figure 3)`);
 }

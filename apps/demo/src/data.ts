@@ -91,7 +91,28 @@ export function parseDataSpec(spec: string, synthetic: SyntheticOptions = {}): D
   const dir = colon < 0 ? '' : spec.slice(colon + 1);
   switch (kind) {
     case 'synthetic': {
+      // `synthetic:train=512,val=128,classes=4,size=32` overrides the sizes of the task.
+      const given = { ...synthetic };
+      for (const pair of dir === '' ? [] : dir.split(',')) {
+        const [key, value] = pair.split('=');
+        const n = Number(value);
+        const field = {
+          train: 'trainLength',
+          val: 'valLength',
+          classes: 'numClasses',
+          size: 'size',
+        }[key ?? ''] as keyof SyntheticOptions | undefined;
+        if (!field || !Number.isInteger(n) || n <= 0) {
+          throw new CliError(
+            `--data ${spec}: '${pair}' is not one of train=<n>, val=<n>, classes=<n>, size=<n>`,
+          );
+        }
+        given[field] = n;
+      }
+      synthetic = given;
       const numClasses = synthetic.numClasses ?? 8;
+      if (numClasses < 2 || numClasses > SYNTHETIC_CLASSES.length)
+        throw new CliError(`--data ${spec}: classes must be 2..${SYNTHETIC_CLASSES.length}`);
       const size = synthetic.size ?? 32;
       return {
         spec,
@@ -101,7 +122,8 @@ export function parseDataSpec(spec: string, synthetic: SyntheticOptions = {}): D
         size,
         open: (split, transform) =>
           new SyntheticImages({
-            length: split === 'train' ? (synthetic.trainLength ?? 2048) : (synthetic.valLength ?? 512),
+            length:
+              split === 'train' ? (synthetic.trainLength ?? 2048) : (synthetic.valLength ?? 512),
             numClasses,
             size,
             seed: split === 'train' ? 1 : 2,
@@ -160,7 +182,7 @@ export function parseDataSpec(spec: string, synthetic: SyntheticOptions = {}): D
     }
     default:
       throw new CliError(
-        `--data '${spec}': expected synthetic, idx:<dir>, cifar10:<dir> or imagefolder:<dir>`,
+        `--data '${spec}': expected synthetic[:train=<n>,val=<n>,classes=<n>,size=<n>], idx:<dir>, cifar10:<dir> or imagefolder:<dir>`,
       );
   }
 }
@@ -199,7 +221,9 @@ export async function channelStats(
     pixels += plane;
   }
   const mean = sums.map((s) => s / pixels);
-  const std = squares.map((q, c) => Math.sqrt(Math.max(q / pixels - (mean[c] as number) ** 2, 1e-6)));
+  const std = squares.map((q, c) =>
+    Math.sqrt(Math.max(q / pixels - (mean[c] as number) ** 2, 1e-6)),
+  );
   return { mean, std };
 }
 

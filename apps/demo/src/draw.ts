@@ -100,7 +100,9 @@ export async function gridPng(tiles: Tile[], options: GridOptions = {}): Promise
       }
     }
   });
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** Data of `curvesPng`. */
@@ -158,7 +160,9 @@ function panel(
   );
   series.forEach((s, i) => {
     if (s.points.length === 0) return;
-    const d = s.points.map(([x, y], k) => `${k ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`);
+    const d = s.points.map(
+      ([x, y], k) => `${k ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`,
+    );
     parts.push(
       `<path d="${d.join('')}" fill="none" stroke="${s.colour}" stroke-width="${s.faint ? 1 : 2.5}" opacity="${s.faint ? 0.35 : 1}"/>`,
     );

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { type AlexNet, type AlexNetOptions, alexnet, IMAGENET_CLASSES } from '@gpunet/alexnet';
 import { writeSafetensors } from '@gpunet/layers';
 import { loadWeights } from '@gpunet/layers/node';
-import { CliError } from './errors.js';
 import { writeFileAtomic } from './draw.js';
+import { CliError } from './errors.js';
 
 /** What the CLI needs, beyond weights, to use a model. */
 export interface ModelConfig {

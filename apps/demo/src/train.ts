@@ -64,7 +64,9 @@ class Interrupted extends Error {}
 
 function positive(name: string, value: number, integer = true): void {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new CliError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+    throw new CliError(
+      `${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`,
+    );
   }
 }
 
@@ -76,8 +78,8 @@ export async function writeFilters(model: AlexNet, path: string): Promise<void> 
   await writeFileAtomic(path, await gridPng(tiles, { columns: Math.min(tiles.length, 16) }));
 }
 
-/** Trains as the options say; resolves when done, interrupted (Ctrl-C) or stopped by a NaN. */
-export async function runTraining(options: TrainOptions, report: Reporter): Promise<TrainResult> {
+/** Checks the flags of `gpunet train` (before any slow start-up); throws a CliError naming the bad one. */
+export function checkTrainOptions(options: TrainOptions): void {
   positive('--epochs', options.epochs);
   positive('--batch-size', options.batchSize);
   positive('--lr', options.lr, false);
@@ -85,14 +87,21 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
     throw new CliError(`--workers must be an integer >= 0, got ${options.workers}`);
   if (!['paper', 'torchvision', 'mini'].includes(options.model))
     throw new CliError(`--model '${options.model}': expected paper, torchvision or mini`);
+  parseDataSpec(options.data, options.synthetic);
+  if (options.resume && !existsSync(options.resume))
+    throw new CliError(`--resume ${options.resume}: no such file`);
+}
+
+/** Trains as the options say; resolves when done, interrupted (Ctrl-C) or stopped by a NaN. */
+export async function runTraining(options: TrainOptions, report: Reporter): Promise<TrainResult> {
+  checkTrainOptions(options);
   const source = parseDataSpec(options.data, options.synthetic);
   const files = runFiles(options.out);
   await mkdir(options.out, { recursive: true });
 
   // The model adapts to the data: the mini takes its channels and size from it; the ImageNet
   // variants keep their input size (images are resized) and need colour images.
-  const inputSize =
-    options.model === 'mini' ? source.size : options.model === 'paper' ? 227 : 224;
+  const inputSize = options.model === 'mini' ? source.size : options.model === 'paper' ? 227 : 224;
   if (options.model !== 'mini' && source.channels !== 3) {
     throw new CliError(
       `--model ${options.model} takes RGB images, but --data ${options.data} has ${source.channels} channel; use --model mini`,
@@ -104,7 +113,9 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
     if (!existsSync(options.resume)) throw new CliError(`--resume ${options.resume}: no such file`);
     const runPath = join(dirname(options.resume), 'run.json');
     if (!existsSync(runPath))
-      throw new CliError(`--resume ${options.resume}: no run.json beside it (written by gpunet train)`);
+      throw new CliError(
+        `--resume ${options.resume}: no run.json beside it (written by gpunet train)`,
+      );
     config = (JSON.parse(await readFile(runPath, 'utf8')) as { config: ModelConfig }).config;
     if (config.model.variant !== options.model || config.model.numClasses !== numClasses) {
       throw new CliError(
@@ -149,7 +160,9 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   const onSigint = () => {
     if (interruptRequested) process.exit(130); // a second Ctrl-C does not wait
     interruptRequested = true;
-    report.info('Ctrl-C: stopping after this batch and saving a checkpoint (Ctrl-C again to quit now)');
+    report.info(
+      'Ctrl-C: stopping after this batch and saving a checkpoint (Ctrl-C again to quit now)',
+    );
   };
   process.on('SIGINT', onSigint);
 
@@ -249,6 +262,15 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       epochStart = performance.now();
       await trainer.runEpoch();
       await writeRun();
+      if (interruptRequested && trainer.epoch < options.epochs) {
+        // Stopped at an epoch boundary: the epoch's checkpoint is already complete and exact.
+        interrupted = true;
+        report.info(
+          `interrupted after epoch ${trainer.epoch}: ${files.checkpoint} is complete (resume with --resume ${files.checkpoint})`,
+        );
+        report.json({ event: 'interrupted', epoch: trainer.epoch, checkpoint: files.checkpoint });
+        break;
+      }
     }
   } catch (error) {
     report.stopBar();

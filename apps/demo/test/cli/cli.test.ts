@@ -1,0 +1,294 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { SyntheticImages, writeImageFolder } from '@gpunet/data';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const SMALL = 'synthetic:train=512,val=128,classes=4';
+const scratch = mkdtempSync(join(tmpdir(), 'gpunet-cli-'));
+const out = join(scratch, 'run');
+
+const epochs = (lines: Record<string, unknown>[]) => lines.filter((l) => l.event === 'epoch');
+
+describe('gpunet train', () => {
+  let lines: Record<string, unknown>[] = [];
+  beforeAll(async () => {
+    const run = await runCli(['train', '--data', SMALL, '--epochs', '3', '--json', '--out', out]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    lines = run.lines;
+  }, 120_000);
+
+  it('--json writes one object per epoch with the fields, and nothing else on stdout', () => {
+    expect(lines[0]).toMatchObject({ event: 'backend', backend: 'wasm' });
+    const perEpoch = epochs(lines);
+    expect(perEpoch.map((l) => l.epoch)).toEqual([1, 2, 3]);
+    for (const l of perEpoch) {
+      for (const key of ['loss', 'trainTop1', 'valTop1', 'valTop5', 'imagesPerSecond'])
+        expect(typeof l[key], key).toBe('number');
+    }
+    // 4 classes, chance 25%: the mini AlexNet learns the shapes.
+    expect(perEpoch.at(-1)?.valTop1).toBeGreaterThanOrEqual(0.9);
+    expect(perEpoch.at(-1)?.loss).toBeLessThan(perEpoch[0]?.loss as number);
+  });
+
+  it('leaves the checkpoint, the weights, run.json and the PNGs, with the expected sizes', async () => {
+    for (const f of ['checkpoint.safetensors', 'model.safetensors', 'run.json'])
+      expect(existsSync(join(out, f)), f).toBe(true);
+    expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const curves = await sharp(join(out, 'curves.png')).metadata();
+    expect([curves.format, curves.width, curves.height]).toEqual(['png', 940, 340]);
+    // 16 conv1 filters of 5x5, 10 px per weight, 2 px gaps, one row.
+    const filters = await sharp(join(out, 'conv1-filters.png')).metadata();
+    expect([filters.width, filters.height]).toEqual([16 * 52 + 2, 54]);
+  });
+
+  it('--resume after epoch 2 gives the 3-epoch run bit for bit', async () => {
+    const other = join(scratch, 'resumed');
+    const first = await runCli([
+      'train',
+      '--data',
+      SMALL,
+      '--epochs',
+      '2',
+      '--json',
+      '--out',
+      other,
+    ]);
+    expect(first.code).toBe(0);
+    const second = await runCli([
+      ...['train', '--data', SMALL, '--epochs', '3', '--json', '--out', other],
+      ...['--resume', join(other, 'checkpoint.safetensors')],
+    ]);
+    expect(second.code).toBe(0);
+    expect(epochs(second.lines).map((l) => l.epoch)).toEqual([3]);
+    expect(epochs(second.lines)[0]?.loss).toBe(epochs(lines)[2]?.loss);
+    expect(epochs(second.lines)[0]?.valTop1).toBe(epochs(lines)[2]?.valTop1);
+    const { readFileSync } = await import('node:fs');
+    expect(
+      Buffer.compare(
+        readFileSync(join(other, 'model.safetensors')),
+        readFileSync(join(out, 'model.safetensors')),
+      ),
+    ).toBe(0);
+  }, 120_000);
+
+  it("eval reproduces the last epoch's validation top-1 and runs the 10 crops", async () => {
+    const run = await runCli([
+      'eval',
+      '--weights',
+      join(out, 'model.safetensors'),
+      '--data',
+      SMALL,
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const result = run.lines.find((l) => l.event === 'eval') as {
+      center: { top1: number; count: number };
+      ten: { top1: number; top5: number; count: number };
+    };
+    expect(result.center.count).toBe(128);
+    expect(result.center.top1).toBe(epochs(lines).at(-1)?.valTop1);
+    expect(result.ten.count).toBe(128);
+    expect(result.ten.top1).toBeGreaterThanOrEqual(0.8);
+    expect(result.ten.top5).toBe(1);
+  }, 60_000);
+
+  it('predict names the shape of held-out images, with probabilities summing to at most 1', async () => {
+    const folder = join(scratch, 'images');
+    await writeImageFolder(
+      new SyntheticImages({ length: 8, numClasses: 4, size: 32, seed: 77 }),
+      folder,
+      {
+        format: 'png',
+      },
+    );
+    const files = readdirSync(folder).flatMap((c) =>
+      readdirSync(join(folder, c)).map((f) => join(folder, c, f)),
+    );
+    const run = await runCli([
+      'predict',
+      ...files,
+      '--weights',
+      join(out, 'model.safetensors'),
+      '--top-k',
+      '4',
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const results = run.lines.filter((l) => 'predictions' in l) as {
+      image: string;
+      predictions: { label: string; probability: number }[];
+    }[];
+    expect(results).toHaveLength(8);
+    let right = 0;
+    for (const r of results) {
+      const total = r.predictions.reduce((a, p) => a + p.probability, 0);
+      expect(total).toBeCloseTo(1, 5); // 4 classes, top-4: all of the softmax
+      if (r.image.includes(`/${r.predictions[0]?.label}/`)) right++;
+    }
+    expect(right).toBeGreaterThanOrEqual(7);
+  }, 60_000);
+
+  it('visualize draws conv1 filters and the conv1/conv2 maps of an image', async () => {
+    const image = join(scratch, 'one.png');
+    await writeImageFolder(
+      new SyntheticImages({ length: 1, numClasses: 4, seed: 3 }),
+      join(scratch, 'one'),
+      { format: 'png' },
+    );
+    const [cls] = readdirSync(join(scratch, 'one'));
+    const [file] = readdirSync(join(scratch, 'one', cls as string));
+    const { copyFileSync } = await import('node:fs');
+    copyFileSync(join(scratch, 'one', cls as string, file as string), image);
+    const run = await runCli([
+      'visualize',
+      '--weights',
+      join(out, 'model.safetensors'),
+      '--image',
+      image,
+      '--out',
+      join(scratch, 'vis'),
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    // conv1 keeps 32x32 (16 maps), conv2 works on 15x15 (32 maps): 16 per row.
+    const conv1 = await sharp(join(scratch, 'vis', 'one-conv1.png')).metadata();
+    expect([conv1.width, conv1.height]).toEqual([16 * (32 * 2 + 2) + 2, 32 * 2 + 4]);
+    const conv2 = await sharp(join(scratch, 'vis', 'one-conv2.png')).metadata();
+    expect([conv2.width, conv2.height]).toEqual([16 * (15 * 3 + 2) + 2, 2 * (15 * 3 + 2) + 2]);
+  }, 60_000);
+});
+
+describe('gpunet on other data and commands', () => {
+  it("summary --model paper counts 60,965,224 parameters with the paper's conv1 output", async () => {
+    const run = await runCli(['summary', '--model', 'paper', '--json']);
+    expect(run.code).toBe(0);
+    const summary = run.lines[0] as {
+      totalParams: number;
+      rows: { name: string; outputShape: number[] }[];
+    };
+    expect(summary.totalParams).toBe(60_965_224);
+    expect(summary.rows.find((r) => r.name === 'features.0')?.outputShape).toEqual([1, 96, 55, 55]);
+  }, 60_000);
+
+  it('trains the mini model on MNIST-layout IDX files (gzipped), adapting to 1 channel and 28 px', async () => {
+    const dir = join(scratch, 'idx');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    // Digit-like strokes: class k is a bar at angle k * 45 degrees (4 classes), 28x28 grey.
+    const write = (prefix: string, count: number, seed: number) => {
+      const images = Buffer.alloc(16 + count * 784);
+      images.writeUInt32BE(0x803, 0);
+      images.writeUInt32BE(count, 4);
+      images.writeUInt32BE(28, 8);
+      images.writeUInt32BE(28, 12);
+      const labels = Buffer.alloc(8 + count);
+      labels.writeUInt32BE(0x801, 0);
+      labels.writeUInt32BE(count, 4);
+      let state = seed;
+      const random = () => {
+        state = (state * 1103515245 + 12345) % 2 ** 31;
+        return state / 2 ** 31;
+      };
+      for (let i = 0; i < count; i++) {
+        const label = i % 4;
+        labels[8 + i] = label;
+        const angle = (label * Math.PI) / 4;
+        const [cx, cy] = [10 + 8 * random(), 10 + 8 * random()];
+        for (let y = 0; y < 28; y++)
+          for (let x = 0; x < 28; x++) {
+            const d = Math.abs(-(x - cx) * Math.sin(angle) + (y - cy) * Math.cos(angle));
+            const along = Math.abs((x - cx) * Math.cos(angle) + (y - cy) * Math.sin(angle));
+            images[16 + i * 784 + y * 28 + x] =
+              d < 1.5 && along < 9 ? 255 : Math.floor(40 * random());
+          }
+      }
+      writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(images));
+      writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(labels));
+    };
+    write('train', 400, 1);
+    write('t10k', 100, 2);
+    const run = await runCli([
+      'train',
+      '--data',
+      `idx:${dir}`,
+      '--epochs',
+      '2',
+      '--json',
+      '--out',
+      join(scratch, 'idx-run'),
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const last = epochs(run.lines).at(-1) as { valTop1: number };
+    expect(last.valTop1).toBeGreaterThanOrEqual(0.9);
+    const { readFileSync } = await import('node:fs');
+    const config = JSON.parse(readFileSync(join(scratch, 'idx-run', 'run.json'), 'utf8')).config;
+    expect(config.model).toEqual({ variant: 'mini', numClasses: 10, inputSize: 28, inChannels: 1 });
+  }, 120_000);
+
+  it('Ctrl-C saves a checkpoint and exits with 130', async () => {
+    const dir = join(scratch, 'interrupt');
+    const run = await runCli(
+      [
+        'train',
+        '--data',
+        'synthetic:train=2048,val=64,classes=4',
+        '--epochs',
+        '20',
+        '--json',
+        '--out',
+        dir,
+      ],
+      (line, child) => {
+        if (line.includes('"event":"epoch"')) child.kill('SIGINT');
+      },
+    );
+    expect(run.code).toBe(130);
+    const stop = run.lines.find((l) => l.event === 'interrupted') as {
+      checkpoint: string;
+      epoch: number;
+    };
+    expect(stop.epoch).toBeGreaterThanOrEqual(1);
+    expect(existsSync(stop.checkpoint)).toBe(true);
+    expect(epochs(run.lines).length).toBeLessThan(20);
+  }, 120_000);
+
+  it.each([
+    [
+      ['predict', 'missing.png', '--weights', 'missing.safetensors'],
+      /--weights missing.safetensors: no such file/,
+    ],
+    [['train', '--data', 'idx:/no/such/dir'], /--data idx:\/no\/such\/dir: no such directory/],
+    [['train', '--data', 'mnist'], /--data 'mnist': expected synthetic/],
+    [['train', '--epochs', '0'], /--epochs must be a positive integer, got 0/],
+    [['train', '--bogus'], /unknown option '--bogus'/],
+    [['train', '--backend', 'metal'], /Allowed choices are auto, webgpu/],
+    [['train', '--backend', 'webgl2'], /webgl2 runs only in a browser/],
+  ])(
+    'bad input %j exits 2 with one line naming the problem',
+    async (args, message) => {
+      const run = await runCli(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stdout).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    },
+    60_000,
+  );
+
+  it('refuses weights that do not fit the model, naming the file', async () => {
+    const fixture = new URL('../../../../packages/alexnet/fixtures/', import.meta.url);
+    const { readdirSync: list } = await import('node:fs');
+    const pth = list(fixture).find((f) => f.endsWith('.pth'));
+    expect(pth).toBeDefined();
+    // A torchvision-layout file with shrunk widths, loaded as the full torchvision model.
+    const path = new URL(pth as string, fixture).pathname;
+    const run = await runCli(['predict', path, '--weights', path, '--model', 'torchvision']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/does not fit the torchvision model/);
+  }, 60_000);
+});
