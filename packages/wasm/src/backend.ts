@@ -60,7 +60,31 @@ export class WasmBackend implements HostBackend {
     this.scratch = Array.from({ length: pool.size }, () => heap.alloc(bytes));
   }
 
-  /** Makes the heap, compiles the kernels and starts the threads. */
+  /**
+   * Makes the heap and compiles the kernels synchronously, and starts the threads, which join
+   * the work once they are up. This is what lets importing the package make `wasm` the default
+   * backend (the engine's default must be made synchronously). Throws where the engine refuses
+   * to compile synchronously; `create` works everywhere.
+   */
+  static createSync(options: WasmBackendOptions = {}): WasmBackend {
+    const threads = options.threads ?? defaultThreads();
+    const shared = threads > 1 && canShareMemory();
+    const heap = WasmHeap.createSync(shared);
+    const { pool, reason } = ThreadPool.start(
+      heap.kernels,
+      heap.module,
+      heap.memory,
+      shared,
+      threads,
+    );
+    if (reason && !warnedSingleThread) {
+      warnedSingleThread = true;
+      console.warn(`@gpunet/wasm: running on one thread: ${reason}`);
+    }
+    return new WasmBackend(heap, pool, reason);
+  }
+
+  /** Makes the heap, compiles the kernels and starts the threads, waiting for them. */
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
     const threads = options.threads ?? defaultThreads();
     const shared = threads > 1 && canShareMemory();

@@ -88,6 +88,21 @@ export class WasmHeap {
     this.top = Math.ceil(this.kernels.heapBase() / ALIGN) * ALIGN;
   }
 
+  /**
+   * Compiles and instantiates the kernels synchronously (Node, and browsers for modules this
+   * small; an engine that refuses throws, and `create` is the way there).
+   */
+  static createSync(shared: boolean): WasmHeap {
+    const module = new WebAssembly.Module(
+      decode(shared ? sharedModule : plainModule) as BufferSource,
+    );
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared });
+    const instance = new WebAssembly.Instance(module, {
+      env: { memory, abort: abortFromWasm },
+    });
+    return new WasmHeap(module, instance, memory, shared);
+  }
+
   /** Compiles and instantiates the kernels on a new memory (shared when `shared`). */
   static async create(shared: boolean): Promise<WasmHeap> {
     const module = await WebAssembly.compile(

@@ -1,6 +1,6 @@
 /**
- * @gpunet/wasm: the fast CPU backend. Importing it registers the backend 'wasm'; select it with
- * `await setBackend('wasm')`.
+ * @gpunet/wasm: the fast CPU backend. Importing it registers the backend 'wasm' and makes it the
+ * default (over the reference backend); `await setBackend('wasm')` selects it explicitly.
  */
 import {
   type KernelConfig,
@@ -45,11 +45,27 @@ export const wasmKernels: KernelConfig[] = [
   sumKernel,
 ] as KernelConfig[];
 
-/** Registers the backend 'wasm' (priority 2: above the reference backend) with these options. */
+/**
+ * Registers the backend 'wasm' with these options, at priority 2, above the reference backend:
+ * importing this package makes it the default backend (the library's choice on a machine
+ * without a usable GPU). Its factory is synchronous where the engine compiles Wasm
+ * synchronously (Node; browsers for a module this size), so `tensor(...)` right after the import
+ * already runs here; elsewhere `await setBackend('wasm')` selects it.
+ */
 export function registerWasmBackend(options: WasmBackendOptions = {}): void {
   for (const kernel of referenceKernels) registerKernel({ ...kernel, backendName: 'wasm' });
   for (const kernel of wasmKernels) registerKernel(kernel);
-  registerBackend('wasm', () => WasmBackend.create(options), 2);
+  registerBackend(
+    'wasm',
+    () => {
+      try {
+        return WasmBackend.createSync(options);
+      } catch {
+        return WasmBackend.create(options);
+      }
+    },
+    2,
+  );
 }
 
 registerWasmBackend();

@@ -93,17 +93,28 @@ export class ThreadPool {
     return this.workers.length + 1;
   }
 
+  /** Whether every worker has instantiated the kernels (checked until true, then remembered). */
+  private allReady = false;
+
+  /** True once the workers are up; until then `run` does all the slices on the calling thread. */
+  get workersReady(): boolean {
+    if (!this.allReady) this.allReady = Atomics.load(this.control, READY) >= this.workers.length;
+    return this.allReady;
+  }
+
   /**
-   * Starts `threads - 1` workers on the heap's shared memory. Returns a one-thread pool (and the
-   * reason) where workers cannot run.
+   * Starts `threads - 1` workers on the heap's shared memory and returns at once: kernels run on
+   * the calling thread alone until the workers report ready (a few milliseconds), with the same
+   * slices, so the results do not depend on when they joined. A one-thread pool (and the reason)
+   * where workers cannot run.
    */
-  static async create(
+  static start(
     kernels: KernelExports,
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
     shared: boolean,
     threads: number,
-  ): Promise<{ pool: ThreadPool; reason?: string }> {
+  ): { pool: ThreadPool; reason?: string } {
     // Plain buffers where SharedArrayBuffer does not exist (a page that is not crossOriginIsolated):
     // a one-thread pool never shares them.
     const Buffer =
@@ -128,16 +139,37 @@ export class ThreadPool {
       worker.unref();
       return worker;
     });
-    const ctl = new Int32Array(control);
-    const deadline = Date.now() + 10_000;
-    while (Atomics.load(ctl, READY) < workers.length) {
-      if (Date.now() > deadline) {
-        await Promise.all(workers.map((w) => w.terminate()));
-        return single('worker threads did not start within 10 s');
-      }
+    return { pool: new ThreadPool(kernels, workers, control, argBuffer) };
+  }
+
+  /** Resolves when the workers are up (or after `timeoutMs`, returning false). */
+  async whenReady(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.workersReady) {
+      if (Date.now() > deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    return { pool: new ThreadPool(kernels, workers, control, argBuffer) };
+    return true;
+  }
+
+  /**
+   * Starts `threads - 1` workers on the heap's shared memory and waits for them. Returns a
+   * one-thread pool (and the reason) where workers cannot run.
+   */
+  static async create(
+    kernels: KernelExports,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    shared: boolean,
+    threads: number,
+  ): Promise<{ pool: ThreadPool; reason?: string }> {
+    const started = ThreadPool.start(kernels, module, memory, shared, threads);
+    if (await started.pool.whenReady()) return started;
+    await started.pool.dispose();
+    return {
+      pool: ThreadPool.start(kernels, module, memory, shared, 1).pool,
+      reason: 'worker threads did not start within 10 s',
+    };
   }
 
   /**
@@ -146,6 +178,11 @@ export class ThreadPool {
    */
   run(fn: PoolFunction, argLists: readonly (readonly number[])[]): void {
     if (argLists.length === 0) return;
+    if (this.workers.length > 0 && argLists.length > 1 && !this.workersReady) {
+      // Workers still starting: the same slices, one after another, here.
+      for (const args of argLists) (this.kernels[fn] as (...a: number[]) => void)(...args);
+      return;
+    }
     const ctl = this.control;
     const index = FUNCTIONS.indexOf(fn);
     for (let w = 0; w < this.workers.length; w++) {
