@@ -1,7 +1,9 @@
-// Runs the wasm backend in headless Chromium (a page without cross-origin isolation, so one
-// thread and a plain memory) and checks a grouped convolution and a matmul against the reference
-// backend in the same page. Needs Chromium (Debian: apt-get install chromium; or CHROMIUM=/path).
-// Not run by pnpm test. Run: pnpm --filter @gpunet/wasm build && node scripts/check-browser.mjs
+// Runs the wasm backend in headless Chromium and checks a grouped convolution and a matmul against
+// the reference backend in the same page, twice: a page without cross-origin isolation (one
+// thread, a plain memory, a warning) and a crossOriginIsolated one (COOP/COEP headers: Web Workers
+// on a shared memory), where the results must also equal a one-thread backend's bit for bit and
+// the kernels must have been split over the workers. Needs Chromium (Debian: apt-get install
+// chromium; or CHROMIUM=/path). Run: pnpm --filter @gpunet/wasm build && node scripts/check-browser.mjs
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -11,12 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const dir = await mkdtemp(join(tmpdir(), 'gpunet-wasm-browser-'));
-const page = `import { Generator, conv2d, matmul, randn, setBackend } from '@gpunet/tensor';
-import '@gpunet/wasm';
+const page = `import { Generator, conv2d, matmul, randn, registerBackend, setBackend } from '@gpunet/tensor';
+import { WasmBackend } from '@gpunet/wasm';
 const result = { messages: [] };
 const warn = console.warn;
 console.warn = (...args) => { result.messages.push(args.join(' ')); warn(...args); };
 try {
+  result.isolated = globalThis.crossOriginIsolated === true;
+  await setBackend('reference');
   const g = new Generator(5);
   const x = randn([2, 4, 13, 11], { generator: g });
   const w = randn([6, 2, 3, 3], { generator: g });
@@ -28,6 +32,24 @@ try {
   const actual = [conv2d(xw, ww, { groups: 2, padding: 1, stride: 2 }).dataSync(), matmul(aw, bw).dataSync()];
   result.maxDiff = Math.max(...expected.map((e, i) => Math.max(...e.map((v, j) => Math.abs(v - actual[i][j])))));
   result.sizes = expected.map((e) => e.length);
+  const { pool } = await import('@gpunet/tensor').then((m) => m.getBackend());
+  result.threads = pool.size;
+  if (pool.size > 1) {
+    result.workersReady = await pool.whenReady();
+    // Bigger shapes, so the work is split: batch 4 convolution (by images) and a 256 matmul.
+    const x4 = randn([4, 8, 24, 24], { generator: g });
+    const w4 = randn([16, 8, 3, 3], { generator: g });
+    const a2 = randn([256, 256], { generator: g });
+    const before = pool.parallelRuns;
+    const threaded = [conv2d(x4, w4, { padding: 1 }).dataSync(), matmul(a2, a2).dataSync()];
+    result.parallelRuns = pool.parallelRuns - before;
+    registerBackend('wasm-1', () => WasmBackend.createSync({ threads: 1 }), -9);
+    await setBackend('wasm-1');
+    const one = [x4, w4, a2].map((t) => t.to('wasm-1'));
+    const [x1, w1, a1] = await Promise.all(one);
+    const single = [conv2d(x1, w1, { padding: 1 }).dataSync(), matmul(a1, a1).dataSync()];
+    result.threadedEqualsSingle = threaded.every((t, i) => t.length === single[i].length && t.every((v, j) => Object.is(v, single[i][j])));
+  }
 } catch (error) {
   result.error = String((error && error.stack) || error);
 }
@@ -49,9 +71,13 @@ await writeFile(
 );
 
 let resolveResult;
-const resultPromise = new Promise((r) => {
-  resolveResult = r;
-});
+let resultPromise;
+const nextResult = () => {
+  resultPromise = new Promise((r) => {
+    resolveResult = r;
+  });
+};
+nextResult();
 const server = createServer(async (req, res) => {
   if (req.method === 'POST') {
     let body = '';
@@ -61,44 +87,84 @@ const server = createServer(async (req, res) => {
     return;
   }
   const { readFile } = await import('node:fs/promises');
-  const name = req.url === '/' ? 'index.html' : req.url.slice(1);
+  // /isolated/... is served with the headers that make a page crossOriginIsolated.
+  const isolated = req.url.startsWith('/isolated/');
+  const path = isolated ? req.url.slice('/isolated'.length) : req.url;
+  const name = path === '/' ? 'index.html' : path.slice(1);
   try {
     const body = await readFile(join(dir, name));
-    res.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html' });
+    res.writeHead(200, {
+      'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html',
+      ...(isolated
+        ? {
+            'cross-origin-opener-policy': 'same-origin',
+            'cross-origin-embedder-policy': 'require-corp',
+          }
+        : {}),
+    });
     res.end(body);
   } catch {
     res.writeHead(404).end();
   }
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const chromium = spawn(
-  process.env.CHROMIUM ?? 'chromium',
-  [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    `--user-data-dir=${join(dir, 'profile')}`,
-    `http://127.0.0.1:${server.address().port}/`,
-  ],
-  { stdio: 'ignore' },
-);
-const timeout = setTimeout(() => resolveResult({ error: 'timed out after 60 s' }), 60_000);
-const result = await resultPromise;
-clearTimeout(timeout);
-const exited = new Promise((r) => chromium.once('exit', r));
-chromium.kill();
-await exited;
+
+/** Opens `path` in a fresh headless Chromium and resolves with what the page posted. */
+async function visit(path) {
+  nextResult();
+  const chromium = spawn(
+    process.env.CHROMIUM ?? 'chromium',
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${join(dir, `profile${path.replaceAll('/', '-')}`)}`,
+      `http://127.0.0.1:${server.address().port}${path}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const timeout = setTimeout(() => resolveResult({ error: 'timed out after 60 s' }), 60_000);
+  const result = await resultPromise;
+  clearTimeout(timeout);
+  const exited = new Promise((r) => chromium.once('exit', r));
+  chromium.kill();
+  await exited;
+  return result;
+}
+
+const plain = await visit('/');
+const isolated = await visit('/isolated/');
 server.close();
 await rm(dir, { recursive: true, force: true });
-if (result.error || !(result.maxDiff < 1e-4)) {
-  console.error('wasm browser check FAILED:', JSON.stringify(result));
+const failures = [];
+for (const [name, result] of [
+  ['plain page', plain],
+  ['crossOriginIsolated page', isolated],
+]) {
+  if (result.error || !(result.maxDiff < 1e-4)) failures.push(`${name}: ${JSON.stringify(result)}`);
+}
+if (plain.isolated || plain.threads !== 1)
+  failures.push(`plain page: expected one thread, got ${JSON.stringify(plain)}`);
+if (
+  !isolated.isolated ||
+  !(isolated.threads > 1) ||
+  !isolated.workersReady ||
+  !(isolated.parallelRuns > 0) ||
+  !isolated.threadedEqualsSingle
+)
+  failures.push(
+    `crossOriginIsolated page: expected Web Workers that ran and matched one thread, got ${JSON.stringify(isolated)}`,
+  );
+if (failures.length > 0) {
+  console.error(`wasm browser check FAILED:\n${failures.join('\n')}`);
   process.exit(1);
 }
 console.log(
-  `wasm browser check passed: max difference ${result.maxDiff} over ${result.sizes.join(' + ')} values; ${result.messages.join('; ') || 'no warnings'}`,
+  `wasm browser check passed: plain page, 1 thread, max difference ${plain.maxDiff} over ${plain.sizes.join(' + ')} values (${plain.messages.join('; ') || 'no warnings'}); ` +
+    `crossOriginIsolated page, ${isolated.threads} threads (Web Workers), max difference ${isolated.maxDiff}, ${isolated.parallelRuns} kernel calls split over workers, equal to one thread bit for bit`,
 );
 process.exit(0);

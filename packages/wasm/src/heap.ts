@@ -1,4 +1,9 @@
-import { plainModule, sharedModule } from './generated/wasm-binaries.js';
+import {
+  plainModule,
+  plainRelaxedModule,
+  sharedModule,
+  sharedRelaxedModule,
+} from './generated/wasm-binaries.js';
 
 /** The functions the kernels module exports (pointers are byte offsets into the heap). */
 export interface KernelExports {
@@ -60,6 +65,35 @@ export function canShareMemory(): boolean {
   }
 }
 
+let relaxedSupport: boolean | undefined;
+
+/**
+ * Whether this engine runs relaxed SIMD (checked once, by validating the relaxed build: Chrome
+ * 114+, Firefox 120+, Node 22+; Node 20 with `--experimental-wasm-relaxed-simd`). The
+ * `GPUNET_WASM_RELAXED_SIMD=0` environment variable turns it off (to compare).
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSupport === undefined) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+      ?.env;
+    relaxedSupport =
+      env?.GPUNET_WASM_RELAXED_SIMD !== '0' &&
+      WebAssembly.validate(decode(plainRelaxedModule) as BufferSource);
+  }
+  return relaxedSupport;
+}
+
+function moduleBytes(shared: boolean, relaxed: boolean): BufferSource {
+  const base64 = shared
+    ? relaxed
+      ? sharedRelaxedModule
+      : sharedModule
+    : relaxed
+      ? plainRelaxedModule
+      : plainModule;
+  return decode(base64) as BufferSource;
+}
+
 /**
  * The Wasm heap: one memory holding every tensor of the backend, with the compiled kernels
  * instantiated on it. Blocks are 64-byte aligned; freed blocks are kept in lists by size and
@@ -70,6 +104,8 @@ export class WasmHeap {
   readonly module: WebAssembly.Module;
   readonly kernels: KernelExports;
   readonly shared: boolean;
+  /** Whether the kernels use relaxed SIMD's fused multiply-add. */
+  readonly relaxedSimd = relaxedSimdSupported();
   /** Bytes in live blocks. */
   liveBytes = 0;
   private top: number;
@@ -93,9 +129,7 @@ export class WasmHeap {
    * small; an engine that refuses throws, and `create` is the way there).
    */
   static createSync(shared: boolean): WasmHeap {
-    const module = new WebAssembly.Module(
-      decode(shared ? sharedModule : plainModule) as BufferSource,
-    );
+    const module = new WebAssembly.Module(moduleBytes(shared, relaxedSimdSupported()));
     const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared });
     const instance = new WebAssembly.Instance(module, {
       env: { memory, abort: abortFromWasm },
@@ -105,9 +139,7 @@ export class WasmHeap {
 
   /** Compiles and instantiates the kernels on a new memory (shared when `shared`). */
   static async create(shared: boolean): Promise<WasmHeap> {
-    const module = await WebAssembly.compile(
-      decode(shared ? sharedModule : plainModule) as BufferSource,
-    );
+    const module = await WebAssembly.compile(moduleBytes(shared, relaxedSimdSupported()));
     const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared });
     const instance = await WebAssembly.instantiate(module, {
       env: { memory, abort: abortFromWasm },

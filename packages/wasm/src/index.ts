@@ -26,7 +26,7 @@ import {
 } from './kernels/pool.js';
 
 export { WasmBackend, type WasmBackendOptions } from './backend.js';
-export { canShareMemory } from './heap.js';
+export { canShareMemory, relaxedSimdSupported } from './heap.js';
 
 /** The kernels this backend runs as SIMD Wasm; the others are the reference loops on the Wasm heap. */
 export const wasmKernels: KernelConfig[] = [

@@ -1,10 +1,12 @@
 /**
  * A pool of worker threads that share the Wasm heap and run kernel calls on their own slices of
- * the work (GEMM columns). The calling thread takes slice 0 and then blocks on an Atomics.wait
- * until every worker is done, so a kernel stays synchronous, as the backend contract requires.
+ * the work (GEMM columns, or images). The calling thread takes slice 0 and then waits until every
+ * worker is done, so a kernel stays synchronous, as the backend contract requires.
  *
- * Node: worker_threads. Browsers: not yet -- the page's main thread may not block on
- * Atomics.wait, so the backend runs on one thread there and says so once.
+ * Node: worker_threads; the caller blocks in Atomics.wait. Browsers: Web Workers (from a Blob
+ * URL) when the page is crossOriginIsolated, so that a shared WebAssembly.Memory exists; a page's
+ * main thread may not block, so it spins on Atomics.load for the (millisecond) kernels. Elsewhere
+ * the backend runs on one thread and says so once.
  */
 import type { KernelExports } from './heap.js';
 
@@ -27,49 +29,115 @@ const FAILED = 3;
 const SLOTS = 8;
 const SLOT_INTS = 32;
 
-// Runs inside each worker (CommonJS, eval mode): instantiate the kernels on the shared memory,
-// then wait for a new generation, run this worker's slot, and count down.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control, argBuffer, index } = workerData;
-const FUNCTIONS = ${JSON.stringify(FUNCTIONS)};
-const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
-const ctl = new Int32Array(control);
-const argv = new Float64Array(argBuffer);
-Atomics.add(ctl, ${READY}, 1);
-Atomics.notify(ctl, ${READY});
-let seen = 0;
-for (;;) {
-  Atomics.wait(ctl, ${GENERATION}, seen);
-  seen = Atomics.load(ctl, ${GENERATION});
-  const base = ${SLOTS} + index * ${SLOT_INTS};
-  const fn = ctl[base];
-  if (fn >= 0) {
-    const args = [];
-    for (let i = 0; i < ctl[base + 1]; i++) args.push(argv[index * ${SLOT_INTS} + i]);
-    try { instance.exports[FUNCTIONS[fn]](...args); } catch (error) { Atomics.store(ctl, ${FAILED}, 1); }
+// Runs inside each worker: instantiate the kernels on the shared memory, then wait for a new
+// generation, run this worker's slot, and count down. `run` starts it with the worker's data.
+const WORKER_LOOP = `
+function run({ module, memory, control, argBuffer, index }) {
+  const FUNCTIONS = ${JSON.stringify(FUNCTIONS)};
+  const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('abort'); } } });
+  const ctl = new Int32Array(control);
+  const argv = new Float64Array(argBuffer);
+  Atomics.add(ctl, ${READY}, 1);
+  Atomics.notify(ctl, ${READY});
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctl, ${GENERATION}, seen);
+    seen = Atomics.load(ctl, ${GENERATION});
+    const base = ${SLOTS} + index * ${SLOT_INTS};
+    const fn = ctl[base];
+    if (fn >= 0) {
+      const args = [];
+      for (let i = 0; i < ctl[base + 1]; i++) args.push(argv[index * ${SLOT_INTS} + i]);
+      try { instance.exports[FUNCTIONS[fn]](...args); } catch (error) { Atomics.store(ctl, ${FAILED}, 1); }
+    }
+    Atomics.sub(ctl, ${PENDING}, 1);
+    Atomics.notify(ctl, ${PENDING});
   }
-  Atomics.sub(ctl, ${PENDING}, 1);
-  Atomics.notify(ctl, ${PENDING});
 }
 `;
 
-interface NodeWorker {
-  unref(): void;
-  terminate(): Promise<number>;
+/** Node: a worker_threads Worker in eval mode (CommonJS), its data in `workerData`. */
+const NODE_WORKER_SOURCE = `${WORKER_LOOP}
+run(require('node:worker_threads').workerData);
+`;
+
+/** Browsers: a Web Worker from a Blob URL; its data comes in the first message. */
+const WEB_WORKER_SOURCE = `${WORKER_LOOP}
+self.onmessage = (event) => run(event.data);
+`;
+
+/** What the pool needs of a Node or Web Worker. */
+interface PoolWorker {
+  terminate(): unknown;
 }
-type WorkerConstructor = new (
+
+type WorkerData = {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: ArrayBufferLike;
+  argBuffer: ArrayBufferLike;
+  index: number;
+};
+
+type NodeWorkerConstructor = new (
   source: string,
   options: { eval: true; workerData: unknown },
-) => NodeWorker;
+) => PoolWorker & { unref(): void };
 
-function nodeWorkerConstructor(): WorkerConstructor | null {
+function nodeWorkerConstructor(): NodeWorkerConstructor | null {
   const processLike = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } })
     .process;
   const threads = processLike?.getBuiltinModule?.('node:worker_threads') as
-    | { Worker?: WorkerConstructor }
+    | { Worker?: NodeWorkerConstructor }
     | undefined;
   return threads?.Worker ?? null;
+}
+
+interface WebWorkerLike extends PoolWorker {
+  postMessage(data: unknown): void;
+}
+
+/** A function that starts one worker on `data`, for this platform, or the reason there is none. */
+function workerStarter(): ((data: WorkerData) => PoolWorker) | string {
+  const NodeWorker = nodeWorkerConstructor();
+  if (NodeWorker) {
+    return (data) => {
+      const worker = new NodeWorker(NODE_WORKER_SOURCE, { eval: true, workerData: data });
+      worker.unref();
+      return worker;
+    };
+  }
+  const web = globalThis as {
+    Worker?: new (url: string) => WebWorkerLike;
+    Blob?: typeof Blob;
+    URL?: typeof URL;
+    crossOriginIsolated?: boolean;
+  };
+  if (!web.Worker || !web.Blob || !web.URL) return 'this platform has no worker threads';
+  if (web.crossOriginIsolated === false)
+    return 'the page is not crossOriginIsolated (serve it with COOP/COEP headers)';
+  const url = web.URL.createObjectURL(
+    new web.Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' }),
+  );
+  const WebWorker = web.Worker;
+  return (data) => {
+    const worker = new WebWorker(url);
+    worker.postMessage(data);
+    return worker;
+  };
+}
+
+/**
+ * Whether this thread may block in `Atomics.wait` (not a browser's main thread). Where it may
+ * not, the calling thread spins on `Atomics.load` while the workers finish their slices.
+ */
+function mayBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The calling thread plus `workers.length` worker threads, all on one heap. */
@@ -80,7 +148,7 @@ export class ThreadPool {
 
   private constructor(
     private readonly kernels: KernelExports,
-    private readonly workers: NodeWorker[],
+    private readonly workers: PoolWorker[],
     control: ArrayBufferLike,
     argBuffer: ArrayBufferLike,
   ) {
@@ -92,6 +160,11 @@ export class ThreadPool {
   get size(): number {
     return this.workers.length + 1;
   }
+
+  /** Whether the calling thread waits with Atomics.wait (else it spins). */
+  private readonly blocking = mayBlock();
+  /** Kernel calls that were split over the workers (for tests and diagnostics). */
+  parallelRuns = 0;
 
   /** Whether every worker has instantiated the kernels (checked until true, then remembered). */
   private allReady = false;
@@ -128,17 +201,11 @@ export class ThreadPool {
     if (threads <= 1) return single();
     if (!shared)
       return single('SharedArrayBuffer is unavailable (a page must be crossOriginIsolated)');
-    const Worker = nodeWorkerConstructor();
-    if (!Worker)
-      return single('worker threads that may block are only implemented for Node so far');
-    const workers = Array.from({ length: threads - 1 }, (_, index) => {
-      const worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module, memory, control, argBuffer, index },
-      });
-      worker.unref();
-      return worker;
-    });
+    const start = workerStarter();
+    if (typeof start === 'string') return single(start);
+    const workers = Array.from({ length: threads - 1 }, (_, index) =>
+      start({ module, memory, control, argBuffer, index }),
+    );
     return { pool: new ThreadPool(kernels, workers, control, argBuffer) };
   }
 
@@ -197,6 +264,7 @@ export class ThreadPool {
       }
     }
     if (this.workers.length > 0 && argLists.length > 1) {
+      this.parallelRuns++;
       Atomics.store(ctl, PENDING, this.workers.length);
       Atomics.add(ctl, GENERATION, 1);
       Atomics.notify(ctl, GENERATION);
@@ -208,7 +276,7 @@ export class ThreadPool {
         pending > 0;
         pending = Atomics.load(ctl, PENDING)
       ) {
-        Atomics.wait(ctl, PENDING, pending);
+        if (this.blocking) Atomics.wait(ctl, PENDING, pending);
       }
       if (Atomics.exchange(ctl, FAILED, 0) !== 0)
         throw new Error(`wasm backend: ${fn} failed on a worker thread`);
