@@ -217,8 +217,8 @@ export function lrnGrad(
 
 /**
  * Max pooling without padding or dilation (AlexNet's 3x3/2), separably: for each output row, the
- * vertical maximum over the window's rows into `row` (w floats of scratch), then the horizontal
- * maximum over the window's columns. Windows past the edge (ceil mode) are clipped. f32.max returns
+ * vertical maximum over the window's rows into `row` (w + 4 floats of scratch), then the horizontal
+ * maximum over the window's columns (4 outputs per SIMD step for a 3/2 window). Windows past the edge (ceil mode) are clipped. f32.max returns
  * NaN when either side is NaN, as PyTorch does.
  */
 export function maxPoolSeparable(
@@ -240,7 +240,24 @@ export function maxPoolSeparable(
         for (let r = 1; r < rows; r++) m = max<f32>(m, load<f32>(top + (<usize>(r * w + c) << 2)));
         store<f32>(row + (<usize>c << 2), m);
       }
-      for (let ox = 0; ox < ow; ox++) {
+      let ox = 0;
+      if (sw == 2 && kw == 3) {
+        // AlexNet's 3/2 window, 4 outputs per step: the even, odd and next-even columns of the
+        // row maxima are shuffled out of three loads (the scratch row has 4 floats of slack).
+        const full = (w - 3) / 2 + 1; // outputs whose window lies inside the row
+        for (; ox + 4 <= full; ox += 4) {
+          const at = row + (<usize>(2 * ox) << 2);
+          const a = v128.load(at);
+          const b = v128.load(at, 16);
+          const c8 = v128.load(at, 32);
+          const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+          const odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+          const next = v128.shuffle<f32>(even, c8, 1, 2, 3, 4);
+          v128.store(y, f32x4.max(f32x4.max(even, odd), next));
+          y += 16;
+        }
+      }
+      for (; ox < ow; ox++) {
         const left = ox * sw;
         const cols = min(kw, w - left);
         let m = load<f32>(row + (<usize>left << 2));

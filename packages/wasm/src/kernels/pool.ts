@@ -43,7 +43,7 @@ export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
     const planeRanges = ranges(a.batch * a.channels, wasm.pool.size, 16);
     if (a.padTop === 0 && a.padLeft === 0 && a.dilationHeight === 1 && a.dilationWidth === 1) {
       // Each thread gets a row of scratch for the separable path.
-      const rowBytes = a.inWidth * 4;
+      const rowBytes = (a.inWidth + 4) * 4; // 4 floats of slack for the SIMD horizontal pass
       const rows = planeRanges.map(() => wasm.heap.alloc(rowBytes));
       const args = planeRanges.map(([p0, p1], t) => [
         xOffset + p0 * inPlane,
