@@ -258,7 +258,7 @@ function wireTraining(): void {
       try {
         state.trained = await trainInPage({
           epochs: Number(element<HTMLInputElement>('train-epochs').value) || 3,
-          count: 512,
+          count: 1024,
           batchSize: 16,
           canvas: element('chart'),
           onStatus: (line) => {

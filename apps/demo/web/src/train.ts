@@ -46,7 +46,8 @@ async function* batches(
 
 /** Trains a fresh mini AlexNet; returns its weights as .safetensors bytes. */
 export async function trainInPage(options: TrainRunOptions): Promise<Uint8Array> {
-  const model = alexnet({ ...MODEL_OPTIONS, seed: Date.now() % 1000 });
+  // A fixed seed: the same run on every backend, so runs can be compared.
+  const model = alexnet({ ...MODEL_OPTIONS, seed: 2 });
   const { optimizer, scheduler } = paperOptimizer(model);
   const points: TrainingPoint[] = [];
   const perEpoch = Math.ceil(options.count / options.batchSize);
