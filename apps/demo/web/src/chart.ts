@@ -1,5 +1,8 @@
 /** A hand-drawn line chart of training loss and accuracy on a canvas. */
 
+const LOSS_COLOR = '#d62728';
+const ACCURACY_COLOR = '#1f77b4';
+
 /** One point per training batch. */
 export interface TrainingPoint {
   step: number;
@@ -33,9 +36,11 @@ export function drawChart(canvas: HTMLCanvasElement, points: readonly TrainingPo
     });
     context.stroke();
   };
-  line('#d62728', (p) => p.loss / maxLoss);
-  line('#1f77b4', (p) => p.accuracy);
-  context.fillText(`loss (max ${maxLoss.toFixed(2)})`, pad + 4, 20);
-  context.fillText('accuracy (0..1)', width - pad - 90, 20);
+  line(LOSS_COLOR, (p) => p.loss / maxLoss);
+  line(ACCURACY_COLOR, (p) => p.accuracy);
   context.fillText(`step ${maxStep}`, width - pad - 50, height - 12);
+  context.fillStyle = LOSS_COLOR;
+  context.fillText(`loss (max ${maxLoss.toFixed(2)})`, pad + 4, 20);
+  context.fillStyle = ACCURACY_COLOR;
+  context.fillText('batch accuracy (0..1)', width - pad - 120, 20);
 }
