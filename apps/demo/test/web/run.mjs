@@ -6,7 +6,8 @@
  * GPUNET_WEB_MODES (default "webgl2,wasm"; add webgpu once @gpunet/kernels implements it), and
  * checks that the top-5 bars show and that their probabilities equal the reference backend's
  * within 1e-4 (logits within 1e-3 relative). A mode that cannot start FAILS the test.
- * Also checks that weights that do not fit the model give an error naming the missing keys.
+ * Also checks that the same weights as a PyTorch .pth give the same logits, and that weights
+ * that do not fit the model give an error naming the missing keys.
  * Screenshots go to apps/demo/test-output/web-<mode>.png; with --docs the webgl2 one is copied
  * to docs/img/demo-web.png and the wasm Train tab's to docs/img/demo-web-train.png.
  *
@@ -184,6 +185,16 @@ const expected = {};
     console.log(`reference ${name}: top-1 ${top.label} ${top.probability.toFixed(6)}`);
     if (top.label !== name) fail(`reference: the bundled model calls ${name} ${top.label}`);
   }
+  // The same weights saved by torch.save (test/web/fixtures/make-pth.py) give the same logits.
+  await page.setInputFiles(
+    '#weights-file',
+    join(appRoot, 'test', 'web', 'fixtures', 'mini-bars.pth'),
+  );
+  const loaded = await waitStatus(page);
+  const fromPth = await classifySample(page, 'vertical');
+  const isSame = fromPth.logits.every((v, i) => v === expected.vertical.logits[i]);
+  console.log(`mini-bars.pth: ${loaded.text}; vertical logits ${isSame ? 'equal' : 'differ'}`);
+  if (loaded.state !== 'ready' || !isSame) fail(`.pth weights: ${loaded.text} ${fromPth.logits}`);
   // Weights that do not fit: a .safetensors holding one unrelated tensor.
   const header = Buffer.from(
     JSON.stringify({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }),
