@@ -8,6 +8,7 @@
  * within 1e-4 (logits within 1e-3 relative). A mode that cannot start FAILS the test.
  * Also checks that the same weights as a PyTorch .pth give the same logits, and that weights
  * that do not fit the model give an error naming the missing keys.
+ * GPUNET_WEB_URL=<url> tests a page served elsewhere (e.g. the dev server) instead of web/dist.
  * Screenshots go to apps/demo/test-output/web-<mode>.png; with --docs the webgl2 one is copied
  * to docs/img/demo-web.png and the wasm Train tab's to docs/img/demo-web-train.png.
  *
@@ -58,8 +59,12 @@ const server = createServer(async (request, response) => {
     response.writeHead(404).end();
   }
 });
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const origin = `http://127.0.0.1:${server.address().port}`;
+// GPUNET_WEB_URL tests a page already served elsewhere (e.g. `pnpm dev:web`) instead.
+const origin = process.env.GPUNET_WEB_URL?.replace(/\/$/, '') ?? (await listen());
+async function listen() {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${server.address().port}`;
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -126,6 +131,9 @@ async function classifySample(page, name) {
   return page.evaluate(() => {
     const result = document.getElementById('result');
     return {
+      totalMs: Number(
+        document.querySelector('#timings tr:last-child th:last-child')?.textContent?.split(' ')[0],
+      ),
       layerTypes: [...document.querySelectorAll('#timings td:nth-child(2)')].map(
         (td) => td.textContent,
       ),
@@ -223,9 +231,11 @@ for (const mode of modes) {
     page = await openPage(mode);
     let worst = 0;
     let worstLogit = 0;
+    const totals = [];
     for (const name of SAMPLES) {
       const got = await classifySample(page, name);
       const want = expected[name];
+      totals.push(got.totalMs);
       if (got.state !== 'done' || got.backend !== mode)
         throw new Error(`${name}: no result on ${mode}`);
       if (
@@ -268,7 +278,7 @@ for (const mode of modes) {
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(
-      `${mode}: ${SAMPLES.length} samples classified, largest difference from the reference: probability ${worst.toExponential(2)}, logit ${worstLogit.toExponential(2)} (${seconds} s)`,
+      `${mode}: ${SAMPLES.length} samples classified, largest difference from the reference: probability ${worst.toExponential(2)}, logit ${worstLogit.toExponential(2)}; forward ${totals.map((t) => t.toFixed(1)).join(', ')} ms (${seconds} s)`,
     );
   } catch (error) {
     fail(`${mode}: ${error instanceof Error ? error.message : String(error)}`);
@@ -277,7 +287,7 @@ for (const mode of modes) {
 }
 
 await browser.close();
-server.close();
+if (server.listening) server.close();
 console.log(
   failures.length === 0 ? 'web demo: all checks passed' : `web demo: ${failures.length} failures`,
 );
