@@ -203,6 +203,17 @@ const expected = {};
   const isSame = fromPth.logits.every((v, i) => v === expected.vertical.logits[i]);
   console.log(`mini-bars.pth: ${loaded.text}; vertical logits ${isSame ? 'equal' : 'differ'}`);
   if (loaded.state !== 'ready' || !isSame) fail(`.pth weights: ${loaded.text} ${fromPth.logits}`);
+  // A file that is no image: the error names it.
+  await page.setInputFiles('#image-file', {
+    name: 'notes.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('not pixels'),
+  });
+  const notImage = await waitStatus(page);
+  console.log(`notes.txt: ${notImage.text}`);
+  if (notImage.state !== 'error' || !/notes\.txt.*not an image/.test(notImage.text)) {
+    fail(`a text file as image gave no clear error: ${notImage.text}`);
+  }
   // Weights that do not fit: a .safetensors holding one unrelated tensor.
   const header = Buffer.from(
     JSON.stringify({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }),

@@ -17,16 +17,17 @@ export function drawChart(canvas: HTMLCanvasElement, points: readonly TrainingPo
   if (!context) return;
   const { width, height } = canvas;
   const pad = 32;
+  const top = 24; // room for the legend above the plot
   context.clearRect(0, 0, width, height);
   context.strokeStyle = '#999';
-  context.strokeRect(pad, 8, width - 2 * pad, height - pad - 8);
+  context.strokeRect(pad, top, width - 2 * pad, height - pad - top);
   context.fillStyle = '#333';
   context.font = '11px sans-serif';
   if (points.length === 0) return;
   const maxStep = Math.max(points[points.length - 1].step, 1);
   const maxLoss = Math.max(...points.map((p) => p.loss), 1e-6);
   const x = (step: number) => pad + (step / maxStep) * (width - 2 * pad);
-  const y = (fraction: number) => height - pad - fraction * (height - pad - 8);
+  const y = (fraction: number) => height - pad - fraction * (height - pad - top);
   const line = (color: string, value: (p: TrainingPoint) => number) => {
     context.strokeStyle = color;
     context.beginPath();
@@ -40,7 +41,7 @@ export function drawChart(canvas: HTMLCanvasElement, points: readonly TrainingPo
   line(ACCURACY_COLOR, (p) => p.accuracy);
   context.fillText(`step ${maxStep}`, width - pad - 50, height - 12);
   context.fillStyle = LOSS_COLOR;
-  context.fillText(`loss (max ${maxLoss.toFixed(2)})`, pad + 4, 20);
+  context.fillText(`loss (max ${maxLoss.toFixed(2)})`, pad + 4, 16);
   context.fillStyle = ACCURACY_COLOR;
-  context.fillText('batch accuracy (0..1)', width - pad - 120, 20);
+  context.fillText('batch accuracy (0..1)', width - pad - 120, 16);
 }
