@@ -1,15 +1,30 @@
 /**
  * The gpu.js backend: one class for every gpu.js mode. Data stays where the mode keeps it
- * (textures on the GL modes, typed arrays on cpu and webasm) from kernel to kernel; only
- * `read` brings it back to the host.
+ * (textures on the GL modes, GPU buffers on webgpu, typed arrays on cpu and webasm) from kernel
+ * to kernel; only `read` brings it back to the host.
+ *
+ * webgpu is asynchronous: every gpu.js kernel call returns a Promise. A buffer there is the
+ * Promise of its gpu.js buffer handle, and launches, uploads and frees go through one queue in
+ * program order, so a kernel never binds a buffer that a later `dispose` freed, and ops chain
+ * without waiting for the GPU; `await t.data()` reads back (`dataSync` cannot). An error in a
+ * webgpu kernel surfaces at the read.
  */
 import type { Backend, DataId, DType, Shape, TensorInfo, TypedArray } from '@gpunet/tensor';
 import { GPU, type IKernelRunShortcut, Texture } from 'gpu.js';
 import { size } from './internal/index-math.js';
 import { type GpuMode, probeMode } from './modes.js';
 
-/** What a buffer holds: a typed array (cpu, webasm) or a gpu.js texture (GL modes). */
-type Stored = Float32Array | Texture;
+/** The parts of gpu.js's WebGPU buffer handle (`WebGPUBufferResult`) the backend uses. */
+interface GpuBufferHandle {
+  toArray(): Promise<Float32Array>;
+  delete(): void;
+}
+
+/**
+ * What a buffer holds: a typed array (cpu, webasm), a gpu.js texture (GL modes), or the Promise
+ * of a WebGPU buffer handle (webgpu).
+ */
+type Stored = Float32Array | Texture | Promise<GpuBufferHandle>;
 
 interface Record_ {
   value: Stored;
@@ -46,6 +61,10 @@ export class GpuBackend implements Backend {
   private readonly store = new Map<DataId, Record_>();
   private readonly kernels = new Map<string, IKernelRunShortcut>();
   private bytes = 0;
+  /** webgpu: launches, uploads and frees, in program order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** True on webgpu, whose kernels return Promises. */
+  readonly isAsync: boolean;
 
   /** Makes the backend of `mode`, or throws saying why the mode cannot run here. */
   constructor(mode: GpuMode) {
@@ -54,13 +73,29 @@ export class GpuBackend implements Backend {
       throw new Error(`@gpunet/kernels: mode '${mode}' cannot run here: ${support.reason}`);
     this.name = mode;
     this.isTextureMode = mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
+    this.isAsync = mode === 'webgpu';
     this.gpu = new GPU({ mode });
+  }
+
+  /** Runs `task` after everything queued before it (webgpu); its failure does not stop the queue. */
+  private enqueue<T>(task: () => T | Promise<T>): Promise<T> {
+    const result = this.queue.then(task);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   write(values: TypedArray, _shape: Shape, dtype: DType): DataId {
     // int32 tensors are stored as float32: every gpu.js mode computes in f32, and int32 values
     // in gpunet are labels and indices, exact below 2^24.
     const host = values instanceof Float32Array ? values.slice() : Float32Array.from(values);
+    if (this.isAsync && host.length > 0) {
+      const upload = this.kernel('function(a) { return a[this.thread.x]; }', host.length, [
+        host.length,
+      ]);
+      this.stats.launches++;
+      const pending = this.enqueue(() => upload(host) as unknown as Promise<GpuBufferHandle>);
+      return this.adopt(pending, dtype, host.length);
+    }
     if (!this.isTextureMode || host.length === 0) return this.adopt(host, dtype);
     // Upload once, so that every kernel argument on a GL mode is a texture: a compiled gpu.js
     // kernel is specialised to its argument types, and mixing arrays and textures recompiles.
@@ -72,12 +107,24 @@ export class GpuBackend implements Backend {
   }
 
   async read(dataId: DataId): Promise<TypedArray> {
+    const record = this.record(dataId);
+    if (record.value instanceof Promise) {
+      const handle = await record.value;
+      const values = await handle.toArray();
+      const head = values.subarray(0, record.length);
+      return record.dtype === 'int32' ? Int32Array.from(head) : Float32Array.from(head);
+    }
     return this.readSync(dataId);
   }
 
   /** Reads a buffer back (GL modes: a texture readback) as a fresh array of its dtype. */
   readSync(dataId: DataId): TypedArray {
     const record = this.record(dataId);
+    if (record.value instanceof Promise) {
+      throw new Error(
+        `@gpunet/kernels (${this.name}): reads from WebGPU are asynchronous: use \`await tensor.data()\` (or \`array()\`), not dataSync(), item() or a synchronous read`,
+      );
+    }
     const values =
       record.value instanceof Texture ? (record.value.toArray() as Float32Array) : record.value;
     const head = values.subarray(0, record.length);
@@ -89,6 +136,11 @@ export class GpuBackend implements Backend {
     const record = this.store.get(dataId);
     if (!record) return;
     if (record.value instanceof Texture) record.value.delete();
+    else if (record.value instanceof Promise) {
+      const pending = record.value;
+      // After every launch queued so far, which may still bind this buffer.
+      void this.enqueue(async () => (await pending.catch(() => null))?.delete());
+    }
     this.bytes -= record.length * 4;
     this.store.delete(dataId);
   }
@@ -127,7 +179,7 @@ export class GpuBackend implements Backend {
     const largest = Math.max(outSize, ...args.map((a) => a.length));
     let onCpu = false;
     if (this.name !== 'cpu' && largest > EXACT_INDEX_LIMIT) {
-      if (this.isTextureMode) {
+      if (this.isTextureMode || this.isAsync) {
         throw new Error(
           `@gpunet/kernels (${this.name}): a tensor of ${largest} elements is over the ${EXACT_INDEX_LIMIT}-element ` +
             'limit of exact f32 index arithmetic on the GL modes (splitting such kernels is not implemented yet); ' +
@@ -146,6 +198,15 @@ export class GpuBackend implements Backend {
       onCpu,
     );
     this.stats.launches++;
+    if (this.isAsync) {
+      const pending = this.enqueue(async () => {
+        const values = await Promise.all(args.map((a) => a.value));
+        return (await kernel(
+          ...(values as unknown as Parameters<typeof kernel>),
+        )) as unknown as GpuBufferHandle;
+      });
+      return { dataId: this.adopt(pending, dtype, outSize), shape, dtype };
+    }
     const out = kernel(...args.map((a) => a.value)) as Stored;
     return { dataId: this.adopt(out, dtype), shape, dtype };
   }
@@ -181,11 +242,12 @@ export class GpuBackend implements Backend {
     return record;
   }
 
-  private adopt(value: Stored, dtype: DType): DataId {
+  private adopt(value: Stored, dtype: DType, knownLength?: number): DataId {
     const length =
-      value instanceof Texture
+      knownLength ??
+      (value instanceof Texture
         ? size((value as unknown as { output: number[] }).output)
-        : value.length;
+        : (value as Float32Array).length);
     const dataId = {};
     this.store.set(dataId, { value, length, dtype });
     this.bytes += length * 4;

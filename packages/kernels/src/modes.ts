@@ -66,14 +66,14 @@ export function probeMode(mode: GpuMode): ModeSupport {
               : 'this browser has no WebGL context',
           );
     case 'webgpu':
-      return no(
-        'the webgpu mode is not implemented by @gpunet/kernels yet (its kernels return Promises and need ' +
-          'an asynchronous DataId path); ' +
-          (isNode
-            ? 'in Node it would also need `navigator.gpu` installed (the `webgpu` package, Dawn) '
-            : '') +
-          'use webgl2 in a browser or headlessgl in Node',
-      );
+      // navigator.gpu proves the API, not an adapter: the backend's factory asks for one.
+      return GPU.isWebGPUSupported
+        ? yes
+        : no(
+            isNode
+              ? 'webgpu in Node needs a WebGPU implementation installed as `navigator.gpu` (the `webgpu` package, Dawn, on a machine with a GPU); without a GPU use headlessgl or the wasm backend'
+              : 'this browser has no WebGPU (navigator.gpu); use webgl2, or the wasm backend',
+          );
   }
 }
 

@@ -3,10 +3,11 @@
  * plus `auto`, which resolves to the best mode that runs here.
  */
 import { findBackend, registerBackend, registerKernel } from '@gpunet/tensor';
+import { GPU } from 'gpu.js';
 import { GpuBackend } from './backend.js';
 import { configFor } from './internal/define.js';
 import { gpuKernels } from './kernels/index.js';
-import { type AutoChoice, chooseMode, GPU_MODES } from './modes.js';
+import { type AutoChoice, chooseMode, GPU_MODES, probeMode } from './modes.js';
 
 let lastAutoChoice: AutoChoice | null = null;
 
@@ -23,12 +24,29 @@ export function autoChoice(): AutoChoice | null {
 export function registerGpuBackends(): void {
   for (const mode of GPU_MODES) {
     for (const kernel of gpuKernels) registerKernel(configFor(kernel, mode));
-    registerBackend(mode, async () => new GpuBackend(mode), -1);
+    registerBackend(
+      mode,
+      async () => {
+        if (mode === 'webgpu' && probeMode(mode).isSupported && !(await GPU.isWebGPUAvailable())) {
+          throw new Error(
+            "@gpunet/kernels: mode 'webgpu' cannot run here: navigator.gpu gives no adapter (no usable GPU, or WebGPU is disabled); use webgl2",
+          );
+        }
+        return new GpuBackend(mode);
+      },
+      -1,
+    );
   }
   registerBackend(
     'auto',
     async () => {
-      lastAutoChoice = chooseMode();
+      let choice = chooseMode();
+      if (choice.mode === 'webgpu' && !(await GPU.isWebGPUAvailable())) {
+        // The API is there but no adapter answers: pass over webgpu too.
+        const rest = GPU_MODES.slice(1).find((m) => probeMode(m).isSupported) ?? 'cpu';
+        choice = { mode: rest, passedOver: ['webgpu: navigator.gpu gives no adapter'] };
+      }
+      lastAutoChoice = choice;
       return findBackend(lastAutoChoice.mode);
     },
     -1,

@@ -13,7 +13,8 @@ import { assertClose } from '@gpunet/tensor/testing';
 import { GpuBackend } from '../index.js';
 import type { GpuMode } from '../modes.js';
 
-export const GL_MODES = new Set<GpuMode>(['headlessgl', 'webgl', 'webgl2']);
+/** Modes whose generated kernels compute indices in f32 (over 2^23 elements they refuse). */
+export const GL_MODES = new Set<GpuMode>(['headlessgl', 'webgl', 'webgl2', 'webgpu']);
 
 /**
  * Tolerances per mode. Every mode computes in fp32; the reference accumulates in float64, so

@@ -40,7 +40,8 @@ export const BINARY_SOURCE: Record<BinaryKernelName, string> = {
   Div: 'a / b',
   Pow:
     '(a >= 0 ? Math.pow(a, b) : (Math.floor(b) === b ? ' +
-    '(Math.floor(b / 2) * 2 === b ? Math.pow(-a, b) : -Math.pow(-a, b)) : Math.sqrt(-1)))',
+    // NaN from a run-time value (WGSL rejects the constant sqrt(-1.0) at compile time).
+    '(Math.floor(b / 2) * 2 === b ? Math.pow(-a, b) : -Math.pow(-a, b)) : Math.sqrt(a * 0.0 - 1.0)))',
   Maximum: '(a > b ? a : b)',
   Minimum: '(a < b ? a : b)',
   Equal: '(a === b ? 1 : 0)',

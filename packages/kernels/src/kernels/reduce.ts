@@ -6,6 +6,7 @@
 import { REDUCE_KERNELS, type ReduceKernelName } from '@gpunet/tensor';
 import { defineKernel, type GpuKernel } from '../internal/define.js';
 import { idiv, kernelSource, size, strides, unravel } from '../internal/index-math.js';
+import { literal } from './transform.js';
 
 const COMBINE: Record<ReduceKernelName, string> = {
   Sum: 'acc + e',
@@ -36,7 +37,10 @@ export const reduceKernels: GpuKernel[] = REDUCE_KERNELS.map((kernelName) =>
     const reducedShape = dims.map((d) => x.shape[d]);
     const count = size(reducedShape);
     if (count === 0) {
-      const empty = kernelName === 'Sum' ? '0' : kernelName === 'Max' ? '-1.0 / 0.0' : '1.0 / 0.0';
+      const empty =
+        kernelName === 'Sum'
+          ? '0'
+          : literal(kernelName === 'Max' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY);
       return backend.run(kernelSource([], `return ${empty};`), [], outShape, x.dtype);
     }
     const base =

@@ -106,10 +106,15 @@ export const concatKernel = defineKernel('Concat', ({ inputs, attrs: { dim }, ba
   );
 });
 
-/** A number as a gpu.js literal (floats keep a decimal point so GLSL types them as float). */
+/**
+ * A number as a gpu.js literal (floats keep a decimal point so GLSL types them as float).
+ * NaN and the infinities are computed at run time from the thread index: WGSL folds constant
+ * expressions at compile time and rejects `-1.0 / 0.0` and `sqrt(-1.0)` there.
+ */
 export function literal(value: number): string {
-  if (Number.isNaN(value)) return 'Math.sqrt(-1)';
-  if (!Number.isFinite(value)) return value > 0 ? '1.0 / 0.0' : '-1.0 / 0.0';
+  if (Number.isNaN(value)) return 'Math.sqrt(this.thread.x * 0.0 - 1.0)';
+  if (!Number.isFinite(value))
+    return value > 0 ? '(1.0 / (this.thread.x * 0.0))' : '(-1.0 / (this.thread.x * 0.0))';
   return Number.isInteger(value) ? `${value}.0` : `${value}`;
 }
 

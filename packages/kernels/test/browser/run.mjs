@@ -10,6 +10,7 @@
  * Needs Debian's chromium at /usr/bin/chromium (or CHROMIUM_PATH); no browser is downloaded.
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,8 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const modes = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['webgl2', 'webgl'];
+const modes =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['webgl2', 'webgl', 'webgpu'];
 const bundle = join(mkdtempSync(join(tmpdir(), 'gpunet-browser-')), 'suite.js');
 
 await build({
@@ -47,13 +49,22 @@ const browser = await chromium.launch({
   ],
 });
 
+// A page on http://127.0.0.1 rather than about:blank: WebGPU (navigator.gpu) exists only in a
+// secure context, and localhost is one.
+const server = createServer((_request, response) => {
+  response.writeHead(200, { 'content-type': 'text/html' });
+  response.end('<!doctype html><title>gpunet conformance</title>');
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+
 let isFailed = false;
 for (const mode of modes) {
   const started = Date.now();
   const page = await browser.newPage();
   page.on('console', (message) => console.log(`  [${mode}] ${message.text()}`));
   page.on('pageerror', (error) => console.log(`  [${mode}] page error: ${error.message}`));
-  await page.goto('about:blank');
+  await page.goto(pageUrl);
   await page.evaluate((m) => {
     globalThis.GPUNET_MODE = m;
   }, mode);
@@ -77,4 +88,5 @@ for (const mode of modes) {
   await page.close();
 }
 await browser.close();
+server.close();
 process.exit(isFailed ? 1 : 0);
