@@ -3,7 +3,7 @@
  * End-to-end test of the web demo in headless Chromium (SwiftShader flags of docs/design.md).
  * Serves the built app (web/dist, from `pnpm build:web`) with cross-origin isolation headers,
  * classifies every bundled sample on the reference backend, then on each mode of
- * GPUNET_WEB_MODES (default "webgl2,wasm"; add webgpu once @gpunet/kernels implements it), and
+ * GPUNET_WEB_MODES (default "webgl2,webgpu,wasm"), and
  * checks that the top-5 bars show and that their probabilities equal the reference backend's
  * within 1e-4 (logits within 1e-3 relative). A mode that cannot start FAILS the test.
  * Also checks that the same weights as a PyTorch .pth give the same logits, and that weights
@@ -27,7 +27,7 @@ const appRoot = fileURLToPath(new URL('../..', import.meta.url));
 const distDir = join(appRoot, 'web', 'dist');
 const outputDir = join(appRoot, 'test-output');
 const docsImages = join(appRoot, '..', '..', 'docs', 'img');
-const modes = (process.env.GPUNET_WEB_MODES ?? 'webgl2,wasm').split(',').filter(Boolean);
+const modes = (process.env.GPUNET_WEB_MODES ?? 'webgl2,webgpu,wasm').split(',').filter(Boolean);
 const SAMPLES = ['horizontal', 'vertical', 'diagonal', 'antidiagonal'];
 const PROBABILITY_TOLERANCE = 1e-4;
 const LOGIT_TOLERANCE = 1e-3;

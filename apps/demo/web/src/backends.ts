@@ -45,9 +45,10 @@ export async function probeBackends(): Promise<BackendChoice[]> {
     name: 'wasm',
     label: 'Wasm SIMD (@gpunet/wasm)',
     reason: typeof WebAssembly === 'object' ? '' : 'this browser has no WebAssembly',
-    // @gpunet/wasm runs its kernels on one thread in browsers (the page may not block on
-    // Atomics.wait); cross-origin isolation is what a threaded version will need.
-    note: isolated ? 'shared memory available; kernels run on one thread' : 'one thread',
+    // @gpunet/wasm starts Web Workers on a shared memory where the page is cross-origin isolated.
+    note: isolated
+      ? `${navigator.hardwareConcurrency} threads (Web Workers)`
+      : 'one thread (the page is not cross-origin isolated)',
   });
   choices.push({
     name: 'reference',
