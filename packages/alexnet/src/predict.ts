@@ -1,3 +1,4 @@
+import { ReLU } from '@gpunet/layers';
 import { noGrad, reshape, softmax, type Tensor, tidy } from '@gpunet/tensor';
 import type { AlexNet, AlexNetLayerName } from './alexnet.js';
 import { IMAGENET_CLASSES } from './imagenet-classes.js';
@@ -89,7 +90,8 @@ export function features(model: AlexNet, images: Tensor, layer: AlexNetLayerName
     const at = chain.findIndex(([p]) => p === learned);
     const next = chain[at + 1];
     // Every learned layer but fc8 is followed by its ReLU.
-    path = next && next[1].typeName === 'ReLU' ? next[0] : learned;
+    // instanceof, not the class name: a minifying bundler may rename classes.
+    path = next && next[1] instanceof ReLU ? next[0] : learned;
   }
   const wasTraining = model.isTraining;
   model.eval();
