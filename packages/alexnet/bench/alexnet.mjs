@@ -13,7 +13,8 @@
 // Slow backends get a budget: batch 1 runs once after a warm-up; when one image takes longer than
 // BUDGET_SECONDS_PER_IMAGE the batch-16 and training cells read "> budget" instead of running
 // for minutes. headlessgl needs an X display: the script re-runs itself under xvfb-run when there
-// is none. The browser modes (webgl2, webgl, webgpu) are not in this Node table.
+// is none. The browser modes (webgl2, webgl, webgpu) are measured in headless Chromium beside TF.js
+// webgl/webgpu by bench/browser.mjs, which this script runs at the end with the same flags.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -62,7 +63,11 @@ const PAIRS = {
   reference: 'cpu',
   headlessgl: null,
 };
-const backends = option('--backends', Object.keys(PAIRS));
+/** The gpu.js browser modes: measured in headless Chromium by bench/browser.mjs, run at the end. */
+const BROWSER_MODES = ['webgl2', 'webgl', 'webgpu'];
+const requested = option('--backends', [...Object.keys(PAIRS), 'webgl2', 'webgpu']);
+const backends = requested.filter((b) => !BROWSER_MODES.includes(b));
+const browserModes = requested.filter((b) => BROWSER_MODES.includes(b));
 const cores = availableParallelism();
 const loadStart = loadavg()[0];
 
@@ -271,5 +276,24 @@ if (process.argv.includes('--write')) {
   } else doc = `${doc.trimEnd()}\n\n${section}`;
   writeFileSync(path, doc);
   console.log(`wrote ${path.pathname}`);
+}
+if (browserModes.length > 0 && !process.env.GPUNET_NO_BROWSER) {
+  const passOn = [];
+  for (let i = 2; i < process.argv.length; i++) {
+    const a = process.argv[i];
+    if (a === '--backends') i++;
+    else if (a !== '--') passOn.push(a);
+  }
+  const browserRun = spawnSync(
+    process.execPath,
+    [
+      new URL('./browser.mjs', import.meta.url).pathname,
+      '--modes',
+      browserModes.join(','),
+      ...passOn,
+    ],
+    { stdio: 'inherit' },
+  );
+  process.exit(browserRun.status ?? 1);
 }
 process.exit(0);
