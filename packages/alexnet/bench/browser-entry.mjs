@@ -121,19 +121,26 @@ async function theirs(weights) {
   return { cells, logits };
 }
 
+// The weights both sides use: seed 0 with PyTorch's init, built on the reference backend so that
+// TF.js is measured even where the gpu.js mode cannot run the model.
+await setBackend('reference');
+const weights = await stateDictArrays(alexnet({ variant, init: 'pytorch', seed: 0 }));
+let a = null;
 try {
-  const a = await ours();
+  a = await ours();
   result.ours = a.cells;
-  try {
-    const b = await theirs(a.weights);
-    result.theirs = b.cells;
+} catch (error) {
+  result.error = String(error?.message ?? error).split('\n')[0];
+}
+try {
+  const b = await theirs(weights);
+  result.theirs = b.cells;
+  if (a) {
     const scale = Math.max(...a.logits.map(Math.abs));
     const diff = Math.max(...a.logits.map((v, i) => Math.abs(v - b.logits[i])));
     result.check = `${variant}: gpunet ${mode} vs TF.js ${peer} on the same weights and image: max |logit difference| ${diff.toExponential(2)} (logits up to ${scale.toFixed(3)})`;
-  } catch (error) {
-    result.theirsError = String(error?.message ?? error).split('\n')[0];
   }
 } catch (error) {
-  result.error = String(error?.message ?? error).split('\n')[0];
+  result.theirsError = String(error?.message ?? error).split('\n')[0];
 }
 result.isDone = true;

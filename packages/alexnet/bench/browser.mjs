@@ -106,17 +106,15 @@ for (const variant of variants) {
     }
     await page.close();
     const peer = mode === 'webgpu' ? 'TF.js webgpu' : 'TF.js webgl';
-    if (r.error) rows.push({ variant, name: `${mode} (gpu.js)`, note: `fails: ${r.error}` });
-    else if (!r.ours)
-      rows.push({ variant, name: `${mode} (gpu.js)`, note: `> budget (${PAGE_TIMEOUT_S} s)` });
-    else
-      rows.push({
-        variant,
-        name: `${mode} (gpu.js)`,
-        cells: r.ours,
-        peer: r.theirsError ? `${peer}: fails: ${r.theirsError}` : peer,
-        peerCells: r.theirs ?? (r.timedOut ? { b1: '> budget' } : null),
-      });
+    const over = `> budget (page past ${PAGE_TIMEOUT_S} s)`;
+    rows.push({
+      variant,
+      name: `${mode} (gpu.js)`,
+      cells: r.ours ?? null,
+      note: r.error ? `fails: ${r.error}` : over,
+      peer: r.theirsError ? `${peer}: fails: ${r.theirsError}` : peer,
+      peerCells: r.theirs ?? (r.timedOut ? { b1: over } : null),
+    });
     if (r.check) checks.push(r.check);
   }
 }
@@ -132,13 +130,10 @@ const lines = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 for (const r of rows) {
-  if (!r.cells) {
-    lines.push(`| ${r.variant} | ${r.name} | n/a: ${r.note} | | | | | | | |`);
-    continue;
-  }
   const p = r.peerCells;
+  const c = r.cells ?? { b1: `n/a: ${r.note}`, b16: '', train: '' };
   lines.push(
-    `| ${r.variant} | ${r.name} | ${fmt(r.cells.b1)} | ${fmt(r.cells.b16)} | ${fmt(r.cells.train)} | ${r.peer} | ${fmt(p?.b1)} | ${fmt(p?.b16)} | ${fmt(p?.train)} | ${p ? `${ratio(r.cells.b1, p.b1)}, ${ratio(r.cells.b16, p.b16)}, ${ratio(r.cells.train, p.train)}` : 'n/a'} |`,
+    `| ${r.variant} | ${r.name} | ${fmt(c.b1)} | ${fmt(c.b16)} | ${fmt(c.train)} | ${r.peer} | ${fmt(p?.b1)} | ${fmt(p?.b16)} | ${fmt(p?.train)} | ${p ? `${ratio(c.b1, p.b1)}, ${ratio(c.b16, p.b16)}, ${ratio(c.train, p.train)}` : 'n/a'} |`,
   );
 }
 const cores = availableParallelism();
