@@ -40,8 +40,8 @@ async function imagesPerSecond(step, batch, minRuns) {
   return (batch * count) / ((performance.now() - start) / 1000);
 }
 
-async function measure({ infer, train }) {
-  const cells = {};
+/** Fills `cells` as it goes, so that a page stopped at its time limit still reports what it measured. */
+async function measure({ infer, train }, cells) {
   cells.b1 = await imagesPerSecond(() => infer(1), 1, 1);
   const slow = 1 / cells.b1 > budgetSeconds;
   cells.b16 = slow ? '> budget' : await imagesPerSecond(() => infer(16), 16, 1);
@@ -88,7 +88,9 @@ async function ours() {
   const logits = Array.from(await noGrad(() => model.forward(xs[1])).data());
   const weights = await stateDictArrays(model);
   log(`gpunet ${mode}: measuring`);
-  const cells = await measure({ infer, train });
+  const cells = {};
+  result.ours = cells;
+  await measure({ infer, train }, cells);
   return { cells, weights, logits };
 }
 
@@ -117,7 +119,9 @@ async function theirs(weights) {
     cost.dispose();
   };
   log(`TF.js ${peer}: measuring`);
-  const cells = await measure({ infer, train });
+  const cells = {};
+  result.theirs = cells;
+  await measure({ infer, train }, cells);
   return { cells, logits };
 }
 
@@ -130,6 +134,7 @@ try {
   a = await ours();
   result.ours = a.cells;
 } catch (error) {
+  result.ours = null;
   result.error = String(error?.message ?? error).split('\n')[0];
 }
 try {
