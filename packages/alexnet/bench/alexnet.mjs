@@ -5,12 +5,16 @@
 // cross-entropy, backward, the paper's SGD step) at batch 16, for the 'paper' (227 px) and
 // 'torchvision' (224 px) variants.
 //
-//   pnpm --filter @gpunet/alexnet bench [-- --write] [-- --variants paper] [-- --backends wasm,cpu]
+//   pnpm --filter @gpunet/alexnet bench [-- --write] [-- --variant paper] [-- --backends wasm,cpu] [-- --quick]
+//
+// --quick: the paper variant only (unless --variant says otherwise) and a 0.3 s timing window per
+// cell instead of 1.5 s: a smoke run of every code path in a few minutes, not numbers to publish.
 //
 // Slow backends get a budget: batch 1 runs once after a warm-up; when one image takes longer than
 // BUDGET_SECONDS_PER_IMAGE the batch-16 and training cells read "> budget" instead of running
 // for minutes. headlessgl needs an X display: the script re-runs itself under xvfb-run when there
-// is none. The browser modes (webgl2, webgl, webgpu) are not in this Node table.
+// is none. The browser modes (webgl2, webgl, webgpu) are measured in headless Chromium beside TF.js
+// webgl/webgpu by bench/browser.mjs, which this script runs at the end with the same flags.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -45,7 +49,12 @@ const option = (name, fallback) => {
   const at = process.argv.indexOf(name);
   return at > 0 ? process.argv[at + 1].split(',') : fallback;
 };
-const variants = option('--variants', ['paper', 'torchvision']);
+const quick = process.argv.includes('--quick');
+const variants = option(
+  '--variant',
+  option('--variants', quick ? ['paper'] : ['paper', 'torchvision']),
+);
+const WINDOW_MS = quick ? 300 : 1500;
 /** Our backend, and the TF.js backend it is compared with (null: no comparable one). */
 const PAIRS = {
   wasm: 'wasm',
@@ -54,16 +63,20 @@ const PAIRS = {
   reference: 'cpu',
   headlessgl: null,
 };
-const backends = option('--backends', Object.keys(PAIRS));
+/** The gpu.js browser modes: measured in headless Chromium by bench/browser.mjs, run at the end. */
+const BROWSER_MODES = ['webgl2', 'webgl', 'webgpu'];
+const requested = option('--backends', [...Object.keys(PAIRS), 'webgl2', 'webgpu']);
+const backends = requested.filter((b) => !BROWSER_MODES.includes(b));
+const browserModes = requested.filter((b) => BROWSER_MODES.includes(b));
 const cores = availableParallelism();
 const loadStart = loadavg()[0];
 
-/** Images/s of `step` (which processes `batch` images): a warm-up, then runs for ~1.5 s (at least `minRuns`). */
+/** Images/s of `step` (which processes `batch` images): a warm-up, then runs for WINDOW_MS (at least `minRuns`). */
 async function imagesPerSecond(step, batch, minRuns = 2) {
   await step();
   let count = 0;
   const start = performance.now();
-  while (count < minRuns || performance.now() - start < 1500) {
+  while (count < minRuns || performance.now() - start < WINDOW_MS) {
     await step();
     count++;
   }
@@ -241,7 +254,10 @@ for (const r of rows) {
 }
 const loadEnd = loadavg()[0];
 const notes = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, TF.js ${tf.version_core}, with \`pnpm --filter @gpunet/alexnet bench -- --write\`.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, TF.js ${tf.version_core}, with \`pnpm --filter @gpunet/alexnet bench -- ${process.argv
+    .slice(2)
+    .filter((a) => a !== '--')
+    .join(' ')}\`.`,
   `Load average (1 min) at the start and end: ${loadStart.toFixed(2)} and ${loadEnd.toFixed(2)}${Math.max(loadStart, loadEnd) > cores * 0.75 ? ' (other work shared the CPU: low and noisy numbers)' : ' (a quiet machine)'}.`,
   'Images per second. gpunet wasm uses every core; TF.js wasm one thread (Node); gpu.js and the reference backend one. "> budget": one image took over 1 s, so the batch-16 cells were not run. tfjs-backend-wasm has no filter-gradient kernel, so no training step.',
   'The same network on both sides: ' + checks.join('; ') + '.',
@@ -260,5 +276,24 @@ if (process.argv.includes('--write')) {
   } else doc = `${doc.trimEnd()}\n\n${section}`;
   writeFileSync(path, doc);
   console.log(`wrote ${path.pathname}`);
+}
+if (browserModes.length > 0 && !process.env.GPUNET_NO_BROWSER) {
+  const passOn = [];
+  for (let i = 2; i < process.argv.length; i++) {
+    const a = process.argv[i];
+    if (a === '--backends') i++;
+    else if (a !== '--') passOn.push(a);
+  }
+  const browserRun = spawnSync(
+    process.execPath,
+    [
+      new URL('./browser.mjs', import.meta.url).pathname,
+      '--modes',
+      browserModes.join(','),
+      ...passOn,
+    ],
+    { stdio: 'inherit' },
+  );
+  process.exit(browserRun.status ?? 1);
 }
 process.exit(0);

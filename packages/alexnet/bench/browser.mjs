@@ -1,0 +1,171 @@
+// @gpunet/alexnet in headless Chromium: the gpu.js browser modes (webgl2, and webgpu where
+// @gpunet/kernels can start it) beside TensorFlow.js building the same network from its ops on
+// its webgl / webgpu backend in the same page (bench/browser-entry.mjs). Images/s for inference
+// at batch 1 and 16 and a training step at batch 16, paper and torchvision variants.
+//
+//   pnpm --filter @gpunet/alexnet bench:browser [-- --modes webgl2,webgpu] [-- --variant paper] [-- --quick] [-- --write]
+//
+// Chromium is Debian's /usr/bin/chromium (or CHROMIUM_PATH), driven by playwright-core with the
+// SwiftShader flags of docs/design.md: WebGL and WebGPU run on the CPU here, so these numbers say
+// how the two libraries compare on the same (software) device, not what a GPU would give.
+// A mode/variant pair that takes over PAGE_TIMEOUT_S reads "> budget"; one that cannot start reads
+// "n/a" with the reason.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const option = (name, fallback) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1].split(',') : fallback;
+};
+const quick = process.argv.includes('--quick');
+const modes = option('--modes', ['webgl2', 'webgpu']);
+const variants = option(
+  '--variant',
+  option('--variants', quick ? ['paper'] : ['paper', 'torchvision']),
+);
+const PAGE_TIMEOUT_S = Number(process.env.GPUNET_PAGE_TIMEOUT_S ?? (quick ? 180 : 300));
+const loadStart = loadavg()[0];
+
+const bundle = join(mkdtempSync(join(tmpdir(), 'gpunet-alexnet-bench-')), 'bench.js');
+await build({
+  entryPoints: [join(here, 'browser-entry.mjs')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'chrome120',
+  outfile: bundle,
+  logLevel: 'warning',
+  // Node-only imports of the packages (fs, worker_threads, ...) are never reached in a page.
+  external: ['node:*', 'fs', 'path', 'os', 'worker_threads', 'url', 'module', 'crypto', 'zlib'],
+});
+const code = readFileSync(bundle, 'utf8');
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader',
+    '--enable-unsafe-webgpu',
+    '--use-webgpu-adapter=swiftshader',
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+// A page on http://127.0.0.1 (a secure context: WebGPU needs one) serving the bundle as a module.
+const server = createServer((request, response) => {
+  if (request.url === '/bench.js') {
+    response.writeHead(200, { 'content-type': 'text/javascript' });
+    response.end(code);
+  } else {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end('<!doctype html><title>gpunet AlexNet bench</title>');
+  }
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+const userAgent = await browser.version();
+
+const rows = [];
+const checks = [];
+/** A page's partial cells with the unmeasured ones marked as over the time limit. */
+const withOver = (cells, over) => ({
+  b1: cells?.b1 ?? over,
+  b16: cells?.b16 ?? over,
+  train: cells?.train ?? over,
+});
+for (const variant of variants) {
+  for (const mode of modes) {
+    process.stderr.write(`${variant} on ${mode} (gpu.js) and TF.js in Chromium...\n`);
+    const page = await browser.newPage();
+    page.on('console', (m) => process.stderr.write(`  [${mode}] ${m.text()}\n`));
+    page.on('pageerror', (e) => process.stderr.write(`  [${mode}] page error: ${e.message}\n`));
+    await page.goto(pageUrl);
+    await page.evaluate(
+      ([m, v, w]) => {
+        globalThis.GPUNET_MODE = m;
+        globalThis.GPUNET_VARIANT = v;
+        globalThis.GPUNET_WINDOW_MS = w;
+      },
+      [mode, variant, quick ? 300 : 1500],
+    );
+    await page.addScriptTag({ url: '/bench.js', type: 'module' });
+    let r;
+    try {
+      await page.waitForFunction(() => globalThis.gpunetBench?.isDone === true, null, {
+        timeout: PAGE_TIMEOUT_S * 1000,
+        polling: 500,
+      });
+      r = await page.evaluate(() => globalThis.gpunetBench);
+    } catch {
+      r = (await page.evaluate(() => globalThis.gpunetBench).catch(() => null)) ?? {};
+      r.timedOut = true;
+    }
+    await page.close();
+    const peer = mode === 'webgpu' ? 'TF.js webgpu' : 'TF.js webgl';
+    const over = `> budget (page past ${PAGE_TIMEOUT_S} s)`;
+    rows.push({
+      variant,
+      name: `${mode} (gpu.js)`,
+      cells: r.timedOut && !r.error ? withOver(r.ours, over) : (r.ours ?? null),
+      note: r.error ? `fails: ${r.error}` : over,
+      peer: r.theirsError ? `${peer}: fails: ${r.theirsError}` : peer,
+      peerCells: r.timedOut ? withOver(r.theirs, over) : (r.theirs ?? null),
+    });
+    if (r.check) checks.push(r.check);
+  }
+}
+await browser.close();
+server.close();
+
+const fmt = (v) =>
+  typeof v === 'number' ? v.toFixed(2) : v === null || v === undefined ? 'n/a' : v;
+const ratio = (a, b) =>
+  typeof a === 'number' && typeof b === 'number' ? (a / b).toFixed(2) : 'n/a';
+const lines = [
+  '| variant | gpunet mode | inference b1 | inference b16 | train b16 | TF.js peer | its b1 | its b16 | its train b16 | gpunet / TF.js (b1, b16, train) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+];
+for (const r of rows) {
+  const p = r.peerCells;
+  const c = r.cells ?? { b1: `n/a: ${r.note}`, b16: '', train: '' };
+  lines.push(
+    `| ${r.variant} | ${r.name} | ${fmt(c.b1)} | ${fmt(c.b16)} | ${fmt(c.train)} | ${r.peer} | ${fmt(p?.b1)} | ${fmt(p?.b16)} | ${fmt(p?.train)} | ${p ? `${ratio(c.b1, p.b1)}, ${ratio(c.b16, p.b16)}, ${ratio(c.train, p.train)}` : 'n/a'} |`,
+  );
+}
+const cores = availableParallelism();
+const loadEnd = loadavg()[0];
+const notes = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Chromium ${userAgent} (SwiftShader: WebGL and WebGPU on the CPU), Node ${process.version}, with \`pnpm --filter @gpunet/alexnet bench:browser -- ${process.argv
+    .slice(2)
+    .filter((a) => a !== '--')
+    .join(' ')}\`.`,
+  `Load average (1 min) at the start and end: ${loadStart.toFixed(2)} and ${loadEnd.toFixed(2)}${Math.max(loadStart, loadEnd) > cores * 0.75 ? ' (other work shared the CPU: low and noisy numbers)' : ' (a quiet machine)'}.`,
+  `Images per second. "> budget": one image took over 1 s, so the batch-16 cells were not run (or the page ran past ${PAGE_TIMEOUT_S} s).`,
+  `The same network on both sides: ${checks.length ? checks.join('; ') : 'no pair ran to the check'}.`,
+];
+console.log([...notes, '', ...lines].join('\n'));
+
+if (process.argv.includes('--write')) {
+  const path = new URL('../../../docs/benchmarks.md', import.meta.url);
+  const heading = '## @gpunet/alexnet: AlexNet in headless Chromium, beside TF.js';
+  const section = [heading, '', ...notes, '', ...lines, ''].join('\n');
+  let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const start = doc.indexOf(heading);
+  if (start >= 0) {
+    const end = doc.indexOf('\n## ', start + heading.length);
+    doc = doc.slice(0, start) + section + (end >= 0 ? doc.slice(end + 1) : '');
+  } else doc = `${doc.trimEnd()}\n\n${section}`;
+  writeFileSync(path, doc);
+  console.log(`wrote ${path.pathname}`);
+}
+process.exit(0);
