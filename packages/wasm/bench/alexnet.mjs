@@ -225,7 +225,6 @@ if (havePython) {
 }
 const rows = {
   'gpunet wasm': await gpunet(),
-  'gpunet gpu.js webasm (b1 only: one timed run)': await gpunet('webasm', true),
   'TF.js wasm (1 thread)': await tfjs(),
   'onnxruntime-node (native)': await onnxruntime(modelPath),
   'PyTorch (python3-torch)': havePython
@@ -234,6 +233,8 @@ const rows = {
       )
     : null,
 };
+// Last: gpu.js's webasm mode leaves threads of its own behind, which would slow what runs after it.
+rows['gpunet gpu.js webasm (b1 only: one timed run)'] = await gpunet('webasm', true);
 const ours = rows['gpunet wasm'];
 const fmt = (v) => (v ? v.toFixed(2) : 'n/a');
 const lines = [
