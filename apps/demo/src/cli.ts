@@ -33,6 +33,44 @@ const backendOption = () =>
     .choices(BACKEND_NAMES)
     .default('auto');
 const jsonOption = () => new Option('--json', 'JSON lines on stdout, nothing else');
+const VARIANTS = ['paper', 'torchvision', 'mini'];
+/** `--model`: which AlexNet to build (with a default), or which one a `.pth` holds (without). */
+const modelOption = (fallback?: string) =>
+  fallback
+    ? new Option('--model <variant>', 'which AlexNet').choices(VARIANTS).default(fallback)
+    : new Option('--model <variant>', 'the model a .pth holds').choices(VARIANTS);
+const weightsOption = () =>
+  new Option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth');
+const dataOption = () =>
+  new Option(
+    '--data <spec>',
+    'synthetic[:train=<n>,val=<n>,classes=<n>,size=<n>] | idx:<dir> | cifar10:<dir> | imagefolder:<dir>',
+  ).default('synthetic');
+const workersOption = () =>
+  new Option('--workers <n>', 'data loader worker threads').argParser(int('--workers')).default(0);
+
+/**
+ * Adds `--backend` and `--json` to a command and runs `body` with a reporter once the backend is
+ * selected (and, first, `check` on the raw options, so bad flags fail before any slow start).
+ */
+function withRuntime<O extends { backend: string; json?: boolean }>(
+  command: Command,
+  body: (options: O, report: Reporter, args: string[]) => Promise<void>,
+  check?: (options: O) => void,
+): Command {
+  return command
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .action(async (...received: unknown[]) => {
+      // commander passes the arguments, then the options, then the command.
+      const options = received.at(-2) as O;
+      const args = received.slice(0, -2).flat() as string[];
+      const report = createReporter(Boolean(options.json));
+      check?.(options);
+      options.backend = await withBackend(options.backend, report);
+      await body(options, report, args);
+    });
+}
 
 async function withBackend(name: string, report: Reporter): Promise<string> {
   const choice = await selectBackend(name);
@@ -57,159 +95,105 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('demo')
-    .description(
-      'train the mini AlexNet on a generated dataset, with curves, conv1 filters and predictions (a few minutes on 2 cores)',
-    )
-    .option('--out <dir>', 'where the checkpoint and pictures go', 'gpunet-out')
-    .option('--epochs <n>', 'epochs', int('--epochs'), 10)
-    .option('--workers <n>', 'data loader worker threads', int('--workers'), 0)
-    .option('--seed <n>', 'seed of the init, dropout and shuffling', int('--seed'), 0)
-    .addOption(backendOption())
-    .addOption(jsonOption())
-    .action(async (o) => {
-      const report = createReporter(Boolean(o.json));
-      await withBackend(o.backend, report);
-      await demoCommand(o, report);
-    });
+  withRuntime(
+    program
+      .command('demo')
+      .description(
+        'train the mini AlexNet on a generated dataset, with curves, conv1 filters and predictions (a few minutes on 2 cores)',
+      )
+      .option('--out <dir>', 'where the checkpoint and pictures go', 'gpunet-out')
+      .option('--epochs <n>', 'epochs', int('--epochs'), 10)
+      .addOption(workersOption())
+      .option('--seed <n>', 'seed of the init, dropout and shuffling', int('--seed'), 0),
+    (o, report) => demoCommand(o as never, report),
+  );
 
-  program
-    .command('train')
-    .description(
-      'train AlexNet with the paper recipe (SGD momentum 0.9, weight decay 5e-4, lr / 10 on plateau)',
-    )
-    .addOption(
-      new Option('--model <variant>', 'which AlexNet')
-        .choices(['paper', 'torchvision', 'mini'])
-        .default('mini'),
-    )
-    .option(
-      '--data <spec>',
-      'synthetic | idx:<dir> | cifar10:<dir> | imagefolder:<dir>',
-      'synthetic',
-    )
-    .option('--epochs <n>', 'epochs in all (counting resumed ones)', int('--epochs'), 10)
-    .option('--batch-size <n>', 'images per step', int('--batch-size'), 32)
-    .option('--lr <x>', 'initial learning rate', num('--lr'), 0.01)
-    .option('--workers <n>', 'data loader worker threads', int('--workers'), 0)
-    .option('--seed <n>', 'seed of the init, dropout and shuffling', int('--seed'), 0)
-    .option('--out <dir>', 'where checkpoints, weights and pictures go', 'gpunet-out')
-    .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors')
-    .addOption(backendOption())
-    .addOption(jsonOption())
-    .action(async (o) => {
-      const report = createReporter(Boolean(o.json));
-      checkTrainOptions(o);
-      await withBackend(o.backend, report);
-      const result = await runTraining(o, report);
-      if (!result.interrupted) {
+  withRuntime(
+    program
+      .command('train')
+      .description(
+        'train AlexNet with the paper recipe (SGD momentum 0.9, weight decay 5e-4, lr / 10 on plateau)',
+      )
+      .addOption(modelOption('mini'))
+      .addOption(dataOption())
+      .option('--epochs <n>', 'epochs in all (counting resumed ones)', int('--epochs'), 10)
+      .option('--batch-size <n>', 'images per step', int('--batch-size'), 32)
+      .option('--lr <x>', 'initial learning rate', num('--lr'), 0.01)
+      .addOption(workersOption())
+      .option('--seed <n>', 'seed of the init, dropout and shuffling', int('--seed'), 0)
+      .option('--out <dir>', 'where checkpoints, weights and pictures go', 'gpunet-out')
+      .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors'),
+    async (o, report) => {
+      const result = await runTraining(o as never, report);
+      if (result.interrupted) process.exitCode = 130;
+      else
         report.info(
           `wrote ${result.files.checkpoint}, ${result.files.model}, ${result.files.curves}, ${result.files.filters}`,
         );
-      } else process.exitCode = 130;
-    });
+    },
+    (o) => checkTrainOptions(o as never),
+  );
 
-  program
-    .command('eval')
-    .description(
-      "top-1 and top-5 with the centre crop and the paper's 10 crops, on a dataset's validation split",
-    )
-    .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
-    .addOption(
-      new Option('--model <variant>', 'the model a .pth holds').choices([
-        'paper',
-        'torchvision',
-        'mini',
-      ]),
-    )
-    .option(
-      '--data <spec>',
-      'synthetic | idx:<dir> | cifar10:<dir> | imagefolder:<dir>',
-      'synthetic',
-    )
-    .option('--batch-size <n>', 'images per batch', int('--batch-size'), 64)
-    .option('--workers <n>', 'data loader worker threads', int('--workers'), 0)
-    .addOption(backendOption())
-    .addOption(jsonOption())
-    .action(async (o) => {
-      const report = createReporter(Boolean(o.json));
-      await withBackend(o.backend, report);
-      await evalCommand(o, report);
-    });
+  withRuntime(
+    program
+      .command('eval')
+      .description(
+        "top-1 and top-5 with the centre crop and the paper's 10 crops, on a dataset's validation split",
+      )
+      .addOption(weightsOption())
+      .addOption(modelOption())
+      .addOption(dataOption())
+      .option('--batch-size <n>', 'images per batch', int('--batch-size'), 64)
+      .addOption(workersOption()),
+    async (o, report) => {
+      await evalCommand(o as never, report);
+    },
+  );
 
-  program
-    .command('predict')
-    .description('the most probable classes of images')
-    .argument('<images...>', 'image files (JPEG, PNG, WebP, ...)')
-    .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
-    .addOption(
-      new Option('--model <variant>', 'the model a .pth holds').choices([
-        'paper',
-        'torchvision',
-        'mini',
-      ]),
-    )
-    .option('--top-k <n>', 'classes per image', int('--top-k'), 5)
-    .addOption(backendOption())
-    .addOption(jsonOption())
-    .action(async (images: string[], o) => {
-      const report = createReporter(Boolean(o.json));
-      await withBackend(o.backend, report);
-      await predictCommand(images, o, report);
-    });
+  withRuntime(
+    program
+      .command('predict')
+      .description('the most probable classes of images')
+      .argument('<images...>', 'image files (JPEG, PNG, WebP, ...)')
+      .addOption(weightsOption())
+      .addOption(modelOption())
+      .option('--top-k <n>', 'classes per image', int('--top-k'), 5),
+    (o, report, images) => predictCommand(images, o as never, report),
+  );
 
   program
     .command('summary')
     .description('the layer table: output shapes and parameter counts')
-    .addOption(
-      new Option('--model <variant>', 'which AlexNet')
-        .choices(['paper', 'torchvision', 'mini'])
-        .default('paper'),
-    )
+    .addOption(modelOption('paper'))
     .option('--num-classes <n>', 'classes (fc8 outputs)', int('--num-classes'))
     .option('--input-size <n>', 'input side in pixels', int('--input-size'))
     .option('--in-channels <n>', 'input channels', int('--in-channels'))
     .addOption(jsonOption())
     .action((o) => summaryCommand(o, createReporter(Boolean(o.json))));
 
-  program
-    .command('visualize')
-    .description('conv1 filters, and the conv1/conv2 feature maps of an image, as PNG files')
-    .option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth')
-    .addOption(
-      new Option('--model <variant>', 'the model a .pth holds').choices([
-        'paper',
-        'torchvision',
-        'mini',
-      ]),
-    )
-    .option('--image <file>', 'an image whose feature maps to draw')
-    .option('--out <dir>', 'where the PNG files go', 'gpunet-out')
-    .addOption(backendOption())
-    .addOption(jsonOption())
-    .action(async (o) => {
-      const report = createReporter(Boolean(o.json));
-      await withBackend(o.backend, report);
-      await visualizeCommand(o, report);
-    });
+  withRuntime(
+    program
+      .command('visualize')
+      .description('conv1 filters, and the conv1/conv2 feature maps of an image, as PNG files')
+      .addOption(weightsOption())
+      .addOption(modelOption())
+      .option('--image <file>', 'an image whose feature maps to draw')
+      .option('--out <dir>', 'where the PNG files go', 'gpunet-out'),
+    async (o, report) => {
+      await visualizeCommand(o as never, report);
+    },
+  );
 
-  program
-    .command('bench')
-    .description('images per second: inference at batch 1 and 16, a training step at batch 16')
-    .addOption(
-      new Option('--model <variant>', 'which AlexNet')
-        .choices(['paper', 'torchvision', 'mini'])
-        .default('paper'),
-    )
-    .option('--seconds <s>', 'time per measurement', num('--seconds'), 3)
-    .addOption(backendOption())
-    .addOption(jsonOption())
-    .action(async (o) => {
-      const report = createReporter(Boolean(o.json));
-      o.backend = await withBackend(o.backend, report);
-      await benchCommand(o, report);
-    });
+  withRuntime(
+    program
+      .command('bench')
+      .description('images per second: inference at batch 1 and 16, a training step at batch 16')
+      .addOption(modelOption('paper'))
+      .option('--seconds <s>', 'time per measurement', num('--seconds'), 3),
+    async (o, report) => {
+      await benchCommand(o as never, report);
+    },
+  );
 
   return program;
 }
