@@ -16,15 +16,16 @@
 // is none. The browser modes (webgl2, webgl, webgpu) are measured in headless Chromium beside TF.js
 // webgl/webgpu by bench/browser.mjs, which this script runs at the end with the same flags.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { alexnet, paperOptimizer } from '@gpunet/alexnet';
+import { alexnet } from '@gpunet/alexnet';
 import { probeMode } from '@gpunet/kernels';
-import { crossEntropy, Generator, noGrad, randn, setBackend, tensor, tidy } from '@gpunet/tensor';
+import { Generator, noGrad, randn, setBackend, tensor } from '@gpunet/tensor';
 import '@gpunet/wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { writeBenchSection } from './doc.mjs';
+import { gpunetSteps } from './steps.mjs';
 import { stateDictArrays, tfjsAlexNet } from './tfjs-alexnet.mjs';
 
 if (!process.env.DISPLAY && !process.env.GPUNET_NO_XVFB && hasXvfb()) {
@@ -112,30 +113,12 @@ async function gpunetCells(backend, variant) {
     16: tensor(input(16, size), [16, 3, size, size]),
   };
   model.eval();
-  const infer = async (batch) => {
-    const y = noGrad(() => model.forward(xs[batch]));
-    await y.data();
-    y.dispose();
-  };
   const labels = tensor(
     Array.from({ length: 16 }, (_, i) => (i * 61) % 1000),
     [16],
     { dtype: 'int32' },
   );
-  const { optimizer } = paperOptimizer(model);
-  const train = async () => {
-    model.train();
-    const loss = tidy(() => {
-      const l = crossEntropy(model.forward(xs[16]), labels);
-      l.backward();
-      return l;
-    });
-    optimizer.step();
-    optimizer.zeroGrad();
-    await loss.data();
-    loss.dispose();
-    model.eval();
-  };
+  const { infer, train, optimizer } = gpunetSteps(model, xs, labels);
   const cells = await measure({ infer, train });
   const weights = await stateDictArrays(model);
   const logits = Array.from(await noGrad(() => model.forward(xs[1])).data());
@@ -260,23 +243,16 @@ const notes = [
     .join(' ')}\`.`,
   `Load average (1 min) at the start and end: ${loadStart.toFixed(2)} and ${loadEnd.toFixed(2)}${Math.max(loadStart, loadEnd) > cores * 0.75 ? ' (other work shared the CPU: low and noisy numbers)' : ' (a quiet machine)'}.`,
   'Images per second. gpunet wasm uses every core; TF.js wasm one thread (Node); gpu.js and the reference backend one. "> budget": one image took over 1 s, so the batch-16 cells were not run. tfjs-backend-wasm has no filter-gradient kernel, so no training step.',
-  'The same network on both sides: ' + checks.join('; ') + '.',
+  `The same network on both sides: ${checks.join('; ')}.`,
 ];
 console.log([...notes, '', ...lines].join('\n'));
 
-if (process.argv.includes('--write')) {
-  const path = new URL('../../../docs/benchmarks.md', import.meta.url);
-  const heading = '## @gpunet/alexnet: AlexNet on every Node backend, beside TF.js';
-  const section = [heading, '', ...notes, '', ...lines, ''].join('\n');
-  let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = doc.indexOf(heading);
-  if (start >= 0) {
-    const end = doc.indexOf('\n## ', start + heading.length);
-    doc = doc.slice(0, start) + section + (end >= 0 ? doc.slice(end + 1) : '');
-  } else doc = `${doc.trimEnd()}\n\n${section}`;
-  writeFileSync(path, doc);
-  console.log(`wrote ${path.pathname}`);
-}
+if (process.argv.includes('--write'))
+  writeBenchSection(
+    '## @gpunet/alexnet: AlexNet on every Node backend, beside TF.js',
+    notes,
+    lines,
+  );
 if (browserModes.length > 0 && !process.env.GPUNET_NO_BROWSER) {
   const passOn = [];
   for (let i = 2; i < process.argv.length; i++) {

@@ -2,12 +2,13 @@
 // webgpu, named by globalThis.GPUNET_MODE) beside TF.js building the same network from its ops on
 // the comparable TF.js backend (webgl or webgpu) in the same page. Leaves the cells, the logits
 // check and any error on globalThis.gpunetBench.
-import { alexnet, paperOptimizer } from '@gpunet/alexnet';
+import { alexnet } from '@gpunet/alexnet';
 import '@gpunet/kernels';
-import { crossEntropy, Generator, noGrad, randn, setBackend, tensor, tidy } from '@gpunet/tensor';
+import { Generator, noGrad, randn, setBackend, tensor } from '@gpunet/tensor';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
+import { gpunetSteps } from './steps.mjs';
 import { stateDictArrays, tfjsAlexNet } from './tfjs-alexnet.mjs';
 
 const g = globalThis;
@@ -65,25 +66,7 @@ async function ours() {
   };
   model.eval();
   const labels = tensor(labelValues, [16], { dtype: 'int32' });
-  const { optimizer } = paperOptimizer(model);
-  const infer = async (batch) => {
-    const y = noGrad(() => model.forward(xs[batch]));
-    await y.data();
-    y.dispose();
-  };
-  const train = async () => {
-    model.train();
-    const loss = tidy(() => {
-      const l = crossEntropy(model.forward(xs[16]), labels);
-      l.backward();
-      return l;
-    });
-    optimizer.step();
-    optimizer.zeroGrad();
-    await loss.data();
-    loss.dispose();
-    model.eval();
-  };
+  const { infer, train } = gpunetSteps(model, xs, labels);
   // The logits and weights are taken before training changes the weights.
   const logits = Array.from(await noGrad(() => model.forward(xs[1])).data());
   const weights = await stateDictArrays(model);

@@ -10,13 +10,14 @@
 // how the two libraries compare on the same (software) device, not what a GPU would give.
 // A mode/variant pair that takes over PAGE_TIMEOUT_S reads "> budget"; one that cannot start reads
 // "n/a" with the reason.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { writeBenchSection } from './doc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const option = (name, fallback) => {
@@ -155,17 +156,6 @@ const notes = [
 ];
 console.log([...notes, '', ...lines].join('\n'));
 
-if (process.argv.includes('--write')) {
-  const path = new URL('../../../docs/benchmarks.md', import.meta.url);
-  const heading = '## @gpunet/alexnet: AlexNet in headless Chromium, beside TF.js';
-  const section = [heading, '', ...notes, '', ...lines, ''].join('\n');
-  let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = doc.indexOf(heading);
-  if (start >= 0) {
-    const end = doc.indexOf('\n## ', start + heading.length);
-    doc = doc.slice(0, start) + section + (end >= 0 ? doc.slice(end + 1) : '');
-  } else doc = `${doc.trimEnd()}\n\n${section}`;
-  writeFileSync(path, doc);
-  console.log(`wrote ${path.pathname}`);
-}
+if (process.argv.includes('--write'))
+  writeBenchSection('## @gpunet/alexnet: AlexNet in headless Chromium, beside TF.js', notes, lines);
 process.exit(0);
