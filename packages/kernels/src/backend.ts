@@ -182,7 +182,7 @@ export class GpuBackend implements Backend {
       if (this.isTextureMode || this.isAsync) {
         throw new Error(
           `@gpunet/kernels (${this.name}): a tensor of ${largest} elements is over the ${EXACT_INDEX_LIMIT}-element ` +
-            'limit of exact f32 index arithmetic on the GL modes (splitting such kernels is not implemented yet); ' +
+            'limit of exact f32 index arithmetic on the GL modes and webgpu (splitting such kernels is not implemented yet); ' +
             'use a smaller batch, or the cpu or webasm mode for this layer',
         );
       }
