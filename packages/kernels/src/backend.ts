@@ -26,19 +26,34 @@ interface GpuBufferHandle {
  */
 type Stored = Float32Array | Texture | Promise<GpuBufferHandle>;
 
-interface Record_ {
+/** One contiguous piece of a tensor stored in several buffers (see `GpuBackend.indexLimit`). */
+interface Piece {
   value: Stored;
   length: number;
+}
+
+interface Record_ {
+  /** The buffer; null when the tensor is stored in `pieces`. */
+  value: Stored | null;
+  /** A tensor over `indexLimit` elements on the GL modes and webgpu: its consecutive pieces. */
+  pieces: Piece[] | null;
+  length: number;
   dtype: DType;
+  /** A view of another record's buffer (made while splitting a kernel): never frees it. */
+  isView: boolean;
 }
 
 /**
  * The largest tensor (in elements) whose flat indices the generated kernels compute exactly in
- * f32 arithmetic: webasm and the GL modes compute indices as f32, and `idiv` adds one half
- * before dividing, so indices must stay below 2^23 (see internal/index-math.ts). The cpu mode
- * computes in JavaScript doubles and has no such limit.
+ * f32 arithmetic: webasm, the GL modes and webgpu compute indices as f32, and `idiv` adds one
+ * half before dividing, so indices must stay below 2^23 (see internal/index-math.ts). The cpu
+ * mode computes in JavaScript doubles and has no such limit. Kernels over larger tensors are
+ * split into launches that each stay under it (internal/split.ts).
  */
 export const EXACT_INDEX_LIMIT = 2 ** 23;
+
+/** A merge kernel reads at most this many buffers (WebGL guarantees 16 texture units). */
+const MERGE_FAN_IN = 8;
 
 /** Counters the tests and benchmarks read. */
 export interface GpuBackendStats {
@@ -46,8 +61,10 @@ export interface GpuBackendStats {
   compiles: number;
   /** Kernel launches so far. */
   launches: number;
-  /** Launches on webasm that ran as cpu-mode kernels because a tensor was over EXACT_INDEX_LIMIT. */
+  /** Launches on webasm that ran as cpu-mode kernels because a tensor was over the index limit. */
   fallbacks: number;
+  /** Kernels that ran split into several launches because a tensor was over the index limit. */
+  splits: number;
 }
 
 /** The gpu.js backend of one mode. Kernels are registered under the mode's name. */
@@ -56,7 +73,7 @@ export class GpuBackend implements Backend {
   readonly gpu: GPU;
   /** True on the modes whose kernels output textures (data lives on the device). */
   readonly isTextureMode: boolean;
-  readonly stats: GpuBackendStats = { compiles: 0, launches: 0, fallbacks: 0 };
+  readonly stats: GpuBackendStats = { compiles: 0, launches: 0, fallbacks: 0, splits: 0 };
   private cpuGpu: GPU | null = null;
   private readonly store = new Map<DataId, Record_>();
   private readonly kernels = new Map<string, IKernelRunShortcut>();
@@ -65,6 +82,15 @@ export class GpuBackend implements Backend {
   private queue: Promise<unknown> = Promise.resolve();
   /** True on webgpu, whose kernels return Promises. */
   readonly isAsync: boolean;
+  /**
+   * The most elements one launch may index (default EXACT_INDEX_LIMIT). A kernel meeting a
+   * larger tensor runs split into launches under it; on the GL modes and webgpu such a tensor
+   * is stored as consecutive pieces of at most this many elements. Lowering it makes small
+   * tensors take the split paths, which is how the tests exercise them. Not used by `cpu`.
+   */
+  indexLimit = EXACT_INDEX_LIMIT;
+  /** True on the modes that compute indices in f32 and so split large tensors (all but cpu). */
+  readonly splitsLargeTensors: boolean;
 
   /** Makes the backend of `mode`, or throws saying why the mode cannot run here. */
   constructor(mode: GpuMode) {
@@ -74,6 +100,7 @@ export class GpuBackend implements Backend {
     this.name = mode;
     this.isTextureMode = mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
     this.isAsync = mode === 'webgpu';
+    this.splitsLargeTensors = mode !== 'cpu';
     this.gpu = new GPU({ mode });
   }
 
@@ -88,61 +115,84 @@ export class GpuBackend implements Backend {
     // int32 tensors are stored as float32: every gpu.js mode computes in f32, and int32 values
     // in gpunet are labels and indices, exact below 2^24.
     const host = values instanceof Float32Array ? values.slice() : Float32Array.from(values);
-    if (this.isAsync && host.length > 0) {
-      const upload = this.kernel('function(a) { return a[this.thread.x]; }', host.length, [
-        host.length,
-      ]);
-      this.stats.launches++;
-      const pending = this.enqueue(() => upload(host) as unknown as Promise<GpuBufferHandle>);
-      return this.adopt(pending, dtype, host.length);
-    }
-    if (!this.isTextureMode || host.length === 0) return this.adopt(host, dtype);
+    if ((!this.isTextureMode && !this.isAsync) || host.length === 0) return this.adopt(host, dtype);
     // Upload once, so that every kernel argument on a GL mode is a texture: a compiled gpu.js
     // kernel is specialised to its argument types, and mixing arrays and textures recompiles.
+    // A tensor over the index limit is uploaded as consecutive pieces.
+    const pieces: Piece[] = [];
+    for (let start = 0; start < host.length; start += this.indexLimit) {
+      const part = host.subarray(start, Math.min(host.length, start + this.indexLimit));
+      pieces.push({ value: this.upload(part), length: part.length });
+    }
+    return pieces.length === 1
+      ? this.adopt(pieces[0].value, dtype, host.length)
+      : this.adoptPieces(pieces, dtype);
+  }
+
+  /** A host array as a texture (GL modes) or the Promise of a buffer (webgpu). */
+  private upload(host: Float32Array): Stored {
     const upload = this.kernel('function(a) { return a[this.thread.x]; }', host.length, [
       host.length,
     ]);
     this.stats.launches++;
-    return this.adopt(upload(host) as Texture, dtype);
+    if (this.isAsync)
+      return this.enqueue(() => upload(host) as unknown as Promise<GpuBufferHandle>);
+    return upload(host) as Texture;
   }
 
   async read(dataId: DataId): Promise<TypedArray> {
     const record = this.record(dataId);
-    if (record.value instanceof Promise) {
-      const handle = await record.value;
-      const values = await handle.toArray();
-      const head = values.subarray(0, record.length);
-      return record.dtype === 'int32' ? Int32Array.from(head) : Float32Array.from(head);
+    if (!this.isAsync) return this.readSync(dataId);
+    const out = new Float32Array(record.length);
+    let offset = 0;
+    for (const piece of this.piecesOf(record)) {
+      const handle = await (piece.value as Promise<GpuBufferHandle>);
+      out.set((await handle.toArray()).subarray(0, piece.length), offset);
+      offset += piece.length;
     }
-    return this.readSync(dataId);
+    return record.dtype === 'int32' ? Int32Array.from(out) : out;
   }
 
   /** Reads a buffer back (GL modes: a texture readback) as a fresh array of its dtype. */
   readSync(dataId: DataId): TypedArray {
     const record = this.record(dataId);
-    if (record.value instanceof Promise) {
+    if (this.isAsync) {
       throw new Error(
         `@gpunet/kernels (${this.name}): reads from WebGPU are asynchronous: use \`await tensor.data()\` (or \`array()\`), not dataSync(), item() or a synchronous read`,
       );
     }
-    const values =
-      record.value instanceof Texture ? (record.value.toArray() as Float32Array) : record.value;
-    const head = values.subarray(0, record.length);
+    const out = new Float32Array(record.length);
+    let offset = 0;
+    for (const piece of this.piecesOf(record)) {
+      const values =
+        piece.value instanceof Texture ? (piece.value.toArray() as Float32Array) : piece.value;
+      out.set((values as Float32Array).subarray(0, piece.length), offset);
+      offset += piece.length;
+    }
     // Int32Array.from truncates toward zero; int32 results are exact integers already.
-    return record.dtype === 'int32' ? Int32Array.from(head) : Float32Array.from(head);
+    return record.dtype === 'int32' ? Int32Array.from(out) : out;
+  }
+
+  /** The pieces of a record: its one buffer, or the pieces of a split tensor. */
+  private piecesOf(record: Record_): Piece[] {
+    return record.pieces ?? [{ value: record.value as Stored, length: record.length }];
   }
 
   disposeData(dataId: DataId): void {
     const record = this.store.get(dataId);
     if (!record) return;
-    if (record.value instanceof Texture) record.value.delete();
-    else if (record.value instanceof Promise) {
-      const pending = record.value;
-      // After every launch queued so far, which may still bind this buffer.
-      void this.enqueue(async () => (await pending.catch(() => null))?.delete());
-    }
-    this.bytes -= record.length * 4;
     this.store.delete(dataId);
+    if (record.isView) return;
+    for (const piece of this.piecesOf(record)) this.free(piece.value);
+    this.bytes -= record.length * 4;
+  }
+
+  private free(value: Stored): void {
+    if (value instanceof Texture) value.delete();
+    else if (value instanceof Promise) {
+      // After every launch queued so far, which may still bind this buffer.
+      void this.enqueue(async () => (await value.catch(() => null))?.delete());
+    }
   }
 
   numBytes(): number {
@@ -162,10 +212,19 @@ export class GpuBackend implements Backend {
     return this.store.size;
   }
 
+  /** Number of elements a buffer holds. */
+  lengthOf(dataId: DataId): number {
+    return this.record(dataId).length;
+  }
+
   /**
    * Runs a generated kernel over a 1-D output of `outSize` elements with the given tensors as
    * arguments, and returns the output's info. The compiled kernel is cached by its source and
    * the argument and output sizes, so the same op on the same shapes compiles once.
+   *
+   * Every tensor must be within `indexLimit` elements: kernels meeting larger ones are split
+   * before they get here (internal/split.ts). On webasm a kernel that could not be split runs
+   * as a cpu-mode kernel instead (exact, slower; counted in `stats.fallbacks`).
    */
   run(
     source: string,
@@ -178,12 +237,11 @@ export class GpuBackend implements Backend {
     const args = inputs.map((t) => this.record(t.dataId));
     const largest = Math.max(outSize, ...args.map((a) => a.length));
     let onCpu = false;
-    if (this.name !== 'cpu' && largest > EXACT_INDEX_LIMIT) {
+    if (this.splitsLargeTensors && largest > this.indexLimit) {
       if (this.isTextureMode || this.isAsync) {
         throw new Error(
-          `@gpunet/kernels (${this.name}): a tensor of ${largest} elements is over the ${EXACT_INDEX_LIMIT}-element ` +
-            'limit of exact f32 index arithmetic on the GL modes and webgpu (splitting such kernels is not implemented yet); ' +
-            'use a smaller batch, or the cpu or webasm mode for this layer',
+          `@gpunet/kernels (${this.name}): a tensor of ${largest} elements is over the ${this.indexLimit}-element ` +
+            'limit of exact f32 index arithmetic on the GL modes and webgpu, and this kernel cannot be split there',
         );
       }
       // webasm holds host arrays, so the same generated kernel can run in cpu mode (JavaScript
@@ -191,24 +249,133 @@ export class GpuBackend implements Backend {
       onCpu = true;
       this.stats.fallbacks++;
     }
-    const kernel = this.kernel(
+    const out = this.launch(
       source,
-      outSize,
+      args.map((a) => a.value as Stored),
       args.map((a) => a.length),
+      outSize,
       onCpu,
     );
+    return { dataId: this.adopt(out, dtype, outSize), shape, dtype };
+  }
+
+  /** Launches a kernel on stored buffers; on webgpu through the queue. */
+  private launch(
+    source: string,
+    args: readonly Stored[],
+    argSizes: readonly number[],
+    outSize: number,
+    onCpu = false,
+  ): Stored {
+    const kernel = this.kernel(source, outSize, argSizes, onCpu);
     this.stats.launches++;
     if (this.isAsync) {
-      const pending = this.enqueue(async () => {
-        const values = await Promise.all(args.map((a) => a.value));
+      return this.enqueue(async () => {
+        const values = await Promise.all(args);
         return (await kernel(
           ...(values as unknown as Parameters<typeof kernel>),
         )) as unknown as GpuBufferHandle;
       });
-      return { dataId: this.adopt(pending, dtype, outSize), shape, dtype };
     }
-    const out = kernel(...args.map((a) => a.value)) as Stored;
-    return { dataId: this.adopt(out, dtype), shape, dtype };
+    return kernel(...args) as Stored;
+  }
+
+  /**
+   * Elements `[start, start + length)` of a tensor as a tensor of `shape` (of that many
+   * elements), for the split paths. A range that is one whole buffer (or, on webasm, any range
+   * of a host array) is a view that shares the buffer; otherwise the range is copied by one
+   * kernel. Dispose the result like any tensor (a view frees nothing).
+   */
+  range(info: TensorInfo, start: number, length: number, shape: Shape): TensorInfo {
+    const record = this.record(info.dataId);
+    if (length > this.indexLimit) throw new Error(`internal: a range of ${length} elements`);
+    const view = (value: Stored): TensorInfo => {
+      const dataId = {};
+      this.store.set(dataId, { value, pieces: null, length, dtype: record.dtype, isView: true });
+      return { dataId, shape, dtype: record.dtype };
+    };
+    if (record.value instanceof Float32Array)
+      return view(record.value.subarray(start, start + length));
+    const parts: Piece[] = [];
+    const copies: Stored[] = [];
+    let pieceStart = 0;
+    for (const piece of this.piecesOf(record)) {
+      const from = Math.max(start, pieceStart);
+      const to = Math.min(start + length, pieceStart + piece.length);
+      if (from === pieceStart && to - from === piece.length) parts.push(piece);
+      else if (from < to) {
+        const source = `function(v) {\nreturn v[this.thread.x + ${from - pieceStart}];\n}`;
+        const value = this.launch(source, [piece.value], [piece.length], to - from);
+        parts.push({ value, length: to - from });
+        copies.push(value);
+      }
+      pieceStart += piece.length;
+    }
+    if (parts.length === 1 && copies.length === 0) return view(parts[0].value);
+    const merged = this.merge(parts);
+    if (parts.length > 1) for (const copy of copies) this.free(copy);
+    return { dataId: this.adopt(merged, record.dtype, length), shape, dtype: record.dtype };
+  }
+
+  /**
+   * The tensor whose elements are those of `parts` one after the other, as `shape`; takes the
+   * parts' buffers over (the parts are gone afterwards). On the GL modes and webgpu a result
+   * over `indexLimit` elements keeps the parts as its pieces, a smaller one is merged into one
+   * buffer; webasm concatenates host arrays.
+   */
+  assemble(parts: readonly TensorInfo[], shape: Shape): TensorInfo {
+    const records = parts.map((p) => this.record(p.dataId));
+    const dtype = parts[0].dtype;
+    const length = size(shape);
+    if (parts.length === 1) return { dataId: parts[0].dataId, shape, dtype };
+    const pieces = records.flatMap((r) => this.piecesOf(r));
+    for (const p of parts) {
+      const record = this.record(p.dataId);
+      this.store.delete(p.dataId);
+      if (!record.isView) this.bytes -= record.length * 4;
+    }
+    if (!this.isTextureMode && !this.isAsync) {
+      const out = new Float32Array(length);
+      let offset = 0;
+      for (const piece of pieces) {
+        out.set(piece.value as Float32Array, offset);
+        offset += piece.length;
+      }
+      return { dataId: this.adopt(out, dtype), shape, dtype };
+    }
+    if (length > this.indexLimit) return { dataId: this.adoptPieces(pieces, dtype), shape, dtype };
+    const merged = this.merge(pieces);
+    for (const piece of pieces) this.free(piece.value);
+    return { dataId: this.adopt(merged, dtype, length), shape, dtype };
+  }
+
+  /** One buffer holding `pieces` one after the other (at most `indexLimit` elements in all). */
+  private merge(pieces: readonly Piece[]): Stored {
+    if (pieces.length === 1) return pieces[0].value;
+    if (pieces.length > MERGE_FAN_IN) {
+      const groups: Piece[] = [];
+      for (let k = 0; k < pieces.length; k += MERGE_FAN_IN) {
+        const group = pieces.slice(k, k + MERGE_FAN_IN);
+        const value = this.merge(group);
+        groups.push({ value, length: group.reduce((n, p) => n + p.length, 0) });
+      }
+      const merged = this.merge(groups);
+      for (const group of groups) this.free(group.value);
+      return merged;
+    }
+    const lines = ['const i = this.thread.x;'];
+    let end = 0;
+    pieces.forEach((piece, k) => {
+      const read = `return v${k}[i - ${end}];`;
+      end += piece.length;
+      lines.push(k === pieces.length - 1 ? read : `if (i < ${end}) { ${read} }`);
+    });
+    return this.launch(
+      `function(${pieces.map((_, k) => `v${k}`).join(', ')}) {\n${lines.join('\n')}\n}`,
+      pieces.map((p) => p.value),
+      pieces.map((p) => p.length),
+      end,
+    );
   }
 
   private kernel(
@@ -249,7 +416,15 @@ export class GpuBackend implements Backend {
         ? size((value as unknown as { output: number[] }).output)
         : (value as Float32Array).length);
     const dataId = {};
-    this.store.set(dataId, { value, length, dtype });
+    this.store.set(dataId, { value, pieces: null, length, dtype, isView: false });
+    this.bytes += length * 4;
+    return dataId;
+  }
+
+  private adoptPieces(pieces: Piece[], dtype: DType): DataId {
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    const dataId = {};
+    this.store.set(dataId, { value: null, pieces, length, dtype, isView: false });
     this.bytes += length * 4;
     return dataId;
   }

@@ -6,7 +6,7 @@ import { registerGpuBackends } from './register.js';
 
 registerGpuBackends();
 
-export { GpuBackend, type GpuBackendStats } from './backend.js';
+export { EXACT_INDEX_LIMIT, GpuBackend, type GpuBackendStats } from './backend.js';
 export {
   type AutoChoice,
   chooseMode,

@@ -2,12 +2,46 @@
  * Registration of the gpu.js backends with the @gpunet/tensor engine: one backend per mode,
  * plus `auto`, which resolves to the best mode that runs here.
  */
-import { findBackend, registerBackend, registerKernel } from '@gpunet/tensor';
+import {
+  findBackend,
+  type KernelConfig,
+  type KernelName,
+  registerBackend,
+  registerKernel,
+  type TensorInfo,
+} from '@gpunet/tensor';
 import { GPU } from 'gpu.js';
 import { GpuBackend } from './backend.js';
-import { configFor } from './internal/define.js';
+import { asGpu, type GpuKernel } from './internal/define.js';
 import { gpuKernels } from './kernels/index.js';
 import { type AutoChoice, chooseMode, GPU_MODES, probeMode } from './modes.js';
+import { runKernel } from './split.js';
+
+const kernelsByName = new Map<KernelName, GpuKernel>(gpuKernels.map((k) => [k.kernelName, k]));
+
+/** Runs a kernel, split into launches under the index limit where a tensor is over it. */
+function dispatch(
+  kernel: GpuKernel,
+  inputs: readonly TensorInfo[],
+  attrs: object,
+  backend: GpuBackend,
+): TensorInfo {
+  return runKernel(kernel, inputs, attrs, backend, (name, others, otherAttrs) => {
+    const other = kernelsByName.get(name);
+    if (!other) throw new Error(`internal: no gpu.js kernel '${name}'`);
+    return dispatch(other, others, otherAttrs, backend);
+  });
+}
+
+/** The registry config of a kernel for one mode. */
+function configFor(kernel: GpuKernel, mode: string): KernelConfig {
+  return {
+    kernelName: kernel.kernelName,
+    backendName: mode,
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      dispatch(kernel, inputs, attrs as object, asGpu(backend)),
+  } as KernelConfig;
+}
 
 let lastAutoChoice: AutoChoice | null = null;
 

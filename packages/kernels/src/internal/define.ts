@@ -1,7 +1,7 @@
 /**
  * How a kernel is declared once and registered for every mode.
  */
-import type { Backend, KernelAttrs, KernelConfig, KernelName, TensorInfo } from '@gpunet/tensor';
+import type { Backend, KernelAttrs, KernelName, TensorInfo } from '@gpunet/tensor';
 import { GpuBackend } from '../backend.js';
 
 /** A mode-independent kernel: the same function serves every gpu.js mode. */
@@ -22,19 +22,10 @@ export function defineKernel<K extends KernelName>(
   return { kernelName, kernelFunc } as unknown as GpuKernel;
 }
 
-function asGpu(backend: Backend): GpuBackend {
+/** The backend as the gpu.js backend it must be. */
+export function asGpu(backend: Backend): GpuBackend {
   if (!(backend instanceof GpuBackend)) {
     throw new Error(`internal: expected a gpu.js backend, got '${backend.name}'`);
   }
   return backend;
-}
-
-/** The registry config of a kernel for one mode. */
-export function configFor(kernel: GpuKernel, mode: string): KernelConfig {
-  return {
-    kernelName: kernel.kernelName,
-    backendName: mode,
-    kernelFunc: ({ inputs, attrs, backend }) =>
-      kernel.kernelFunc({ inputs, attrs: attrs as never, backend: asGpu(backend) }),
-  } as KernelConfig;
 }

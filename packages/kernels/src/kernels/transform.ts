@@ -55,7 +55,7 @@ export const padKernel = defineKernel(
       `return ${literal(value)};`,
     ].join('\n');
     return backend.run(
-      kernelSource(['v'], body),
+      kernelSource(size(x.shape) === 0 ? [] : ['v'], body),
       size(x.shape) === 0 ? [] : [x],
       outShape,
       x.dtype,

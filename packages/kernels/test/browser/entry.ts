@@ -5,6 +5,10 @@
 import '../../src/index.js';
 import { CASES, checkCase, startMode } from '../../src/conformance/suite.js';
 import type { GpuMode } from '../../src/modes.js';
+import { checkSplitCase, SPLIT_CASES } from '../../src/split-cases.js';
+
+/** The split paths lose no precision of their own: the mode's conformance tolerance. */
+const SPLIT_TOLERANCE = { atol: 1e-3, rtol: 1e-3 };
 
 interface CaseResult {
   name: string;
@@ -30,11 +34,18 @@ async function main(): Promise<void> {
     results.isDone = true;
     return;
   }
-  for (const c of CASES) {
+  const checks = [
+    ...CASES.map((c) => ({ name: c.name, check: () => checkCase(mode, c) })),
+    ...SPLIT_CASES.map((c) => ({
+      name: `split: ${c.name}`,
+      check: () => checkSplitCase(mode, c, SPLIT_TOLERANCE),
+    })),
+  ];
+  for (const c of checks) {
     const start = performance.now();
     let error = '';
     try {
-      await checkCase(mode, c);
+      await c.check();
     } catch (e) {
       error = e instanceof Error ? `${e.message}` : String(e);
     }

@@ -1,0 +1,468 @@
+/**
+ * Kernels over tensors larger than one launch may index.
+ *
+ * The generated kernels compute flat indices in f32 on every mode but cpu, exact only below
+ * `GpuBackend.indexLimit` elements (2^23). AlexNet meets larger tensors: fc6's weight (37.7M),
+ * and at batch 128 conv1's input (19.8M) and output (37.2M). A kernel meeting one runs here as
+ * several launches that each stay under the limit, by one of three plans:
+ *
+ * - **rows**: the op is independent along dim 0 (the batch of a convolution, pooling or LRN; the
+ *   rows of an elementwise op). Each launch takes a block of rows of the inputs that have them
+ *   and the whole of the others, and the outputs are laid end to end.
+ * - **rows, reduced**: the op sums (or takes the max) over dim 0 (a filter gradient, a sum over
+ *   the batch). Each block gives a partial result; the partials are combined.
+ * - **matmul**: BatchMatMul splits whichever of M, N or K keeps every piece contiguous: a big
+ *   output by its rows, a big `[N, K]` weight (fc6 forward) by N, a big `[K, N]` weight (fc6's
+ *   input gradient) by K with partial sums.
+ *
+ * On the GL modes and webgpu such a tensor is stored as consecutive pieces (see
+ * `GpuBackend.range` and `assemble`); on webasm it stays one host array, and its blocks are
+ * zero-copy views. A case that no plan covers (a transpose that moves dim 0, a reduction along
+ * dim 0 of ArgMax, a single row over the limit) fails on the GL modes and webgpu with an error
+ * that says why; on webasm it runs as a cpu-mode kernel (exact, slower).
+ */
+import {
+  BINARY_KERNELS,
+  type BinaryKernelName,
+  broadcastShapes,
+  type Conv2dAttrs,
+  type KernelAttrs,
+  type KernelName,
+  type Pool2dAttrs,
+  type Shape,
+  type TensorInfo,
+  UNARY_KERNELS,
+} from '@gpunet/tensor';
+import type { GpuBackend } from './backend.js';
+import type { GpuKernel } from './internal/define.js';
+import { size } from './internal/index-math.js';
+
+/** A large case that no plan covers; `reason` says why. */
+class Unsplittable extends Error {}
+
+/** What a plan works with. */
+interface Job {
+  kernel: GpuKernel;
+  inputs: readonly TensorInfo[];
+  // biome-ignore lint/suspicious/noExplicitAny: each rule reads its own kernel's attrs
+  attrs: any;
+  backend: GpuBackend;
+  /** Runs another kernel of this backend (small operands: never split). */
+  call: (name: KernelName, inputs: readonly TensorInfo[], attrs: object) => TensorInfo;
+}
+
+interface SplitRule {
+  /** The output's shape, known before anything runs. */
+  outShape(inputs: readonly TensorInfo[], attrs: never): Shape;
+  /** Runs the kernel as launches under the index limit; throws Unsplittable before launching. */
+  split(job: Job): TensorInfo;
+}
+
+/**
+ * Runs `job.kernel` on `rows`-row blocks along dim 0 of the inputs listed in `rowInputs` (the
+ * other inputs are passed whole) and lays the outputs end to end as `outShape`. `attrsFor`
+ * gives the kernel's attrs for a block of `rows` rows. With `reduce`, the blocks' outputs are
+ * instead combined elementwise by that binary kernel into one output of `outShape`.
+ */
+function byRows(
+  job: Job,
+  rowInputs: readonly number[],
+  rowCount: number,
+  outShape: Shape,
+  attrsFor: (rows: number) => object = () => job.attrs,
+  reduce?: BinaryKernelName,
+  firstRow = 0,
+): TensorInfo {
+  const { backend, inputs } = job;
+  const limit = backend.indexLimit;
+  const rowLength = (t: TensorInfo) => size(t.shape.slice(1));
+  inputs.forEach((t, k) => {
+    if (rowInputs.includes(k)) {
+      if (t.shape[0] < firstRow + rowCount)
+        throw new Unsplittable(`input ${k} has ${t.shape[0]} rows along dim 0, not ${rowCount}`);
+    } else if (backend.lengthOf(t.dataId) > limit) {
+      throw new Unsplittable(`input ${k} (${size(t.shape)} elements) cannot be split along dim 0`);
+    }
+  });
+  const outRow = reduce ? 0 : size(outShape) / rowCount;
+  const widest = Math.max(outRow, ...rowInputs.map((k) => rowLength(inputs[k])));
+  if (widest > limit) {
+    throw new Unsplittable(`one row along dim 0 holds ${widest} elements, over the limit itself`);
+  }
+  const step = Math.max(1, Math.floor(limit / widest));
+  const outs: TensorInfo[] = [];
+  for (let first = 0; first < rowCount; first += step) {
+    const rows = Math.min(step, rowCount - first);
+    const views: TensorInfo[] = [];
+    const block = inputs.map((t, k) => {
+      if (!rowInputs.includes(k)) return t;
+      const length = rowLength(t);
+      const start = (firstRow + first) * length;
+      const view = backend.range(t, start, rows * length, [rows, ...t.shape.slice(1)]);
+      views.push(view);
+      return view;
+    });
+    const out = job.kernel.kernelFunc({ inputs: block, attrs: attrsFor(rows) as never, backend });
+    for (const view of views) backend.disposeData(view.dataId);
+    if (reduce && outs.length === 1) {
+      const sum = job.call(reduce, [outs[0], out], {});
+      backend.disposeData(outs[0].dataId);
+      backend.disposeData(out.dataId);
+      outs[0] = sum;
+    } else outs.push(out);
+  }
+  return reduce ? { ...outs[0], shape: outShape } : backend.assemble(outs, outShape);
+}
+
+/** An op whose output element i depends on element i of every input: blocks of the flat data. */
+function byElements(job: Job, outShape: Shape): TensorInfo {
+  const n = size(outShape);
+  const flat = { ...job, inputs: job.inputs.map((t) => ({ ...t, shape: [n] })) };
+  const out = byRows(
+    flat,
+    job.inputs.map((_, k) => k),
+    n,
+    [n],
+  );
+  return { ...out, shape: outShape };
+}
+
+/** Rows along dim 0 of the output, splitting the inputs that have the output's rows. */
+function byOutputRows(job: Job, outShape: Shape, attrsFor?: (rows: number) => object) {
+  if (outShape.length === 0 || outShape[0] < 2)
+    throw new Unsplittable(`the output ${JSON.stringify(outShape)} has no dim 0 to split`);
+  const rowInputs = job.inputs
+    .map((t, k) => (t.shape.length === outShape.length && t.shape[0] === outShape[0] ? k : -1))
+    .filter((k) => k >= 0);
+  return byRows(job, rowInputs, outShape[0], outShape, attrsFor);
+}
+
+const sameShapes = (shapes: readonly Shape[]) =>
+  shapes.every((s) => s.length === shapes[0].length && s.every((d, k) => d === shapes[0][k]));
+
+/** Concat of small tensors along `dim`, in groups (a kernel reads at most 16 textures). */
+function concat(job: Job, parts: TensorInfo[], dim: number): TensorInfo {
+  let level = parts;
+  while (level.length > 1) {
+    const next: TensorInfo[] = [];
+    for (let k = 0; k < level.length; k += 8) {
+      const group = level.slice(k, k + 8);
+      next.push(group.length === 1 ? group[0] : job.call('Concat', group, { dim }));
+      if (group.length > 1) for (const t of group) job.backend.disposeData(t.dataId);
+    }
+    level = next;
+  }
+  return level[0];
+}
+
+const convShapes = {
+  Conv2d: (a: Conv2dAttrs) => [a.batch, a.outChannels, a.outHeight, a.outWidth],
+  Conv2dBackpropInput: (a: Conv2dAttrs) => [a.batch, a.inChannels, a.inHeight, a.inWidth],
+};
+const poolOut = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
+const poolIn = (a: Pool2dAttrs) => [a.batch, a.channels, a.inHeight, a.inWidth];
+
+/** A kernel that runs on blocks of the batch: `rowInputs` are split, `attrs.batch` follows. */
+function batchRule(rowInputs: number[], outShape: (attrs: never) => Shape): SplitRule {
+  return {
+    outShape: (_, attrs) => outShape(attrs),
+    split: (job) =>
+      byRows(job, rowInputs, job.attrs.batch, outShape(job.attrs as never), (rows) => ({
+        ...job.attrs,
+        batch: rows,
+      })),
+  };
+}
+
+/** Keeps the dims of `shape` not in `dims`. */
+const keep = (shape: Shape, dims: readonly number[]) => shape.filter((_, d) => !dims.includes(d));
+
+function matmulShape(a: Shape, b: Shape, attrs: KernelAttrs['BatchMatMul']): Shape {
+  const m = attrs.transposeA ? a[2] : a[1];
+  const n = attrs.transposeB ? b[1] : b[2];
+  return [a[0], m, n];
+}
+
+/** BatchMatMul: see the file comment. */
+function splitMatmul(job: Job): TensorInfo {
+  const { backend, inputs, attrs } = job;
+  const [a, b] = inputs;
+  const { transposeA, transposeB } = attrs as KernelAttrs['BatchMatMul'];
+  const limit = backend.indexLimit;
+  const outShape = matmulShape(a.shape, b.shape, attrs);
+  if (a.shape[0] > 1) return byRows(job, [0, 1], a.shape[0], outShape);
+  const [, m, n] = outShape;
+  const k = transposeA ? a.shape[1] : a.shape[2];
+  const isBig = (t: TensorInfo) => backend.lengthOf(t.dataId) > limit;
+  const rowsOf = (t: TensorInfo, first: number, rows: number) => {
+    const length = t.shape[2];
+    return backend.range(t, first * length, rows * length, [1, rows, length]);
+  };
+  const columnsOf = (t: TensorInfo, first: number, columns: number) =>
+    job.call('Slice', [t], { begin: [0, 0, first], size: [1, t.shape[1], columns] });
+  const free = (...ts: TensorInfo[]) => {
+    for (const t of ts) backend.disposeData(t.dataId);
+  };
+  const matmul = (x: TensorInfo, y: TensorInfo) =>
+    job.kernel.kernelFunc({ inputs: [x, y], attrs, backend });
+  /** Calls `each` on blocks of at most `limit / width` of `count` rows. */
+  const walk = (count: number, width: number, each: (first: number, rows: number) => void) => {
+    const step = Math.max(1, Math.floor(limit / width));
+    for (let first = 0; first < count; first += step) each(first, Math.min(step, count - first));
+  };
+  const widest = Math.max(k, m, n);
+  if (widest > limit)
+    throw new Unsplittable(`a matrix row of ${widest} elements is over the limit`);
+
+  if (m * n > limit || (isBig(a) && !transposeA)) {
+    // By rows of the output: op(A)'s rows are A's rows, or A's columns when transposed.
+    if (isBig(b) || (isBig(a) && transposeA))
+      throw new Unsplittable('both the output and an operand are over the limit');
+    const outs: TensorInfo[] = [];
+    walk(m, Math.max(n, transposeA ? 0 : k), (first, rows) => {
+      const part = transposeA ? columnsOf(a, first, rows) : rowsOf(a, first, rows);
+      outs.push(matmul(part, b));
+      free(part);
+    });
+    return backend.assemble(outs, outShape);
+  }
+  if (isBig(b) && transposeB) {
+    if (isBig(a)) throw new Unsplittable('both operands are over the limit');
+    // B is [N, K] (a linear layer's weight): its rows are the output's columns.
+    const outs: TensorInfo[] = [];
+    walk(n, k, (first, rows) => {
+      const part = rowsOf(b, first, rows);
+      outs.push(matmul(a, part));
+      free(part);
+    });
+    return { ...concat(job, outs, 2), shape: outShape };
+  }
+  // The remaining big operand is split along K, its rows; the products are summed.
+  let sum: TensorInfo | null = null;
+  walk(k, Math.max(transposeA ? m : 0, transposeB ? 0 : n), (first, rows) => {
+    const aPart = transposeA ? rowsOf(a, first, rows) : columnsOf(a, first, rows);
+    const bPart = transposeB ? columnsOf(b, first, rows) : rowsOf(b, first, rows);
+    const product = matmul(aPart, bPart);
+    free(aPart, bPart);
+    if (sum === null) sum = product;
+    else {
+      const next = job.call('Add', [sum, product], {});
+      free(sum, product);
+      sum = next;
+    }
+  });
+  return sum as unknown as TensorInfo;
+}
+
+const RULES: Partial<Record<KernelName, SplitRule>> = {};
+
+for (const name of UNARY_KERNELS) {
+  RULES[name] = {
+    outShape: ([x]) => x.shape,
+    split: (job) => byElements(job, job.inputs[0].shape),
+  };
+}
+RULES.Cast = RULES.Neg;
+for (const name of BINARY_KERNELS) {
+  RULES[name] = {
+    outShape: ([a, b]) => broadcastShapes(name, a.shape, b.shape),
+    split: (job) => {
+      const [a, b] = job.inputs;
+      const shape = broadcastShapes(name, a.shape, b.shape);
+      return sameShapes([a.shape, b.shape]) ? byElements(job, shape) : byOutputRows(job, shape);
+    },
+  };
+}
+for (const [name, combine] of [
+  ['Sum', 'Add'],
+  ['Max', 'Maximum'],
+  ['Min', 'Minimum'],
+] as const) {
+  RULES[name] = {
+    outShape: ([x], { dims }: KernelAttrs['Sum']) => keep(x.shape, dims),
+    split: (job) => {
+      const [x] = job.inputs;
+      const outShape = keep(x.shape, job.attrs.dims);
+      const reduce = job.attrs.dims.includes(0) ? combine : undefined;
+      return byRows(job, [0], x.shape[0], outShape, undefined, reduce);
+    },
+  };
+}
+RULES.ArgMax = {
+  outShape: ([x], { dim }: KernelAttrs['ArgMax']) => keep(x.shape, [dim]),
+  split: (job) => {
+    const [x] = job.inputs;
+    if (job.attrs.dim === 0) throw new Unsplittable('ArgMax along dim 0 reads every row');
+    return byRows(job, [0], x.shape[0], keep(x.shape, [job.attrs.dim]));
+  },
+};
+RULES.OneHot = {
+  outShape: ([x], { depth }: KernelAttrs['OneHot']) => [...x.shape, depth],
+  split: (job) =>
+    byRows(job, [0], job.inputs[0].shape[0], [...job.inputs[0].shape, job.attrs.depth]),
+};
+RULES.Transpose = {
+  outShape: ([x], { perm }: KernelAttrs['Transpose']) => perm.map((d) => x.shape[d]),
+  split: (job) => {
+    const { perm } = job.attrs as KernelAttrs['Transpose'];
+    if (perm[0] !== 0) throw new Unsplittable('a transpose that moves dim 0');
+    return byOutputRows(
+      job,
+      perm.map((d) => job.inputs[0].shape[d]),
+    );
+  },
+};
+RULES.Slice = {
+  outShape: (_, { size: sliceSize }: KernelAttrs['Slice']) => sliceSize,
+  split: (job) => {
+    // Output row r is input row begin[0] + r: blocks of those rows, sliced along the rest.
+    const { begin, size: sliceSize } = job.attrs as KernelAttrs['Slice'];
+    const attrsFor = (rows: number) => ({
+      begin: [0, ...begin.slice(1)],
+      size: [rows, ...sliceSize.slice(1)],
+    });
+    return byRows(job, [0], sliceSize[0], sliceSize, attrsFor, undefined, begin[0]);
+  },
+};
+RULES.Concat = {
+  outShape: (inputs, { dim }: KernelAttrs['Concat']) => {
+    const shape = [...inputs[0].shape];
+    shape[dim] = inputs.reduce((total, t) => total + t.shape[dim], 0);
+    return shape;
+  },
+  split: (job) => {
+    const { backend, inputs } = job;
+    const shape = RULES.Concat?.outShape(inputs, job.attrs as never) as Shape;
+    if (job.attrs.dim !== 0) return byOutputRows(job, shape);
+    // Along dim 0 every input is one contiguous block of the output.
+    const parts: TensorInfo[] = [];
+    for (const t of inputs) {
+      const n = size(t.shape);
+      for (let first = 0; first < n; first += backend.indexLimit) {
+        const length = Math.min(backend.indexLimit, n - first);
+        parts.push(backend.range(t, first, length, [length]));
+      }
+    }
+    return backend.assemble(parts, shape);
+  },
+};
+RULES.Pad = {
+  outShape: ([x], { paddings }: KernelAttrs['Pad']) =>
+    x.shape.map((d, k) => paddings[k][0] + d + paddings[k][1]),
+  split: (job) => {
+    // Blocks of output rows; each pads the input rows it holds (maybe none) along dim 0 too.
+    const { backend, inputs } = job;
+    const [x] = inputs;
+    const { paddings, value } = job.attrs as KernelAttrs['Pad'];
+    const outShape = RULES.Pad?.outShape(inputs, job.attrs as never) as Shape;
+    const [before, after] = paddings[0];
+    const n = x.shape[0];
+    const rest = x.shape.slice(1);
+    const widest = Math.max(size(rest), size(outShape.slice(1)));
+    if (widest > backend.indexLimit)
+      throw new Unsplittable(`one row along dim 0 holds ${widest} elements, over the limit itself`);
+    const step = Math.max(1, Math.floor(backend.indexLimit / widest));
+    const outs: TensorInfo[] = [];
+    for (let first = 0; first < before + n + after; first += step) {
+      const rows = Math.min(step, before + n + after - first);
+      const lo = Math.max(first - before, 0);
+      const hi = Math.min(first + rows - before, n);
+      const held = Math.max(hi - lo, 0);
+      const block =
+        held > 0
+          ? backend.range(x, lo * size(rest), held * size(rest), [held, ...rest])
+          : {
+              dataId: backend.write(new Float32Array(0), [0, ...rest], x.dtype),
+              shape: [0, ...rest],
+              dtype: x.dtype,
+            };
+      const top = held > 0 ? lo + before - first : rows;
+      const attrs = { paddings: [[top, rows - top - held], ...paddings.slice(1)], value };
+      outs.push(job.kernel.kernelFunc({ inputs: [block], attrs: attrs as never, backend }));
+      backend.disposeData(block.dataId);
+    }
+    return backend.assemble(outs, outShape);
+  },
+};
+RULES.BroadcastTo = {
+  outShape: (_, { shape }: KernelAttrs['BroadcastTo']) => shape,
+  split: (job) => {
+    const shape = job.attrs.shape as Shape;
+    return byOutputRows(job, shape, (rows) => ({ shape: [rows, ...shape.slice(1)] }));
+  },
+};
+RULES.BatchMatMul = {
+  outShape: ([a, b], attrs: KernelAttrs['BatchMatMul']) => matmulShape(a.shape, b.shape, attrs),
+  split: splitMatmul,
+};
+RULES.Conv2d = batchRule([0], convShapes.Conv2d);
+RULES.Conv2dBackpropInput = batchRule([0], convShapes.Conv2dBackpropInput);
+RULES.Conv2dBackpropFilter = {
+  outShape: (_, a: Conv2dAttrs) => [
+    a.outChannels,
+    a.inChannels / a.groups,
+    a.kernelHeight,
+    a.kernelWidth,
+  ],
+  split: (job) =>
+    byRows(
+      job,
+      [0, 1],
+      job.attrs.batch,
+      RULES.Conv2dBackpropFilter?.outShape(job.inputs, job.attrs as never) as Shape,
+      (rows) => ({ ...job.attrs, batch: rows }),
+      'Add',
+    ),
+};
+RULES.MaxPool2d = batchRule([0], poolOut);
+RULES.AvgPool2d = batchRule([0], poolOut);
+RULES.AdaptiveAvgPool2d = batchRule([0], poolOut as never);
+RULES.MaxPool2dGrad = batchRule([0, 1], poolIn);
+RULES.AvgPool2dGrad = batchRule([0], poolIn);
+RULES.AdaptiveAvgPool2dGrad = batchRule([0], poolIn as never);
+for (const name of ['LRN', 'LRNGrad'] as const) {
+  RULES[name] = {
+    outShape: ([x]) => x.shape,
+    split: (job) =>
+      byRows(job, name === 'LRN' ? [0] : [0, 1], job.inputs[0].shape[0], job.inputs[0].shape),
+  };
+}
+
+/**
+ * Runs `kernel` on `backend`: directly when every tensor is within the index limit, else split
+ * by its rule. `call` runs other kernels of the backend (used by the plans).
+ */
+export function runKernel(
+  kernel: GpuKernel,
+  inputs: readonly TensorInfo[],
+  attrs: object,
+  backend: GpuBackend,
+  call: Job['call'],
+): TensorInfo {
+  const rule = RULES[kernel.kernelName];
+  if (backend.splitsLargeTensors && rule) {
+    const limit = backend.indexLimit;
+    const largest = Math.max(
+      size(rule.outShape(inputs, attrs as never)),
+      ...inputs.map((t) => backend.lengthOf(t.dataId)),
+    );
+    if (largest > limit) {
+      try {
+        const out = rule.split({ kernel, inputs, attrs, backend, call });
+        backend.stats.splits++;
+        return out;
+      } catch (error) {
+        if (!(error instanceof Unsplittable)) throw error;
+        if (backend.isTextureMode || backend.isAsync) {
+          throw new Error(
+            `@gpunet/kernels (${backend.name}): ${kernel.kernelName} meets a tensor of ${largest} elements, over ` +
+              `the ${limit}-element limit of exact f32 index arithmetic on the GL modes and webgpu, and cannot ` +
+              `be split: ${error.message}`,
+          );
+        }
+        // webasm: run() falls back to a cpu-mode kernel, exact on any size.
+      }
+    }
+  }
+  return kernel.kernelFunc({ inputs, attrs: attrs as never, backend });
+}
