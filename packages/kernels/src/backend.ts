@@ -52,8 +52,11 @@ interface Record_ {
  */
 export const EXACT_INDEX_LIMIT = 2 ** 23;
 
-/** A merge kernel reads at most this many buffers (WebGL guarantees 16 texture units). */
-const MERGE_FAN_IN = 8;
+/**
+ * The most tensors one kernel reads: WebGPU allows 8 storage buffers per shader stage, one of
+ * them the output (WebGL guarantees 16 texture units). Merges and concats read in groups.
+ */
+export const MAX_KERNEL_INPUTS = 7;
 
 /** Counters the tests and benchmarks read. */
 export interface GpuBackendStats {
@@ -352,10 +355,10 @@ export class GpuBackend implements Backend {
   /** One buffer holding `pieces` one after the other (at most `indexLimit` elements in all). */
   private merge(pieces: readonly Piece[]): Stored {
     if (pieces.length === 1) return pieces[0].value;
-    if (pieces.length > MERGE_FAN_IN) {
+    if (pieces.length > MAX_KERNEL_INPUTS) {
       const groups: Piece[] = [];
-      for (let k = 0; k < pieces.length; k += MERGE_FAN_IN) {
-        const group = pieces.slice(k, k + MERGE_FAN_IN);
+      for (let k = 0; k < pieces.length; k += MAX_KERNEL_INPUTS) {
+        const group = pieces.slice(k, k + MAX_KERNEL_INPUTS);
         const value = this.merge(group);
         groups.push({ value, length: group.reduce((n, p) => n + p.length, 0) });
       }

@@ -120,6 +120,13 @@ export const SPLIT_CASES: SplitCase[] = [
     minSplits: 4,
   },
   {
+    // More inputs than one kernel may read (WebGPU: 8 storage buffers with the output).
+    name: 'concat of ten along dim 1, in groups',
+    shapes: Array.from({ length: 10 }, () => [3, 40]),
+    f: (...xs) => T.concat(xs, 1),
+    minSplits: 1,
+  },
+  {
     name: 'permute keeping dim 0, pad, broadcastTo, cast',
     shapes: [
       [12, 9, 10],

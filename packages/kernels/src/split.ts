@@ -33,7 +33,7 @@ import {
   type TensorInfo,
   UNARY_KERNELS,
 } from '@gpunet/tensor';
-import type { GpuBackend } from './backend.js';
+import { type GpuBackend, MAX_KERNEL_INPUTS } from './backend.js';
 import type { GpuKernel } from './internal/define.js';
 import { size } from './internal/index-math.js';
 
@@ -140,17 +140,25 @@ function byOutputRows(job: Job, outShape: Shape, attrsFor?: (rows: number) => ob
 const sameShapes = (shapes: readonly Shape[]) =>
   shapes.every((s) => s.length === shapes[0].length && s.every((d, k) => d === shapes[0][k]));
 
-/** Concat of small tensors along `dim`, in groups (a kernel reads at most 16 textures). */
-function concat(job: Job, parts: TensorInfo[], dim: number): TensorInfo {
+/**
+ * Concat of small tensors along `dim`, in groups of at most MAX_KERNEL_INPUTS. With
+ * `ownsParts` the parts are temporaries and are disposed once used.
+ */
+function concat(job: Job, parts: readonly TensorInfo[], dim: number, ownsParts = true): TensorInfo {
   let level = parts;
+  let isOwned = ownsParts;
   while (level.length > 1) {
     const next: TensorInfo[] = [];
-    for (let k = 0; k < level.length; k += 8) {
-      const group = level.slice(k, k + 8);
-      next.push(group.length === 1 ? group[0] : job.call('Concat', group, { dim }));
-      if (group.length > 1) for (const t of group) job.backend.disposeData(t.dataId);
+    for (let k = 0; k < level.length; k += MAX_KERNEL_INPUTS) {
+      const group = level.slice(k, k + MAX_KERNEL_INPUTS);
+      if (group.length === 1 && isOwned) next.push(group[0]);
+      else {
+        next.push(job.call('Concat', group, { dim }));
+        if (isOwned) for (const t of group) job.backend.disposeData(t.dataId);
+      }
     }
     level = next;
+    isOwned = true;
   }
   return level[0];
 }
@@ -440,6 +448,11 @@ export function runKernel(
   call: Job['call'],
 ): TensorInfo {
   const rule = RULES[kernel.kernelName];
+  if (kernel.kernelName === 'Concat' && inputs.length > MAX_KERNEL_INPUTS) {
+    // More inputs than a kernel may read: concatenate in groups.
+    const job = { kernel, inputs, attrs, backend, call };
+    return concat(job, inputs, (attrs as KernelAttrs['Concat']).dim, false);
+  }
   if (backend.splitsLargeTensors && rule) {
     const limit = backend.indexLimit;
     const largest = Math.max(
