@@ -149,8 +149,12 @@ export class GpuBackend implements Backend {
     const out = new Float32Array(record.length);
     let offset = 0;
     for (const piece of this.piecesOf(record)) {
-      const handle = await (piece.value as Promise<GpuBufferHandle>);
-      out.set((await handle.toArray()).subarray(0, piece.length), offset);
+      // Empty tensors stay host arrays on webgpu too.
+      const values =
+        piece.value instanceof Float32Array
+          ? piece.value
+          : await (await (piece.value as Promise<GpuBufferHandle>)).toArray();
+      out.set(values.subarray(0, piece.length), offset);
       offset += piece.length;
     }
     return record.dtype === 'int32' ? Int32Array.from(out) : out;
