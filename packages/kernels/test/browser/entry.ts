@@ -1,10 +1,11 @@
 /**
- * The browser side of the harness: runs the conformance suite on the mode named by
- * `globalThis.GPUNET_MODE` and leaves the results on `globalThis.gpunetResults`.
+ * The browser side of the harness: runs the conformance suite of @gpunet/tensor
+ * (`@gpunet/tensor/conformance`) on the mode named by `globalThis.GPUNET_MODE`, with the mode's
+ * tolerance, and leaves the results on `globalThis.gpunetResults`.
  */
-import '../../src/index.js';
-import { CASES, checkCase, startMode } from '../../src/conformance/suite.js';
+import { checkConformance, conformanceCases } from '@gpunet/tensor/conformance';
 import type { GpuMode } from '../../src/modes.js';
+import { startMode, TOLERANCE } from '../modes.js';
 
 interface CaseResult {
   name: string;
@@ -30,11 +31,11 @@ async function main(): Promise<void> {
     results.isDone = true;
     return;
   }
-  for (const c of CASES) {
+  for (const c of conformanceCases) {
     const start = performance.now();
     let error = '';
     try {
-      await checkCase(mode, c);
+      await checkConformance(c, mode, { tolerance: TOLERANCE[mode] });
     } catch (e) {
       error = e instanceof Error ? `${e.message}` : String(e);
     }
