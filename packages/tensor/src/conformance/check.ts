@@ -130,13 +130,16 @@ export async function checkConformance(
   const { atol = FLOAT32_TOLERANCE.atol, rtol = FLOAT32_TOLERANCE.rtol } =
     options.tolerance ?? FLOAT32_TOLERANCE;
   const where = `${c.name} on ${backend}`;
+  const naming = (on: string) => (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${c.name} on ${on}: the backend threw: ${message}`, { cause: error });
+  };
   try {
-    const expected = await referenceResult(c, options.reuseReference ?? false);
+    const expected = await referenceResult(c, options.reuseReference ?? false).catch(
+      naming('reference'),
+    );
     await T.setBackend(backend);
-    const actual = await runCase(c).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new Error(`${where}: the backend threw: ${message}`, { cause: error });
-    });
+    const actual = await runCase(c).catch(naming(backend));
     if (actual.shape.join() !== expected.shape.join()) {
       throw new Error(
         `${where}: output shape ${T.formatShape(actual.shape)} differs from the reference's ${T.formatShape(expected.shape)}`,
