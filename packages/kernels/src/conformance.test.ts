@@ -1,12 +1,13 @@
 /**
- * The conformance suite (src/conformance/suite.ts) for every mode in GPUNET_MODES (default
- * `cpu,webasm`; headlessgl under `xvfb-run -a`). A mode that cannot start fails every test of
- * the mode; it is never skipped. The browser modes run the same suite through test/browser.
+ * The conformance suite of @gpunet/tensor (`@gpunet/tensor/conformance`) for every mode in
+ * GPUNET_MODES (default `cpu,webasm`; headlessgl under `xvfb-run -a`), each with its tolerance
+ * (test/modes.ts). A mode that cannot start fails every test of the mode; it is never skipped.
+ * The browser modes run the same suite through test/browser.
  */
 import * as T from '@gpunet/tensor';
+import { checkConformance, conformanceCases } from '@gpunet/tensor/conformance';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { CASES, checkCase, startMode } from './conformance/suite.js';
-import './index.js';
+import { startMode, TOLERANCE } from '../test/modes.js';
 import type { GpuMode } from './index.js';
 
 const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm').split(',').filter(Boolean) as GpuMode[];
@@ -14,7 +15,12 @@ const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm').split(',').filter(Boole
 for (const mode of MODES) {
   describe(`gpu.js ${mode} conforms to the reference backend`, () => {
     beforeAll(() => startMode(mode));
-    for (const c of CASES) it(c.name, () => checkCase(mode, c));
+    for (const c of conformanceCases) {
+      it(c.name, () =>
+        // Several modes in one process: the reference results are computed once, for the first.
+        checkConformance(c, mode, { tolerance: TOLERANCE[mode], reuseReference: MODES.length > 1 }),
+      );
+    }
   });
 }
 

@@ -1,14 +1,12 @@
 /**
- * The browser side of the harness: runs the conformance suite on the mode named by
- * `globalThis.GPUNET_MODE` and leaves the results on `globalThis.gpunetResults`.
+ * The browser side of the harness: runs the conformance suite of @gpunet/tensor
+ * (`@gpunet/tensor/conformance`) on the mode named by `globalThis.GPUNET_MODE`, with the mode's
+ * tolerance, and leaves the results on `globalThis.gpunetResults`.
  */
-import '../../src/index.js';
-import { CASES, checkCase, startMode } from '../../src/conformance/suite.js';
+import { checkConformance, conformanceCases } from '@gpunet/tensor/conformance';
 import type { GpuMode } from '../../src/modes.js';
 import { checkSplitCase, SPLIT_CASES } from '../../src/split-cases.js';
-
-/** The split paths lose no precision of their own: the mode's conformance tolerance. */
-const SPLIT_TOLERANCE = { atol: 1e-3, rtol: 1e-3 };
+import { startMode, TOLERANCE } from '../modes.js';
 
 interface CaseResult {
   name: string;
@@ -35,10 +33,14 @@ async function main(): Promise<void> {
     return;
   }
   const checks = [
-    ...CASES.map((c) => ({ name: c.name, check: () => checkCase(mode, c) })),
+    ...conformanceCases.map((c) => ({
+      name: c.name,
+      check: () => checkConformance(c, mode, { tolerance: TOLERANCE[mode] }),
+    })),
+    // The split paths lose no precision of their own: the mode's conformance tolerance.
     ...SPLIT_CASES.map((c) => ({
       name: `split: ${c.name}`,
-      check: () => checkSplitCase(mode, c, SPLIT_TOLERANCE),
+      check: () => checkSplitCase(mode, c, TOLERANCE[mode]),
     })),
   ];
   for (const c of checks) {
