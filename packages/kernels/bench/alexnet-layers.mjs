@@ -36,7 +36,10 @@ import {
 } from './layers-common.mjs';
 
 const NODE_PEER = { webasm: 'wasm', cpu: 'cpu', headlessgl: 'cpu' };
+// `pnpm ... bench -- --write` may pass the `--` on.
+const argv = process.argv.slice(2).filter((a) => a !== '--');
 const { values: opts } = parseArgs({
+  args: argv,
   options: {
     modes: {
       type: 'string',
@@ -73,6 +76,7 @@ const log = (line) => process.stderr.write(`${line}\n`);
 console.log(TABLE_HEADER.join('\t'));
 const rows = [];
 const failures = [];
+const peerCells = new Map();
 for (const mode of modes.filter((m) => NODE_PEER[m])) {
   try {
     rows.push(
@@ -80,6 +84,7 @@ for (const mode of modes.filter((m) => NODE_PEER[m])) {
         mode,
         peer: NODE_PEER[mode],
         ...settings,
+        peerCells,
         onRow: (row) => console.log(formatRowText(row)),
       })),
     );
@@ -108,7 +113,7 @@ const gpujs = require('gpu.js/package.json').version;
 const cores = availableParallelism();
 const load = (l) => l.map((v) => v.toFixed(2)).join(' ');
 const busy = Math.max(loadStart[0], loadEnd[0]) > cores * 0.75;
-const command = `pnpm --filter @gpunet/kernels bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const command = `pnpm --filter @gpunet/kernels bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
 const notes = [
   `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus()[0]?.model ?? 'an unknown CPU'}, ${cores} cores, no GPU, Node ${process.version}; gpu.js ${gpujs}, TF.js ${tf.version_core} (tfjs-core and the cpu, wasm, webgl and webgpu backends)${chromium ? `; Chromium ${chromium} with SwiftShader (WebGL and WebGPU on the CPU)` : ''}.`,
   `Command: \`${command}\` (modes ${modes.join(', ')}; batches ${batches.join(', ')}).`,
@@ -126,7 +131,7 @@ const notes = [
   '- Rate: GFLOP/s with a multiply-add as 2 FLOPs (conv: batch x output elements x in-channels per group x kernel area; fc: batch x in x out), for each of forward, data gradient and filter gradient; GB/s (bytes read + written once) for LRN and pooling.',
   '- "gpunet / TF.js" is TF.js time / gpunet time: above 1, gpunet is faster. "n/a: ..." is the error the cell threw.',
   "- Shapes: the paper's two-tower AlexNet (groups 2 on conv2, conv4, conv5; TF.js has no groups argument, so it runs one conv per group on split channels); LRN (size 5) and 3x3/2 max-pooling on conv1's output [batch, 96, 55, 55]. fc rows: forward x Wᵀ, data grad dy W, filter grad dyᵀ x.",
-  '- Peers: webasm vs TF.js wasm (XNNPACK, one thread in Node), cpu vs TF.js cpu, headlessgl vs TF.js cpu (no TF.js headless GL backend in Node; Mesa llvmpipe under Xvfb), webgl2 vs TF.js webgl (WebGL 2), webgpu vs TF.js webgpu, in the same Chromium page.',
+  '- Peers: webasm vs TF.js wasm (XNNPACK, one thread in Node), cpu vs TF.js cpu, headlessgl vs TF.js cpu (no TF.js headless GL backend in Node; Mesa llvmpipe under Xvfb; the TF.js cpu cells measured beside cpu are reused, not measured again), webgl2 vs TF.js webgl (WebGL 2), webgpu vs TF.js webgpu, in the same Chromium page.',
   ...failures.map((f) => `- Not measured: ${f}`),
 ];
 const lines = [

@@ -229,7 +229,9 @@ const firstLine = (error) => String(error?.message ?? error).split('\n')[0];
  * Runs every layer and pass on gpunet `mode` and TF.js `peer`, back to back per cell, at each of
  * `batches` (ascending). A cell past batch 1 whose time predicted from batch 1 (linear in the
  * batch) is over `budgetMs` is skipped (`skipped`); a cell that throws carries the error.
- * Calls `onRow` with each row as soon as it is measured and returns them all.
+ * A TF.js cell already in `peerCells` (shared between calls: two gpu.js modes with the same peer)
+ * is reused, not measured again. Calls `onRow` with each row as soon as it is measured and
+ * returns them all.
  */
 export async function runPair({
   mode,
@@ -239,6 +241,7 @@ export async function runPair({
   slowMs = 3000,
   budgetMs = 10000,
   warmupOnlyMs = budgetMs,
+  peerCells = new Map(),
   onRow = () => {},
   log = () => {},
 }) {
@@ -264,7 +267,11 @@ export async function runPair({
           const s = sides[side];
           const key = `${side} ${spec.layer} ${pass}`;
           const base = first.get(key);
-          if (s.error) {
+          const peerKey = `${peer} ${spec.layer} ${pass} ${batch}`;
+          if (side === 'tfjs' && peerCells.has(peerKey)) {
+            row.tfjs = { ...peerCells.get(peerKey), reused: true };
+            if (batch === batches[0] && row.tfjs.ms !== undefined) first.set(key, row.tfjs.ms);
+          } else if (s.error) {
             row[side] = { error: s.error };
           } else if (base !== undefined && (base * batch) / batches[0] > budgetMs) {
             row[side] = { skipped: true };
@@ -277,6 +284,7 @@ export async function runPair({
             }
           }
         }
+        if (!row.tfjs.reused) peerCells.set(`${peer} ${spec.layer} ${pass} ${batch}`, row.tfjs);
         log(formatRowText(row));
         rows.push(row);
         onRow(row);
