@@ -16,10 +16,14 @@
  *
  * Options: --modes (default webasm,cpu,webgl2,webgpu, plus headlessgl when a DISPLAY is set),
  * --batches (1,16), --repeats (3), --budget-s (10: a batch-16 cell predicted from batch 1 to take
- * longer is skipped as "> budget"), --page-timeout-s (900, per browser mode), --write.
+ * longer is skipped as "> budget"), --page-timeout-s (900, per browser mode), --write,
+ * --save-json FILE (where the measured run is kept; default a file in the OS temp dir),
+ * --from-json FILE (print and --write a saved run instead of measuring).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -50,6 +54,8 @@ const { values: opts } = parseArgs({
     'budget-s': { type: 'string', default: '10' },
     'page-timeout-s': { type: 'string', default: '900' },
     write: { type: 'boolean', default: false },
+    'save-json': { type: 'string' },
+    'from-json': { type: 'string' },
   },
 });
 const modes = opts.modes.split(',').filter(Boolean);
@@ -70,69 +76,96 @@ const settings = {
   slowMs: 3000,
   budgetMs: Number(opts['budget-s']) * 1000,
 };
-const loadStart = loadavg();
 const log = (line) => process.stderr.write(`${line}\n`);
-
-console.log(TABLE_HEADER.join('\t'));
-const rows = [];
-const failures = [];
-const peerCells = new Map();
-for (const mode of modes.filter((m) => NODE_PEER[m])) {
-  try {
-    rows.push(
-      ...(await runPair({
-        mode,
-        peer: NODE_PEER[mode],
-        ...settings,
-        peerCells,
-        onRow: (row) => console.log(formatRowText(row)),
-      })),
-    );
-  } catch (error) {
-    failures.push(`${mode}: ${String(error?.message ?? error).split('\n')[0]}`);
-  }
-}
-const browserModes = modes.filter((m) => BROWSER_PEER[m]);
-let chromium = '';
-if (browserModes.length) {
-  const r = await runInChromium({
-    modes: browserModes,
-    ...settings,
-    pageTimeoutS: Number(opts['page-timeout-s']),
-    log,
-  });
-  for (const row of r.rows) console.log(formatRowText(row));
-  rows.push(...r.rows);
-  failures.push(...r.failures);
-  chromium = r.chromium;
-}
-const loadEnd = loadavg();
-
-const require = createRequire(import.meta.url);
-const gpujs = require('gpu.js/package.json').version;
 const cores = availableParallelism();
+
+/** Measures every mode; returns the run: its rows and what the notes say about it. */
+async function measure() {
+  const loadStart = loadavg();
+  console.log(TABLE_HEADER.join('\t'));
+  const rows = [];
+  const failures = [];
+  const peerCells = new Map();
+  for (const mode of modes.filter((m) => NODE_PEER[m])) {
+    try {
+      rows.push(
+        ...(await runPair({
+          mode,
+          peer: NODE_PEER[mode],
+          ...settings,
+          peerCells,
+          onRow: (row) => console.log(formatRowText(row)),
+        })),
+      );
+    } catch (error) {
+      failures.push(`${mode}: ${String(error?.message ?? error).split('\n')[0]}`);
+    }
+  }
+  const browserModes = modes.filter((m) => BROWSER_PEER[m]);
+  let chromium = '';
+  if (browserModes.length) {
+    const r = await runInChromium({
+      modes: browserModes,
+      ...settings,
+      pageTimeoutS: Number(opts['page-timeout-s']),
+      log,
+    });
+    for (const row of r.rows) console.log(formatRowText(row));
+    rows.push(...r.rows);
+    failures.push(...r.failures);
+    chromium = r.chromium;
+  }
+  const require = createRequire(import.meta.url);
+  const meta = {
+    date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    machine: `${cpus()[0]?.model ?? 'an unknown CPU'}, ${cores} cores, no GPU, Node ${process.version}`,
+    versions: `gpu.js ${require('gpu.js/package.json').version}, TF.js ${tf.version_core} (tfjs-core and the cpu, wasm, webgl and webgpu backends)`,
+    chromium,
+    command: `pnpm --filter @gpunet/kernels bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    cores,
+    modes,
+    settings,
+    loadStart,
+    loadEnd: loadavg(),
+    failures,
+  };
+  return { meta, rows };
+}
+
+let run;
+if (opts['from-json']) {
+  run = JSON.parse(readFileSync(opts['from-json'], 'utf8'));
+} else {
+  run = await measure();
+  const saved =
+    opts['save-json'] ??
+    join(tmpdir(), `gpunet-kernels-bench-${run.meta.date.replace(/\W+/g, '-')}.json`);
+  writeFileSync(saved, JSON.stringify(run));
+  log(`saved the run to ${saved} (re-render it with --from-json ${saved})`);
+}
+const { meta, rows } = run;
 const load = (l) => l.map((v) => v.toFixed(2)).join(' ');
-const busy = Math.max(loadStart[0], loadEnd[0]) > cores * 0.75;
-const command = `pnpm --filter @gpunet/kernels bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+const busy = Math.max(meta.loadStart[0], meta.loadEnd[0]) > meta.cores * 0.75;
+const s = meta.settings;
 const notes = [
-  `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus()[0]?.model ?? 'an unknown CPU'}, ${cores} cores, no GPU, Node ${process.version}; gpu.js ${gpujs}, TF.js ${tf.version_core} (tfjs-core and the cpu, wasm, webgl and webgpu backends)${chromium ? `; Chromium ${chromium} with SwiftShader (WebGL and WebGPU on the CPU)` : ''}.`,
-  `Command: \`${command}\` (modes ${modes.join(', ')}; batches ${batches.join(', ')}).`,
-  `Load average (1, 5, 15 min) at the start: ${load(loadStart)}; at the end: ${load(loadEnd)}${busy ? ` (other work shared the ${cores} cores: treat the numbers as low and noisy)` : ''}.`,
+  `Measured ${meta.date} on ${meta.machine}; ${meta.versions}${meta.chromium ? `; Chromium ${meta.chromium} with SwiftShader (WebGL and WebGPU on the CPU)` : ''}.`,
+  `Command: \`${meta.command}\` (modes ${meta.modes.join(', ')}; batches ${s.batches.join(', ')}).`,
+  `Load average (1, 5, 15 min) at the start: ${load(meta.loadStart)}; at the end: ${load(meta.loadEnd)}${busy ? ` (other work shared the ${meta.cores} cores: treat the numbers as low and noisy)` : ''}.`,
   '',
-  '- Each cell: one untimed warm-up call (it compiles the kernels), then the median of ' +
-    `${settings.repeats} timed calls; each call includes reading the result back (\`await t.data()\`). ` +
-    `\`*\`: the warm-up took over ${settings.slowMs / 1000} s, so one timed call. ` +
-    `\`†\`: the warm-up took over the ${settings.budgetMs / 1000} s budget and is the measurement (it includes compiling).`,
-  ...(batches.length > 1
+  '- Each cell: one untimed warm-up call (it compiles the kernels and, on the GPU modes, uploads the operands), then the median of ' +
+    `${s.repeats} timed calls; each call includes reading the result back (\`await t.data()\`). ` +
+    `\`*\`: the warm-up took over ${s.slowMs / 1000} s, so one timed call. ` +
+    `\`†\` (Node modes only): the warm-up took over the ${s.budgetMs / 1000} s budget and is the measurement (it includes compiling, small beside that).`,
+  ...(s.batches.length > 1
     ? [
-        `- Budget: batch ${batches[0]} is measured first; a larger-batch cell whose batch-${batches[0]} time scaled by the batch is over ${settings.budgetMs / 1000} s is not run and reads "> budget".`,
+        `- Budget: batch ${s.batches[0]} is measured first; a larger-batch cell whose batch-${s.batches[0]} time scaled by the batch is over ${s.budgetMs / 1000} s is not run and reads "> budget" (each side on its own).`,
       ]
     : []),
   '- Rate: GFLOP/s with a multiply-add as 2 FLOPs (conv: batch x output elements x in-channels per group x kernel area; fc: batch x in x out), for each of forward, data gradient and filter gradient; GB/s (bytes read + written once) for LRN and pooling.',
-  '- "gpunet / TF.js" is TF.js time / gpunet time: above 1, gpunet is faster. "n/a: ..." is the error the cell threw.',
+  '- "gpunet / TF.js" is TF.js time / gpunet time: above 1, gpunet is faster. "n/a (En)": the cell threw the error En listed under the table; in the ratio table "n/a" where either side threw.',
   "- Shapes: the paper's two-tower AlexNet (groups 2 on conv2, conv4, conv5; TF.js has no groups argument, so it runs one conv per group on split channels); LRN (size 5) and 3x3/2 max-pooling on conv1's output [batch, 96, 55, 55]. fc rows: forward x Wᵀ, data grad dy W, filter grad dyᵀ x.",
-  '- Peers: webasm vs TF.js wasm (XNNPACK, one thread in Node), cpu vs TF.js cpu, headlessgl vs TF.js cpu (no TF.js headless GL backend in Node; Mesa llvmpipe under Xvfb; the TF.js cpu cells measured beside cpu are reused, not measured again), webgl2 vs TF.js webgl (WebGL 2), webgpu vs TF.js webgpu, in the same Chromium page.',
-  ...failures.map((f) => `- Not measured: ${f}`),
+  '- Peers, in the same process: webasm vs TF.js wasm (XNNPACK, one thread in Node), cpu vs TF.js cpu, headlessgl vs TF.js cpu (TF.js has no headless GL backend in Node; headlessgl runs on Mesa llvmpipe under Xvfb; the TF.js cpu cells measured beside cpu are reused, not measured again); in the same Chromium page: webgl2 vs TF.js webgl (WebGL 2), webgpu vs TF.js webgpu.',
+  ...meta.failures.map((f) => `- Not measured: ${f}`),
 ];
 const lines = [
   '### gpunet / TF.js (TF.js time / gpunet time; above 1, gpunet is faster)',

@@ -383,7 +383,7 @@ export function markdownTable(rows) {
 
 /**
  * The ratios alone (TF.js time / gpunet time), one row per layer and pass, one column per gpu.js
- * mode and batch: "n/a" where a side threw, "> budget" where a side was skipped.
+ * mode and batch: "n/a" where a side threw, else "> budget" where a side was skipped.
  */
 export function ratioTable(rows) {
   const columns = [...new Set(rows.map((r) => `${r.mode} vs ${r.peer}, b${r.batch}`))];
@@ -393,6 +393,7 @@ export function ratioTable(rows) {
   );
   const cell = (r) => {
     if (!r) return '';
+    if (r.gpunet?.error || r.tfjs?.error) return 'n/a';
     if (r.gpunet?.skipped || r.tfjs?.skipped) return '> budget';
     return formatRatio(r);
   };
