@@ -1,206 +1,187 @@
 #!/usr/bin/env node
 /**
- * GFLOP/s of AlexNet's layers at batch 1 on the gpu.js modes, side by side with TensorFlow.js on
- * the comparable backend in the same run: webasm vs @tensorflow/tfjs-backend-wasm, cpu vs
- * @tensorflow/tfjs-backend-cpu (headlessgl, when listed, is compared with tfjs-backend-cpu too:
- * TF.js has no headless GL backend in Node). Never run by the tests.
+ * Per-op speed of AlexNet's layers on the gpu.js modes of @gpunet/kernels, side by side with
+ * TensorFlow.js on the comparable backend in the same run: in Node, webasm vs
+ * @tensorflow/tfjs-backend-wasm and cpu vs @tensorflow/tfjs-backend-cpu (headlessgl, when listed,
+ * vs tfjs-backend-cpu: TF.js has no headless GL backend in Node); in headless Chromium
+ * (bench/browser-layers.mjs), webgl2 and webgl vs tfjs-backend-webgl and webgpu vs
+ * tfjs-backend-webgpu in the same page. Conv1-5 forward, data gradient and filter gradient,
+ * fc6-8 forward and both backward matmuls, LRN and max-pooling, at batch 1 and 16. The layer list,
+ * timing and formatting are layers-common.mjs, shared with the page. Never run by the tests.
  *
- *   pnpm --filter @gpunet/kernels build && pnpm --filter @gpunet/kernels bench
- *   BENCH_MODES=webasm,cpu BENCH_REPEATS=3 node bench/alexnet-layers.mjs
- *   xvfb-run -a env BENCH_MODES=headlessgl node bench/alexnet-layers.mjs
+ *   pnpm --filter @gpunet/kernels bench                  (builds, runs, writes docs/benchmarks.md)
+ *   node bench/alexnet-layers.mjs --modes webasm,cpu,webgl2,webgpu --batches 1,16 --repeats 3
+ *   xvfb-run -a node bench/alexnet-layers.mjs --modes headlessgl
+ *   node bench/alexnet-layers.mjs --write                (also rewrites the docs section)
  *
- * Each timing includes the readback (`await t.data()`), after one untimed warm-up run that
- * compiles the kernel; the median of BENCH_REPEATS runs is reported. FLOPs count a multiply-add
- * as 2. LRN and pooling report milliseconds only (their FLOP counts are not comparable).
+ * Options: --modes (default webasm,cpu,webgl2,webgpu, plus headlessgl when a DISPLAY is set),
+ * --batches (1,16), --repeats (3), --budget-s (10: a batch-16 cell predicted from batch 1 to take
+ * longer is skipped as "> budget"), --page-timeout-s (900, per browser mode), --write,
+ * --save-json FILE (where the measured run is kept; default a file in the OS temp dir),
+ * --from-json FILE (print and --write a saved run instead of measuring).
  */
-import * as T from '@gpunet/tensor';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '../dist/index.js';
+import { writeBenchSection } from '../../alexnet/bench/doc.mjs';
+import { BROWSER_PEER, runInChromium } from './browser-layers.mjs';
+import {
+  formatRowText,
+  markdownTable,
+  ratioTable,
+  runPair,
+  TABLE_HEADER,
+} from './layers-common.mjs';
 
-const MODES = (process.env.BENCH_MODES ?? 'webasm,cpu').split(',');
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const TFJS_OF = { webasm: 'wasm', cpu: 'cpu', headlessgl: 'cpu' };
-
-const CONVS = [
-  { name: 'conv1', x: [1, 3, 227, 227], w: [96, 3, 11, 11], stride: 4, padding: 0, groups: 1 },
-  { name: 'conv2', x: [1, 96, 27, 27], w: [256, 48, 5, 5], stride: 1, padding: 2, groups: 2 },
-  { name: 'conv3', x: [1, 256, 13, 13], w: [384, 256, 3, 3], stride: 1, padding: 1, groups: 1 },
-  { name: 'conv4', x: [1, 384, 13, 13], w: [384, 192, 3, 3], stride: 1, padding: 1, groups: 2 },
-  { name: 'conv5', x: [1, 384, 13, 13], w: [256, 192, 3, 3], stride: 1, padding: 1, groups: 2 },
-];
-const FCS = [
-  { name: 'fc6', k: 9216, n: 4096 },
-  { name: 'fc7', k: 4096, n: 4096 },
-  { name: 'fc8', k: 4096, n: 1000 },
-];
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Median milliseconds of `run` (which returns tensors to read and dispose), after a warm-up. */
-async function time(run, read) {
-  const once = async () => {
-    const start = performance.now();
-    const out = run();
-    await read(out);
-    return performance.now() - start;
-  };
-  await once();
-  const times = [];
-  for (let r = 0; r < REPEATS; r++) times.push(await once());
-  return median(times);
-}
-
-const readGpunet = async (t) => {
-  await t.data();
-  t.dispose();
-};
-const readTf = async (ts) => {
-  for (const t of [ts].flat()) {
-    await t.data();
-    t.dispose();
-  }
-};
-
-const gflops = (flops, ms) => flops / ms / 1e6;
-const rows = [];
-function report(mode, layer, pass, flops, ms, tfMs) {
-  const row = {
-    mode,
-    layer,
-    pass,
-    'gpunet ms': ms.toFixed(1),
-    'gpunet GFLOP/s': flops ? gflops(flops, ms).toFixed(2) : '-',
-    'TF.js ms': tfMs.toFixed(1),
-    'TF.js GFLOP/s': flops ? gflops(flops, tfMs).toFixed(2) : '-',
-    'gpunet / TF.js': (tfMs / ms).toFixed(2),
-  };
-  rows.push(row);
-  console.log(Object.values(row).join('\t'));
-}
-
-/** TF.js grouped conv (NHWC): one conv per group, as TF.js has no groups argument. */
-function tfConv(kind, x, w, dy, c) {
-  const g = c.groups;
-  const split = (t, axis) => (g === 1 ? [t] : tf.split(t, g, axis));
-  const xs = split(x, 3);
-  const ws = split(w, 3); // HWIO: output channels on axis 3
-  const dys = dy ? split(dy, 3) : [];
-  const pad =
-    c.padding === 0
-      ? 'valid'
-      : [
-          [0, 0],
-          [c.padding, c.padding],
-          [c.padding, c.padding],
-          [0, 0],
-        ];
-  const outs = [];
-  for (let k = 0; k < g; k++) {
-    if (kind === 'forward') outs.push(tf.conv2d(xs[k], ws[k], c.stride, pad));
-    if (kind === 'input') outs.push(tf.conv2dTranspose(dys[k], ws[k], xs[k].shape, c.stride, pad));
-    if (kind === 'filter') {
-      outs.push(
-        tf.engine().runKernel(
-          'Conv2DBackpropFilter',
-          { x: xs[k], dy: dys[k] },
-          {
-            strides: [c.stride, c.stride],
-            pad,
-            dataFormat: 'NHWC',
-            dimRoundingMode: undefined,
-            filterShape: ws[k].shape,
-          },
-        ),
-      );
-    }
-  }
-  if (g > 1) for (const t of [...xs, ...ws, ...dys]) t.dispose();
-  return outs;
-}
-
-console.log(
-  [
-    'mode',
-    'layer',
-    'pass',
-    'gpunet ms',
-    'gpunet GFLOP/s',
-    'TF.js ms',
-    'TF.js GFLOP/s',
-    'gpunet / TF.js',
-  ].join('\t'),
-);
-for (const mode of MODES) {
-  await T.setBackend(mode);
-  await tf.setBackend(TFJS_OF[mode]);
-  await tf.ready();
-  for (const c of CONVS) {
-    const a = T.conv2dAttrs(c.x, c.w, { stride: c.stride, padding: c.padding, groups: c.groups });
-    const x = T.randn(c.x);
-    const w = T.mul(T.randn(c.w), 0.01);
-    const dy = T.randn([a.batch, a.outChannels, a.outHeight, a.outWidth]);
-    const flops =
-      2 *
-      a.batch *
-      a.outChannels *
-      a.outHeight *
-      a.outWidth *
-      (a.inChannels / a.groups) *
-      a.kernelHeight *
-      a.kernelWidth;
-    const tx = tf.randomNormal([c.x[0], c.x[2], c.x[3], c.x[1]]);
-    const tw = tf.randomNormal([c.w[2], c.w[3], c.w[1], c.w[0]]);
-    const tdy = tf.randomNormal([a.batch, a.outHeight, a.outWidth, a.outChannels]);
-    const passes = [
-      ['forward', () => T.runKernel('Conv2d', [x, w], a)],
-      ['data grad', () => T.runKernel('Conv2dBackpropInput', [dy, w], a)],
-      ['filter grad', () => T.runKernel('Conv2dBackpropFilter', [x, dy], a)],
-    ];
-    const tfKinds = { forward: 'forward', 'data grad': 'input', 'filter grad': 'filter' };
-    for (const [pass, run] of passes) {
-      const ms = await time(run, readGpunet);
-      // tfjs-backend-wasm 4.x registers no Conv2DBackpropFilter: report n/a there.
-      const hasTf = !(
-        pass === 'filter grad' &&
-        tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined
-      );
-      const tfMs = hasTf
-        ? await time(() => tfConv(tfKinds[pass], tx, tw, tdy, c), readTf)
-        : Number.NaN;
-      report(mode, c.name, pass, flops, ms, tfMs);
-    }
-    T.dispose([x, w, dy]);
-    tf.dispose([tx, tw, tdy]);
-  }
-  for (const fc of FCS) {
-    const x = T.randn([1, fc.k]);
-    const w = T.randn([fc.n, fc.k]);
-    const tx = tf.randomNormal([1, fc.k]);
-    const tw = tf.randomNormal([fc.n, fc.k]);
-    const ms = await time(() => T.linear(x, w), readGpunet);
-    const tfMs = await time(() => tf.matMul(tx, tw, false, true), readTf);
-    report(mode, fc.name, 'forward', 2 * fc.k * fc.n, ms, tfMs);
-    T.dispose([x, w]);
-    tf.dispose([tx, tw]);
-  }
-  {
-    const x = T.randn([1, 96, 55, 55]);
-    const tx = tf.randomNormal([1, 55, 55, 96]);
-    const ms = await time(
-      () => T.localResponseNorm(x, { size: 5, alpha: 5e-4, beta: 0.75, k: 2 }),
-      readGpunet,
+const NODE_PEER = { webasm: 'wasm', cpu: 'cpu', headlessgl: 'cpu' };
+// `pnpm ... bench -- --write` may pass the `--` on.
+const argv = process.argv.slice(2).filter((a) => a !== '--');
+const { values: opts } = parseArgs({
+  args: argv,
+  options: {
+    modes: {
+      type: 'string',
+      default: `webasm,cpu,${process.env.DISPLAY ? 'headlessgl,' : ''}webgl2,webgpu`,
+    },
+    batches: { type: 'string', default: '1,16' },
+    repeats: { type: 'string', default: '3' },
+    'budget-s': { type: 'string', default: '10' },
+    'page-timeout-s': { type: 'string', default: '900' },
+    write: { type: 'boolean', default: false },
+    'save-json': { type: 'string' },
+    'from-json': { type: 'string' },
+  },
+});
+const modes = opts.modes.split(',').filter(Boolean);
+for (const m of modes) {
+  if (!NODE_PEER[m] && !BROWSER_PEER[m]) {
+    throw new Error(
+      `--modes: unknown mode '${m}'; use ${[...Object.keys(NODE_PEER), ...Object.keys(BROWSER_PEER)].join(', ')}`,
     );
-    const tfMs = await time(() => tf.localResponseNormalization(tx, 2, 2, 1e-4, 0.75), readTf);
-    report(mode, 'lrn1 [1, 96, 55, 55]', 'forward', 0, ms, tfMs);
-    const pms = await time(() => T.maxPool2d(x, { kernelSize: 3, stride: 2 }), readGpunet);
-    const ptfMs = await time(() => tf.maxPool(tx, 3, 2, 'valid'), readTf);
-    report(mode, 'pool1 [1, 96, 55, 55]', 'forward', 0, pms, ptfMs);
-    T.dispose(x);
-    tf.dispose(tx);
   }
 }
-console.log(
-  `\nmachine: ${(await import('node:os')).cpus().length} cores (${(await import('node:os')).cpus()[0].model}), Node ${process.version}, tfjs ${tf.version_core}`,
-);
+const batches = opts.batches.split(',').map(Number);
+if (batches.some((b) => !Number.isInteger(b) || b < 1)) {
+  throw new Error(`--batches: expected positive integers, got '${opts.batches}'`);
+}
+const settings = {
+  batches,
+  repeats: Number(opts.repeats),
+  slowMs: 3000,
+  budgetMs: Number(opts['budget-s']) * 1000,
+};
+const log = (line) => process.stderr.write(`${line}\n`);
+const cores = availableParallelism();
+
+/** Measures every mode; returns the run: its rows and what the notes say about it. */
+async function measure() {
+  const loadStart = loadavg();
+  console.log(TABLE_HEADER.join('\t'));
+  const rows = [];
+  const failures = [];
+  const peerCells = new Map();
+  for (const mode of modes.filter((m) => NODE_PEER[m])) {
+    try {
+      rows.push(
+        ...(await runPair({
+          mode,
+          peer: NODE_PEER[mode],
+          ...settings,
+          peerCells,
+          onRow: (row) => console.log(formatRowText(row)),
+        })),
+      );
+    } catch (error) {
+      failures.push(`${mode}: ${String(error?.message ?? error).split('\n')[0]}`);
+    }
+  }
+  const browserModes = modes.filter((m) => BROWSER_PEER[m]);
+  let chromium = '';
+  if (browserModes.length) {
+    const r = await runInChromium({
+      modes: browserModes,
+      ...settings,
+      pageTimeoutS: Number(opts['page-timeout-s']),
+      log,
+    });
+    for (const row of r.rows) console.log(formatRowText(row));
+    rows.push(...r.rows);
+    failures.push(...r.failures);
+    chromium = r.chromium;
+  }
+  const require = createRequire(import.meta.url);
+  const meta = {
+    date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    machine: `${cpus()[0]?.model ?? 'an unknown CPU'}, ${cores} cores, no GPU, Node ${process.version}`,
+    versions: `gpu.js ${require('gpu.js/package.json').version}, TF.js ${tf.version_core} (tfjs-core and the cpu, wasm, webgl and webgpu backends)`,
+    chromium,
+    command: `pnpm --filter @gpunet/kernels bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    cores,
+    modes,
+    settings,
+    loadStart,
+    loadEnd: loadavg(),
+    failures,
+  };
+  return { meta, rows };
+}
+
+let run;
+if (opts['from-json']) {
+  run = JSON.parse(readFileSync(opts['from-json'], 'utf8'));
+} else {
+  run = await measure();
+  const saved =
+    opts['save-json'] ??
+    join(tmpdir(), `gpunet-kernels-bench-${run.meta.date.replace(/\W+/g, '-')}.json`);
+  writeFileSync(saved, JSON.stringify(run));
+  log(`saved the run to ${saved} (re-render it with --from-json ${saved})`);
+}
+const { meta, rows } = run;
+const load = (l) => l.map((v) => v.toFixed(2)).join(' ');
+const busy = Math.max(meta.loadStart[0], meta.loadEnd[0]) > meta.cores * 0.75;
+const s = meta.settings;
+const notes = [
+  `Measured ${meta.date} on ${meta.machine}; ${meta.versions}${meta.chromium ? `; Chromium ${meta.chromium} with SwiftShader (WebGL and WebGPU on the CPU)` : ''}.`,
+  `Command: \`${meta.command}\` (modes ${meta.modes.join(', ')}; batches ${s.batches.join(', ')}).`,
+  `Load average (1, 5, 15 min) at the start: ${load(meta.loadStart)}; at the end: ${load(meta.loadEnd)}${busy ? ` (other work shared the ${meta.cores} cores: treat the numbers as low and noisy)` : ''}.`,
+  '',
+  '- Each cell: one untimed warm-up call (it compiles the kernels and, on the GPU modes, uploads the operands), then the median of ' +
+    `${s.repeats} timed calls; each call includes reading the result back (\`await t.data()\`). ` +
+    `\`*\`: the warm-up took over ${s.slowMs / 1000} s, so one timed call. ` +
+    `\`†\` (Node modes only): the warm-up took over the ${s.budgetMs / 1000} s budget and is the measurement (it includes compiling, small beside that).`,
+  ...(s.batches.length > 1
+    ? [
+        `- Budget: batch ${s.batches[0]} is measured first; a larger-batch cell whose batch-${s.batches[0]} time scaled by the batch is over ${s.budgetMs / 1000} s is not run and reads "> budget" (each side on its own).`,
+      ]
+    : []),
+  '- Rate: GFLOP/s with a multiply-add as 2 FLOPs (conv: batch x output elements x in-channels per group x kernel area; fc: batch x in x out), for each of forward, data gradient and filter gradient; GB/s (bytes read + written once) for LRN and pooling.',
+  '- "gpunet / TF.js" is TF.js time / gpunet time: above 1, gpunet is faster. "n/a (En)": the cell threw the error En listed under the table; in the ratio table "n/a" where either side threw.',
+  "- Shapes: the paper's two-tower AlexNet (groups 2 on conv2, conv4, conv5; TF.js has no groups argument, so it runs one conv per group on split channels); LRN (size 5) and 3x3/2 max-pooling on conv1's output [batch, 96, 55, 55]. fc rows: forward x Wᵀ, data grad dy W, filter grad dyᵀ x.",
+  '- Peers, in the same process: webasm vs TF.js wasm (XNNPACK, one thread in Node), cpu vs TF.js cpu, headlessgl vs TF.js cpu (TF.js has no headless GL backend in Node; headlessgl runs on Mesa llvmpipe under Xvfb; the TF.js cpu cells measured beside cpu are reused, not measured again); in the same Chromium page: webgl2 vs TF.js webgl (WebGL 2), webgpu vs TF.js webgpu.',
+  ...meta.failures.map((f) => `- Not measured: ${f}`),
+];
+const lines = [
+  '### gpunet / TF.js (TF.js time / gpunet time; above 1, gpunet is faster)',
+  '',
+  ...ratioTable(rows),
+  '',
+  '### Times and rates',
+  '',
+  ...markdownTable(rows),
+];
+console.log(['', ...notes, '', ...lines].join('\n'));
+if (opts.write) {
+  writeBenchSection(
+    '## @gpunet/kernels: AlexNet layers on the gpu.js modes vs TF.js',
+    notes,
+    lines,
+  );
+}
+process.exit(0);

@@ -1,0 +1,128 @@
+// The browser half of the layer benchmark: bundles browser-layers-entry.mjs (the same layer list,
+// timing and formatting as the Node run, from layers-common.mjs) with esbuild, serves it on
+// http://127.0.0.1 (a secure context: WebGPU needs one) and runs it in Debian's headless Chromium
+// with the SwiftShader flags of docs/design.md, one page per gpu.js mode, beside TF.js's
+// comparable backend in the same page: webgl2 and webgl vs tfjs-backend-webgl (WebGL 2 / 1),
+// webgpu vs tfjs-backend-webgpu.
+//
+//   node bench/browser-layers.mjs [webgl2 webgpu]   (after `pnpm --filter @gpunet/kernels build`)
+//
+// Chromium is /usr/bin/chromium or CHROMIUM_PATH. WebGL and WebGPU run on the CPU here
+// (SwiftShader), so the numbers compare the two libraries on the same software device.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { markdownTable } from './layers-common.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The TF.js backend each gpu.js browser mode is measured against. */
+export const BROWSER_PEER = { webgl2: 'webgl', webgl: 'webgl', webgpu: 'webgpu' };
+
+/**
+ * Runs the layer benchmark for each of `modes` in one headless Chromium and returns
+ * `{ rows, chromium, failures }`: the rows of every page (a page past `pageTimeoutS` keeps what it
+ * measured), the browser's version, and a line per page that failed or timed out.
+ */
+export async function runInChromium({
+  modes,
+  batches,
+  repeats,
+  slowMs,
+  budgetMs,
+  pageTimeoutS = 600,
+  log = (line) => process.stderr.write(`${line}\n`),
+}) {
+  const bundle = join(mkdtempSync(join(tmpdir(), 'gpunet-kernels-bench-')), 'bench.js');
+  await build({
+    entryPoints: [join(here, 'browser-layers-entry.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    outfile: bundle,
+    logLevel: 'warning',
+    // Node-only imports of the packages are never reached in a page.
+    external: ['node:*', 'fs', 'path', 'os', 'worker_threads', 'url', 'module', 'crypto', 'zlib'],
+  });
+  const code = readFileSync(bundle, 'utf8');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--enable-unsafe-webgpu',
+      '--use-webgpu-adapter=swiftshader',
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const server = createServer((request, response) => {
+    if (request.url === '/bench.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript' });
+      response.end(code);
+    } else {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end('<!doctype html><title>gpunet kernels bench</title>');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+
+  const rows = [];
+  const failures = [];
+  try {
+    for (const mode of modes) {
+      const peer = BROWSER_PEER[mode];
+      if (!peer) throw new Error(`no browser mode '${mode}': use webgl2, webgl or webgpu`);
+      log(`${mode} (gpu.js) and TF.js ${peer} in Chromium...`);
+      const page = await browser.newPage();
+      page.on('console', (m) => log(`  ${m.text()}`));
+      page.on('pageerror', (e) => log(`  [${mode}] page error: ${e.message}`));
+      await page.goto(pageUrl);
+      await page.evaluate(
+        (settings) => {
+          globalThis.GPUNET_BENCH = settings;
+        },
+        // Never the warm-up as the measurement here: a GPU backend's first call uploads too.
+        { mode, peer, batches, repeats, slowMs, budgetMs, warmupOnlyMs: 1e12 },
+      );
+      await page.addScriptTag({ url: '/bench.js', type: 'module' });
+      let r;
+      try {
+        await page.waitForFunction(() => globalThis.gpunetBench?.isDone === true, null, {
+          timeout: pageTimeoutS * 1000,
+          polling: 500,
+        });
+        r = await page.evaluate(() => globalThis.gpunetBench);
+      } catch {
+        r = (await page.evaluate(() => globalThis.gpunetBench).catch(() => null)) ?? { rows: [] };
+        failures.push(
+          `${mode}: the page ran past ${pageTimeoutS} s; the cells after the last row were not measured`,
+        );
+      }
+      if (r.error) failures.push(`${mode}: ${r.error}`);
+      rows.push(...r.rows);
+      await page.close();
+    }
+    return { rows, chromium: await browser.version(), failures };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const modes = process.argv.slice(2).length ? process.argv.slice(2) : ['webgl2', 'webgpu'];
+  const r = await runInChromium({ modes, batches: [1, 16], repeats: 3 });
+  console.log([`Chromium ${r.chromium}`, ...r.failures, '', ...markdownTable(r.rows)].join('\n'));
+  process.exit(0);
+}
