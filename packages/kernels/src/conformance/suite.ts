@@ -256,6 +256,12 @@ export const CASES: Case[] = [
     inputs: [f([2, 2, 11, 10]), f([3, 2, 3, 2])],
     op: ([x, w]) => T.conv2d(x, w, { stride: [2, 3], padding: [1, 0], dilation: 2 }),
   },
+  {
+    // Fewer channels than kernel columns and no column padding: the kernel-row sum is innermost.
+    name: 'conv2d stride [1, 2] padding [1, 0] dilation [1, 2] [2, 2, 9, 17] w [3, 2, 3, 5]',
+    inputs: [f([2, 2, 9, 17]), f([3, 2, 3, 5])],
+    op: ([x, w]) => T.conv2d(x, w, { stride: [1, 2], padding: [1, 0], dilation: [1, 2] }),
+  },
   // Pooling and LRN: odd small shapes.
   {
     name: 'maxPool2d 3/2 [2, 3, 9, 8]',

@@ -91,3 +91,47 @@ export function broadcastIndex(inShape: Shape, outRank: number, prefix: string):
 export function kernelSource(args: readonly string[], body: string): string {
   return `function(${args.join(', ')}) {\nconst i = this.thread.x;\n${body}\n}`;
 }
+
+/** One operand of `stridedSum`: the reads `name[base + p * step]`. */
+export interface StridedRead {
+  name: string;
+  base: string;
+  step: number;
+}
+
+/**
+ * Source lines adding `a[a.base + p * a.step] * b[b.base + p * b.step]` for `p` in `[0, n)` to
+ * `acc`, unrolled `unroll` times: each pass of the loop computes its two base indices once and
+ * reads `unroll` products at literal offsets from them, so a product costs its two loads and
+ * an add of a constant instead of a multiply, an add and the loop's compare and branch. A sum
+ * no longer than `unroll` is written out without a loop. The summation order is the plain
+ * loop's, so results are bit-identical to it.
+ */
+export function stridedSum(
+  acc: string,
+  n: number,
+  a: StridedRead,
+  b: StridedRead,
+  loopVar: string,
+  unroll = 8,
+): string[] {
+  const plus = (base: string, offset: number) => (offset === 0 ? base : `${base} + ${offset}`);
+  const term = (aBase: string, bBase: string, p: number) =>
+    `${acc} += ${a.name}[${plus(aBase, p * a.step)}] * ${b.name}[${plus(bBase, p * b.step)}];`;
+  const lines: string[] = [];
+  const u = Math.max(1, Math.min(unroll, n));
+  const whole = n <= unroll ? 0 : n - (n % u);
+  if (whole > 0) {
+    const aBase = `${loopVar}A`;
+    const bBase = `${loopVar}B`;
+    lines.push(
+      `for (let ${loopVar} = 0; ${loopVar} < ${whole}; ${loopVar} += ${u}) {`,
+      `const ${aBase} = ${plus(a.base, 0)} + ${loopVar} * ${a.step};`,
+      `const ${bBase} = ${plus(b.base, 0)} + ${loopVar} * ${b.step};`,
+    );
+    for (let p = 0; p < u; p++) lines.push(term(aBase, bBase, p));
+    lines.push('}');
+  }
+  for (let p = whole; p < n; p++) lines.push(term(`(${a.base})`, `(${b.base})`, p));
+  return lines;
+}

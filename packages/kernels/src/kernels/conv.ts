@@ -12,14 +12,35 @@
  */
 import type { Conv2dAttrs } from '@gpunet/tensor';
 import { defineKernel, type GpuKernel } from '../internal/define.js';
-import { idiv, kernelSource, unravel } from '../internal/index-math.js';
+import { idiv, kernelSource, stridedSum, unravel } from '../internal/index-math.js';
 
+/**
+ * Whether some output position's window reaches outside the input along one axis, so its taps
+ * need a bounds check; false for an unpadded axis whose windows all fit (conv1's).
+ */
+function axisLeaves(a: Conv2dAttrs, axis: 'h' | 'w'): boolean {
+  const isH = axis === 'h';
+  const pad = isH ? a.padTop : a.padLeft;
+  const out = isH ? a.outHeight : a.outWidth;
+  const stride = isH ? a.strideHeight : a.strideWidth;
+  const reach =
+    ((isH ? a.kernelHeight : a.kernelWidth) - 1) * (isH ? a.dilationHeight : a.dilationWidth);
+  return pad > 0 || (out - 1) * stride - pad + reach >= (isH ? a.inHeight : a.inWidth);
+}
+
+/**
+ * Conv2d forward: each thread sums its window. The innermost loop is the longer of the group's
+ * input channels and the kernel width, unrolled with literal offsets (`stridedSum`): conv2-5
+ * sum 48-256 channels eight at a time; conv1 (3 channels, 11x11, no padding) sums each kernel
+ * row of 11 taps as straight-line code.
+ */
 export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, backend }) => {
   const inPerGroup = a.inChannels / a.groups;
   const outPerGroup = a.outChannels / a.groups;
   const plane = a.inHeight * a.inWidth;
   const taps = a.kernelHeight * a.kernelWidth;
-  const body = [
+  const rowCheck = `if (ih >= 0 && ih < ${a.inHeight}) {`;
+  const head = [
     unravel('i', [a.batch, a.outChannels, a.outHeight, a.outWidth], 'o'),
     `const g = ${idiv('o1', outPerGroup)};`,
     `const xBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${plane};`,
@@ -27,23 +48,51 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
     `const h0 = o2 * ${a.strideHeight} - ${a.padTop};`,
     `const w0 = o3 * ${a.strideWidth} - ${a.padLeft};`,
     'let acc = 0;',
-    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
-    `const ih = h0 + kh * ${a.dilationHeight};`,
-    `if (ih >= 0 && ih < ${a.inHeight}) {`,
-    `for (let kw = 0; kw < ${a.kernelWidth}; kw++) {`,
-    `const iw = w0 + kw * ${a.dilationWidth};`,
-    `if (iw >= 0 && iw < ${a.inWidth}) {`,
-    `const xi = xBase + ih * ${a.inWidth} + iw;`,
-    `const wi = wBase + kh * ${a.kernelWidth} + kw;`,
-    `for (let c = 0; c < ${inPerGroup}; c++) {`,
-    `acc += x[xi + c * ${plane}] * w[wi + c * ${taps}];`,
-    '}',
-    '}',
-    '}',
-    '}',
-    '}',
-    'return acc;',
-  ].join('\n');
+  ];
+  const channelsInner = inPerGroup >= a.kernelWidth || axisLeaves(a, 'w');
+  const loops = channelsInner
+    ? [
+        `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+        `const ih = h0 + kh * ${a.dilationHeight};`,
+        rowCheck,
+        `for (let kw = 0; kw < ${a.kernelWidth}; kw++) {`,
+        `const iw = w0 + kw * ${a.dilationWidth};`,
+        `if (iw >= 0 && iw < ${a.inWidth}) {`,
+        `const xi = xBase + ih * ${a.inWidth} + iw;`,
+        `const wi = wBase + kh * ${a.kernelWidth} + kw;`,
+        ...stridedSum(
+          'acc',
+          inPerGroup,
+          { name: 'x', base: 'xi', step: plane },
+          { name: 'w', base: 'wi', step: taps },
+          'c',
+        ),
+        '}',
+        '}',
+        '}',
+        '}',
+      ]
+    : [
+        // Every tap of a row is inside the input along the width: the row's taps are one sum.
+        `for (let c = 0; c < ${inPerGroup}; c++) {`,
+        `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+        `const ih = h0 + kh * ${a.dilationHeight};`,
+        rowCheck,
+        `const xr = xBase + c * ${plane} + ih * ${a.inWidth} + w0;`,
+        `const wr = wBase + c * ${taps} + kh * ${a.kernelWidth};`,
+        ...stridedSum(
+          'acc',
+          a.kernelWidth,
+          { name: 'x', base: 'xr', step: a.dilationWidth },
+          { name: 'w', base: 'wr', step: 1 },
+          'kw',
+          16,
+        ),
+        '}',
+        '}',
+        '}',
+      ];
+  const body = [...head, ...loops, 'return acc;'].join('\n');
   return backend.run(
     kernelSource(['x', 'w'], body),
     [x, w],
