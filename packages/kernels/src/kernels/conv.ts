@@ -181,11 +181,71 @@ export const conv2dBackpropInputKernel = defineKernel(
   },
 );
 
+/**
+ * The output positions `[lo, hi)` along one axis whose taps all lie inside the input, for every
+ * tap of the kernel: their sums need no bounds check.
+ */
+function interior(a: Conv2dAttrs, axis: 'h' | 'w'): { lo: number; hi: number } {
+  const isH = axis === 'h';
+  const pad = isH ? a.padTop : a.padLeft;
+  const stride = isH ? a.strideHeight : a.strideWidth;
+  const out = isH ? a.outHeight : a.outWidth;
+  const reach =
+    ((isH ? a.kernelHeight : a.kernelWidth) - 1) * (isH ? a.dilationHeight : a.dilationWidth);
+  const lo = Math.min(out, Math.ceil(pad / stride));
+  const last = (isH ? a.inHeight : a.inWidth) - 1 + pad - reach;
+  const hi = last < 0 ? lo : Math.max(lo, Math.min(out, Math.floor(last / stride) + 1));
+  return { lo, hi };
+}
+
+/**
+ * Conv2dBackpropFilter: dw[co, c, kh, kw] sums x * dy over the batch and the output positions.
+ * The output rows and columns are split into the interior, whose taps are all inside the
+ * input for every (kh, kw), and the border: an interior row is one unrolled sum over its
+ * interior columns with no bounds check, and only the border rows and columns test their tap.
+ */
 export const conv2dBackpropFilterKernel = defineKernel(
   'Conv2dBackpropFilter',
   ({ inputs: [x, dy], attrs: a, backend }) => {
     const { outPerGroup, inPerGroup } = backOffset(a);
     const outPlane = a.outHeight * a.outWidth;
+    const rows = interior(a, 'h');
+    const cols = interior(a, 'w');
+    const iw = (ow: number) => `${ow * a.strideWidth - a.padLeft} + o3 * ${a.dilationWidth}`;
+    /** The sum over one output row `oh`; `checked` rows test that the row is inside the input. */
+    const row = (oh: string, name: string, checked: boolean) => {
+      const sum = [
+        `const xr${name} = xBase + ih${name} * ${a.inWidth} - ${a.padLeft} + o3 * ${a.dilationWidth};`,
+        `const dr${name} = dyBase + ${oh} * ${a.outWidth};`,
+        ...stridedSum(
+          'acc',
+          cols.hi - cols.lo,
+          { name: 'x', base: `xr${name} + ${cols.lo * a.strideWidth}`, step: a.strideWidth },
+          { name: 'dy', base: `dr${name} + ${cols.lo}`, step: 1 },
+          `ow${name}`,
+        ),
+      ];
+      for (let ow = 0; ow < a.outWidth; ow++) {
+        if (ow >= cols.lo && ow < cols.hi) continue;
+        sum.push(
+          `if (${iw(ow)} >= 0 && ${iw(ow)} < ${a.inWidth}) {`,
+          `acc += x[xr${name} + ${ow * a.strideWidth}] * dy[dr${name} + ${ow}];`,
+          '}',
+        );
+      }
+      const ih = `const ih${name} = ${oh} * ${a.strideHeight} - ${a.padTop} + o2 * ${a.dilationHeight};`;
+      return checked
+        ? [ih, `if (ih${name} >= 0 && ih${name} < ${a.inHeight}) {`, ...sum, '}']
+        : [ih, ...sum];
+    };
+    const rowLoop = (from: number, to: number, name: string, checked: boolean) =>
+      to > from
+        ? [
+            `for (let oh${name} = ${from}; oh${name} < ${to}; oh${name}++) {`,
+            ...row(`oh${name}`, name, checked),
+            '}',
+          ]
+        : [];
     const body = [
       unravel('i', [a.outChannels, inPerGroup, a.kernelHeight, a.kernelWidth], 'o'),
       `const g = ${idiv('o0', outPerGroup)};`,
@@ -194,17 +254,9 @@ export const conv2dBackpropFilterKernel = defineKernel(
       `for (let n = 0; n < ${a.batch}; n++) {`,
       `const xBase = (n * ${a.inChannels} + ci) * ${a.inHeight * a.inWidth};`,
       `const dyBase = (n * ${a.outChannels} + o0) * ${outPlane};`,
-      `for (let oh = 0; oh < ${a.outHeight}; oh++) {`,
-      `const ih = oh * ${a.strideHeight} - ${a.padTop} + o2 * ${a.dilationHeight};`,
-      `if (ih >= 0 && ih < ${a.inHeight}) {`,
-      `for (let ow = 0; ow < ${a.outWidth}; ow++) {`,
-      `const iw = ow * ${a.strideWidth} - ${a.padLeft} + o3 * ${a.dilationWidth};`,
-      `if (iw >= 0 && iw < ${a.inWidth}) {`,
-      `acc += x[xBase + ih * ${a.inWidth} + iw] * dy[dyBase + oh * ${a.outWidth} + ow];`,
-      '}',
-      '}',
-      '}',
-      '}',
+      ...rowLoop(0, rows.lo, 'Top', true),
+      ...rowLoop(rows.lo, rows.hi, 'In', false),
+      ...rowLoop(rows.hi, a.outHeight, 'Bottom', true),
       '}',
       'return acc;',
     ].join('\n');
