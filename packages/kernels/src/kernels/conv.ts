@@ -166,9 +166,13 @@ export const conv2dBackpropInputKernel = defineKernel(
         ...tapsReaching(a, 'w', 'o3', [
           `const dyi = dyBase + oh * ${a.outWidth} + ow;`,
           `const wi = wBase + kh * ${a.kernelWidth} + kw;`,
-          `for (let co = 0; co < ${outPerGroup}; co++) {`,
-          `acc += dy[dyi + co * ${outPlane}] * w[wi + co * ${inPerGroup * taps}];`,
-          '}',
+          ...stridedSum(
+            'acc',
+            outPerGroup,
+            { name: 'dy', base: 'dyi', step: outPlane },
+            { name: 'w', base: 'wi', step: inPerGroup * taps },
+            'co',
+          ),
         ]),
       ]),
       'return acc;',
