@@ -11,7 +11,7 @@
  * boundary, which holds while `a` stays below about 2^22 (4M elements per tensor dim product);
  * larger tensors are split by the kernels that can meet them (see conv.ts).
  */
-import type { Shape } from '@gpunet/tensor';
+import type { Pool2dAttrs, Shape } from '@gpunet/tensor';
 
 /** Row-major strides of a shape. */
 export function strides(shape: Shape): number[] {
@@ -134,4 +134,44 @@ export function stridedSum(
   }
   for (let p = whole; p < n; p++) lines.push(term(`(${a.base})`, `(${b.base})`, p));
   return lines;
+}
+
+/** The window geometry that convolution and pooling attributes share. */
+export type WindowGeometry = Pick<
+  Pool2dAttrs,
+  | 'inHeight'
+  | 'inWidth'
+  | 'outHeight'
+  | 'outWidth'
+  | 'kernelHeight'
+  | 'kernelWidth'
+  | 'strideHeight'
+  | 'strideWidth'
+  | 'padTop'
+  | 'padLeft'
+  | 'dilationHeight'
+  | 'dilationWidth'
+>;
+
+/**
+ * The output positions `[lo, hi)` along one axis (`h` rows, `w` columns) whose window lies
+ * inside the input for every tap: their sums need no bounds check.
+ */
+export function windowInterior(a: WindowGeometry, axis: 'h' | 'w'): { lo: number; hi: number } {
+  const isH = axis === 'h';
+  const pad = isH ? a.padTop : a.padLeft;
+  const stride = isH ? a.strideHeight : a.strideWidth;
+  const out = isH ? a.outHeight : a.outWidth;
+  const reach =
+    ((isH ? a.kernelHeight : a.kernelWidth) - 1) * (isH ? a.dilationHeight : a.dilationWidth);
+  const lo = Math.min(out, Math.ceil(pad / stride));
+  const last = (isH ? a.inHeight : a.inWidth) - 1 + pad - reach;
+  const hi = last < 0 ? lo : Math.max(lo, Math.min(out, Math.floor(last / stride) + 1));
+  return { lo, hi };
+}
+
+/** Whether some output window reaches outside the input along one axis (see `windowInterior`). */
+export function windowLeaves(a: WindowGeometry, axis: 'h' | 'w'): boolean {
+  const { lo, hi } = windowInterior(a, axis);
+  return lo > 0 || hi < (axis === 'h' ? a.outHeight : a.outWidth);
 }

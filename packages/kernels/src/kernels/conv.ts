@@ -12,21 +12,14 @@
  */
 import type { Conv2dAttrs } from '@gpunet/tensor';
 import { defineKernel, type GpuKernel } from '../internal/define.js';
-import { idiv, kernelSource, stridedSum, unravel } from '../internal/index-math.js';
-
-/**
- * Whether some output position's window reaches outside the input along one axis, so its taps
- * need a bounds check; false for an unpadded axis whose windows all fit (conv1's).
- */
-function axisLeaves(a: Conv2dAttrs, axis: 'h' | 'w'): boolean {
-  const isH = axis === 'h';
-  const pad = isH ? a.padTop : a.padLeft;
-  const out = isH ? a.outHeight : a.outWidth;
-  const stride = isH ? a.strideHeight : a.strideWidth;
-  const reach =
-    ((isH ? a.kernelHeight : a.kernelWidth) - 1) * (isH ? a.dilationHeight : a.dilationWidth);
-  return pad > 0 || (out - 1) * stride - pad + reach >= (isH ? a.inHeight : a.inWidth);
-}
+import {
+  idiv,
+  kernelSource,
+  stridedSum,
+  unravel,
+  windowInterior,
+  windowLeaves,
+} from '../internal/index-math.js';
 
 /**
  * Conv2d forward: each thread sums its window. The innermost loop is the longer of the group's
@@ -49,7 +42,7 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
     `const w0 = o3 * ${a.strideWidth} - ${a.padLeft};`,
     'let acc = 0;',
   ];
-  const channelsInner = inPerGroup >= a.kernelWidth || axisLeaves(a, 'w');
+  const channelsInner = inPerGroup >= a.kernelWidth || windowLeaves(a, 'w');
   const loops = channelsInner
     ? [
         `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
@@ -186,23 +179,6 @@ export const conv2dBackpropInputKernel = defineKernel(
 );
 
 /**
- * The output positions `[lo, hi)` along one axis whose taps all lie inside the input, for every
- * tap of the kernel: their sums need no bounds check.
- */
-function interior(a: Conv2dAttrs, axis: 'h' | 'w'): { lo: number; hi: number } {
-  const isH = axis === 'h';
-  const pad = isH ? a.padTop : a.padLeft;
-  const stride = isH ? a.strideHeight : a.strideWidth;
-  const out = isH ? a.outHeight : a.outWidth;
-  const reach =
-    ((isH ? a.kernelHeight : a.kernelWidth) - 1) * (isH ? a.dilationHeight : a.dilationWidth);
-  const lo = Math.min(out, Math.ceil(pad / stride));
-  const last = (isH ? a.inHeight : a.inWidth) - 1 + pad - reach;
-  const hi = last < 0 ? lo : Math.max(lo, Math.min(out, Math.floor(last / stride) + 1));
-  return { lo, hi };
-}
-
-/**
  * Conv2dBackpropFilter: dw[co, c, kh, kw] sums x * dy over the batch and the output positions.
  * The output rows and columns are split into the interior, whose taps are all inside the
  * input for every (kh, kw), and the border: an interior row is one unrolled sum over its
@@ -213,8 +189,8 @@ export const conv2dBackpropFilterKernel = defineKernel(
   ({ inputs: [x, dy], attrs: a, backend }) => {
     const { outPerGroup, inPerGroup } = backOffset(a);
     const outPlane = a.outHeight * a.outWidth;
-    const rows = interior(a, 'h');
-    const cols = interior(a, 'w');
+    const rows = windowInterior(a, 'h');
+    const cols = windowInterior(a, 'w');
     const iw = (ow: number) => `${ow * a.strideWidth - a.padLeft} + o3 * ${a.dilationWidth}`;
     /** The sum over one output row `oh`; `checked` rows test that the row is inside the input. */
     const row = (oh: string, name: string, checked: boolean) => {
