@@ -45,11 +45,14 @@ export const batchMatMulKernel = defineKernel(
     const aStep = transposeA ? ca : 1;
     const bCol = transposeB ? `col * ${cb}` : 'col';
     const bStep = transposeB ? 1 : cb;
+    // A coordinate whose extent is 1 is the literal 0, not a function of the thread: on webasm
+    // a read that depends on no thread is one load shared by the four SIMD lanes instead of a
+    // four-load gather. For a linear layer at batch 1 (m = 1) every read of the input row is.
     const body = [
-      `const t = ${idiv('i', m * n)};`,
-      `const rc = i - t * ${m * n};`,
-      `const row = ${idiv('rc', n)};`,
-      `const col = rc - row * ${n};`,
+      batch === 1 ? 'const t = 0;' : `const t = ${idiv('i', m * n)};`,
+      batch === 1 ? 'const rc = i;' : `const rc = i - t * ${m * n};`,
+      m === 1 ? 'const row = 0;' : n === 1 ? 'const row = rc;' : `const row = ${idiv('rc', n)};`,
+      n === 1 ? 'const col = 0;' : m === 1 ? 'const col = rc;' : `const col = rc - row * ${n};`,
       `const aBase = t * ${ra * ca} + ${aRow};`,
       `const bBase = t * ${rb * cb} + ${bCol};`,
       dotSource(k, aStep, bStep),

@@ -9,7 +9,7 @@
  */
 import type { AdaptivePool2dAttrs, Pool2dAttrs } from '@gpunet/tensor';
 import { defineKernel, type GpuKernel } from '../internal/define.js';
-import { idiv, kernelSource, unravel } from '../internal/index-math.js';
+import { idiv, kernelSource, unravel, windowLeaves } from '../internal/index-math.js';
 import { literal } from './transform.js';
 
 const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
@@ -99,7 +99,40 @@ function windowsContaining(a: Pool2dAttrs, inner: string): string {
   ].join('\n');
 }
 
+/**
+ * Source declaring `bestV`, the first maximum of window (o2, o3) when every window lies inside
+ * the input (pool1, pool2, pool5): the taps are straight-line code at literal offsets with a
+ * select each, no bounds checks and no branches (`e > bestV` keeps the first of equal values,
+ * as the checked loop does).
+ */
+function insideMaxSource(a: Pool2dAttrs): string {
+  const lines = [
+    `const b = planeBase + o2 * ${a.strideHeight * a.inWidth} + o3 * ${a.strideWidth};`,
+    'let bestV = x[b];',
+  ];
+  for (let kh = 0; kh < a.kernelHeight; kh++) {
+    for (let kw = 0; kw < a.kernelWidth; kw++) {
+      const offset = kh * a.dilationHeight * a.inWidth + kw * a.dilationWidth;
+      if (offset === 0) continue;
+      lines.push(
+        `const e${offset} = x[b + ${offset}];`,
+        `bestV = e${offset} > bestV ? e${offset} : bestV;`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
 export const maxPool2dKernel = defineKernel('MaxPool2d', ({ inputs: [x], attrs: a, backend }) => {
+  if (!windowLeaves(a, 'h') && !windowLeaves(a, 'w')) {
+    const body = [
+      unravel('i', outShape(a), 'o'),
+      `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
+      insideMaxSource(a),
+      'return bestV;',
+    ].join('\n');
+    return backend.run(kernelSource(['x'], body), [x], outShape(a));
+  }
   const body = [
     unravel('i', outShape(a), 'o'),
     `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,

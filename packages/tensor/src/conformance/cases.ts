@@ -269,6 +269,13 @@ const convCases: ConformanceCase[] = [
     f: (x, w) => T.conv2d(x, w, { stride: [2, 3], padding: [1, 0], dilation: 2 }),
   },
   {
+    // Fewer channels than kernel columns and no column padding: @gpunet/kernels sums kernel rows
+    // innermost there (its conv1 path), here with row padding and column dilation.
+    name: 'conv2d stride [1, 2] padding [1, 0] dilation [1, 2] [2, 2, 9, 17] w [3, 2, 3, 5]',
+    inputs: [uniform([2, 2, 9, 17]), uniform([3, 2, 3, 5])],
+    f: (x, w) => T.conv2d(x, w, { stride: [1, 2], padding: [1, 0], dilation: [1, 2] }),
+  },
+  {
     name: 'conv2d stride [2, 3] padding [2, 1] dilation 2 groups 2 batch 3 [3, 4, 11, 9] w [6, 2, 3, 2]',
     inputs: [uniform([3, 4, 11, 9]), uniform([6, 2, 3, 2])],
     f: (x, w) => T.conv2d(x, w, { stride: [2, 3], padding: [2, 1], dilation: 2, groups: 2 }),
