@@ -15,8 +15,8 @@ import { createServer } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { writeBenchSection } from './doc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,21 +47,7 @@ await build({
 });
 const code = readFileSync(bundle, 'utf8');
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--use-angle=swiftshader',
-    '--enable-unsafe-swiftshader',
-    '--enable-unsafe-webgpu',
-    '--use-webgpu-adapter=swiftshader',
-    '--no-sandbox',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 // A page on http://127.0.0.1 (a secure context: WebGPU needs one) serving the bundle as a module.
 const server = createServer((request, response) => {
   if (request.url === '/bench.js') {
@@ -72,8 +58,7 @@ const server = createServer((request, response) => {
     response.end('<!doctype html><title>gpunet AlexNet bench</title>');
   }
 });
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+const pageUrl = `${await listenOnLocalhost(server)}/`;
 const userAgent = await browser.version();
 
 const rows = [];

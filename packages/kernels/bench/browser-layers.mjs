@@ -14,8 +14,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { markdownTable } from './layers-common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,21 +50,7 @@ export async function runInChromium({
     external: ['node:*', 'fs', 'path', 'os', 'worker_threads', 'url', 'module', 'crypto', 'zlib'],
   });
   const code = readFileSync(bundle, 'utf8');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--enable-unsafe-webgpu',
-      '--use-webgpu-adapter=swiftshader',
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   const server = createServer((request, response) => {
     if (request.url === '/bench.js') {
       response.writeHead(200, { 'content-type': 'text/javascript' });
@@ -74,8 +60,7 @@ export async function runInChromium({
       response.end('<!doctype html><title>gpunet kernels bench</title>');
     }
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+  const pageUrl = `${await listenOnLocalhost(server)}/`;
 
   const rows = [];
   const failures = [];

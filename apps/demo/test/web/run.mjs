@@ -21,7 +21,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
 
 const appRoot = fileURLToPath(new URL('../..', import.meta.url));
 const distDir = join(appRoot, 'web', 'dist');
@@ -60,27 +60,9 @@ const server = createServer(async (request, response) => {
   }
 });
 // GPUNET_WEB_URL tests a page already served elsewhere (e.g. `pnpm dev:web`) instead.
-const origin = process.env.GPUNET_WEB_URL?.replace(/\/$/, '') ?? (await listen());
-async function listen() {
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${server.address().port}`;
-}
+const origin = process.env.GPUNET_WEB_URL?.replace(/\/$/, '') ?? (await listenOnLocalhost(server));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--use-angle=swiftshader',
-    '--enable-unsafe-swiftshader',
-    '--enable-unsafe-webgpu',
-    '--use-webgpu-adapter=swiftshader',
-    '--no-sandbox',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 await mkdir(outputDir, { recursive: true });
 const failures = [];
 const fail = (line) => {

@@ -14,8 +14,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const modes =
@@ -32,22 +32,7 @@ await build({
   logLevel: 'warning',
 });
 
-// The flags of docs/design.md: WebGL and WebGPU on SwiftShader, no network side traffic.
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--use-angle=swiftshader',
-    '--enable-unsafe-swiftshader',
-    '--enable-unsafe-webgpu',
-    '--use-webgpu-adapter=swiftshader',
-    '--no-sandbox',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 
 // A page on http://127.0.0.1 rather than about:blank: WebGPU (navigator.gpu) exists only in a
 // secure context, and localhost is one.
@@ -55,8 +40,7 @@ const server = createServer((_request, response) => {
   response.writeHead(200, { 'content-type': 'text/html' });
   response.end('<!doctype html><title>gpunet conformance</title>');
 });
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+const pageUrl = `${await listenOnLocalhost(server)}/`;
 
 let isFailed = false;
 for (const mode of modes) {

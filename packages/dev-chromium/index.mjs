@@ -1,0 +1,44 @@
+/**
+ * Headless Chromium for gpunet's browser tests and benchmarks, written once: Debian's chromium
+ * (or CHROMIUM_PATH) driven by playwright-core, nothing downloaded, with the flags of the design
+ * brief: WebGL through ANGLE on SwiftShader and WebGPU on SwiftShader's Vulkan (so every
+ * browser mode runs on a machine without a GPU), and no network side traffic.
+ */
+import { chromium } from 'playwright-core';
+
+/** WebGL and WebGPU on SwiftShader. */
+export const SWIFTSHADER_FLAGS = [
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+];
+
+/** No sandbox (CI runs as root), and no background traffic to the network. */
+export const QUIET_FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Launches headless Chromium with SWIFTSHADER_FLAGS and QUIET_FLAGS (plus `args`). */
+export function launchChromium({ args = [] } = {}) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...SWIFTSHADER_FLAGS, ...QUIET_FLAGS, ...args],
+  });
+}
+
+/**
+ * Starts `server` (a node:http server) on a free port of 127.0.0.1 and resolves with its origin,
+ * `http://127.0.0.1:<port>`. Pages are served there rather than opened as about:blank because
+ * WebGPU (navigator.gpu) and cross-origin isolation exist only in a secure context, and
+ * localhost is one.
+ */
+export async function listenOnLocalhost(server) {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${server.address().port}`;
+}
