@@ -68,6 +68,8 @@ export interface GpuBackendStats {
   fallbacks: number;
   /** Kernels that ran split into several launches because a tensor was over the index limit. */
   splits: number;
+  /** Blocks of a split kernel that straddled stored pieces and were copied out (GL, webgpu). */
+  copies: number;
 }
 
 /** The gpu.js backend of one mode. Kernels are registered under the mode's name. */
@@ -76,7 +78,13 @@ export class GpuBackend implements Backend {
   readonly gpu: GPU;
   /** True on the modes whose kernels output textures (data lives on the device). */
   readonly isTextureMode: boolean;
-  readonly stats: GpuBackendStats = { compiles: 0, launches: 0, fallbacks: 0, splits: 0 };
+  readonly stats: GpuBackendStats = {
+    compiles: 0,
+    launches: 0,
+    fallbacks: 0,
+    splits: 0,
+    copies: 0,
+  };
   private cpuGpu: GPU | null = null;
   private readonly store = new Map<DataId, Record_>();
   private readonly kernels = new Map<string, IKernelRunShortcut>();
@@ -114,17 +122,25 @@ export class GpuBackend implements Backend {
     return result;
   }
 
-  write(values: TypedArray, _shape: Shape, dtype: DType): DataId {
+  write(values: TypedArray, shape: Shape, dtype: DType): DataId {
     // int32 tensors are stored as float32: every gpu.js mode computes in f32, and int32 values
     // in gpunet are labels and indices, exact below 2^24.
     const host = values instanceof Float32Array ? values.slice() : Float32Array.from(values);
     if ((!this.isTextureMode && !this.isAsync) || host.length === 0) return this.adopt(host, dtype);
     // Upload once, so that every kernel argument on a GL mode is a texture: a compiled gpu.js
     // kernel is specialised to its argument types, and mixing arrays and textures recompiles.
-    // A tensor over the index limit is uploaded as consecutive pieces.
+    // A tensor over the index limit is uploaded as consecutive pieces of whole rows (along dim
+    // 0), so that the split kernels' blocks of rows are whole pieces, passed on without a copy.
+    const row = size(shape.slice(1));
+    const step =
+      host.length <= this.indexLimit
+        ? host.length
+        : row > 0 && row <= this.indexLimit
+          ? row * Math.floor(this.indexLimit / row)
+          : this.indexLimit;
     const pieces: Piece[] = [];
-    for (let start = 0; start < host.length; start += this.indexLimit) {
-      const part = host.subarray(start, Math.min(host.length, start + this.indexLimit));
+    for (let start = 0; start < host.length; start += step) {
+      const part = host.subarray(start, Math.min(host.length, start + step));
       pieces.push({ value: this.upload(part), length: part.length });
     }
     return pieces.length === 1
@@ -241,7 +257,7 @@ export class GpuBackend implements Backend {
   ): TensorInfo {
     const outSize = size(shape);
     if (outSize === 0) return { dataId: this.adopt(new Float32Array(0), dtype), shape, dtype };
-    const args = inputs.map((t) => this.record(t.dataId));
+    const args = inputs.map((t) => this.solid(this.record(t.dataId)));
     const largest = Math.max(outSize, ...args.map((a) => a.length));
     let onCpu = false;
     if (this.splitsLargeTensors && largest > this.indexLimit) {
@@ -264,6 +280,20 @@ export class GpuBackend implements Backend {
       onCpu,
     );
     return { dataId: this.adopt(out, dtype, outSize), shape, dtype };
+  }
+
+  /**
+   * The record with its pieces merged into one buffer when they fit in one launch (a tensor
+   * stored in pieces under a lower `indexLimit`); a record over the limit is left as it is.
+   */
+  private solid(record: Record_): Record_ {
+    if (record.pieces && record.length <= this.indexLimit) {
+      const pieces = record.pieces;
+      record.value = this.merge(pieces);
+      record.pieces = null;
+      for (const piece of pieces) this.free(piece.value);
+    }
+    return record;
   }
 
   /** Launches a kernel on stored buffers; on webgpu through the queue. */
@@ -319,6 +349,7 @@ export class GpuBackend implements Backend {
       pieceStart += piece.length;
     }
     if (parts.length === 1 && copies.length === 0) return view(parts[0].value);
+    this.stats.copies++;
     const merged = this.merge(parts);
     if (parts.length > 1) for (const copy of copies) this.free(copy);
     return { dataId: this.adopt(merged, record.dtype, length), shape, dtype: record.dtype };

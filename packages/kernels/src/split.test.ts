@@ -5,6 +5,7 @@
  * and fc7 at full size (weights of 37.7M and 16.8M elements) are conformance cases, on every mode.
  */
 import * as T from '@gpunet/tensor';
+import { assertClose } from '@gpunet/tensor/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import './index.js';
 import { GpuBackend, type GpuMode } from './index.js';
@@ -40,6 +41,36 @@ for (const mode of MODES) {
         const doubled = T.mul(t, 2);
         expect(Array.from(await doubled.data())).toEqual(Array.from(values, (v) => v * 2));
         T.dispose([t, doubled]);
+      } finally {
+        backend.indexLimit = 2 ** 23;
+      }
+    });
+
+    it('stores a tensor over the limit in pieces of whole rows, so a linear layer passes them on uncopied', async () => {
+      const backend = await backendOf(mode);
+      backend.indexLimit = 1024;
+      try {
+        const gen = new T.Generator(2);
+        const x = T.tensor(
+          Float32Array.from({ length: 3 * 300 }, () => gen.uniform()),
+          [3, 300],
+        );
+        const w = T.tensor(
+          Float32Array.from({ length: 50 * 300 }, () => gen.uniform()),
+          [50, 300],
+        );
+        const copies = backend.stats.copies;
+        const y = T.linear(x, w);
+        expect(backend.stats.copies).toBe(copies);
+        const [xs, ws] = [await x.data(), await w.data()];
+        const expected = Array.from({ length: 3 * 50 }, (_, k) => {
+          let sum = 0;
+          for (let p = 0; p < 300; p++)
+            sum += xs[Math.floor(k / 50) * 300 + p] * ws[(k % 50) * 300 + p];
+          return sum;
+        });
+        assertClose(await y.data(), expected, { atol: 1e-3, rtol: 1e-4 }, `linear on ${mode}`);
+        T.dispose([x, w, y]);
       } finally {
         backend.indexLimit = 2 ** 23;
       }
