@@ -4,6 +4,11 @@
  * brief: WebGL through ANGLE on SwiftShader and WebGPU on SwiftShader's Vulkan (so every
  * browser mode runs on a machine without a GPU), and no network side traffic.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 
 /** WebGL and WebGPU on SwiftShader. */
@@ -41,4 +46,35 @@ export function launchChromium({ args = [] } = {}) {
 export async function listenOnLocalhost(server) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${server.address().port}`;
+}
+
+/**
+ * Bundles `entry` for the browser (an ES module; the packages' Node-only imports are never
+ * reached in a page and stay external) and serves it as `/bench.js` beside an empty page titled
+ * `title`, on 127.0.0.1. Resolves with the server and the page's URL; load the script in the
+ * page with `page.addScriptTag({ url: '/bench.js', type: 'module' })`.
+ */
+export async function serveBundle(entry, title) {
+  const outfile = join(mkdtempSync(join(tmpdir(), 'gpunet-page-')), 'bench.js');
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome120',
+    outfile,
+    logLevel: 'warning',
+    external: ['node:*', 'fs', 'path', 'os', 'worker_threads', 'url', 'module', 'crypto', 'zlib'],
+  });
+  const code = readFileSync(outfile, 'utf8');
+  const server = createServer((request, response) => {
+    if (request.url === '/bench.js') {
+      response.writeHead(200, { 'content-type': 'text/javascript' });
+      response.end(code);
+    } else {
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(`<!doctype html><title>${title}</title>`);
+    }
+  });
+  return { server, pageUrl: `${await listenOnLocalhost(server)}/` };
 }

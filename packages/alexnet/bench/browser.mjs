@@ -1,22 +1,7 @@
-// @gpunet/alexnet in headless Chromium: the gpu.js browser modes (webgl2, and webgpu where
-// @gpunet/kernels can start it) beside TensorFlow.js building the same network from its ops on
-// its webgl / webgpu backend in the same page (bench/browser-entry.mjs). Images/s for inference
-// at batch 1 and 16 and a training step at batch 16, paper and torchvision variants.
-//
-//   pnpm --filter @gpunet/alexnet bench:browser [-- --modes webgl2,webgpu] [-- --variant paper] [-- --quick] [-- --write]
-//
-// Chromium is Debian's /usr/bin/chromium (or CHROMIUM_PATH), driven by playwright-core with the
-// SwiftShader flags of docs/design.md: WebGL and WebGPU run on the CPU here, so these numbers say
-// how the two libraries compare on the same (software) device, not what a GPU would give.
-// A mode/variant pair that takes over PAGE_TIMEOUT_S reads "> budget"; one that cannot start reads
-// "n/a" with the reason.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
-import { build } from 'esbuild';
+import { launchChromium, serveBundle } from '@gpunet/dev-chromium';
 import { writeBenchSection } from './doc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,32 +18,12 @@ const variants = option(
 const PAGE_TIMEOUT_S = Number(process.env.GPUNET_PAGE_TIMEOUT_S ?? (quick ? 180 : 300));
 const loadStart = loadavg()[0];
 
-const bundle = join(mkdtempSync(join(tmpdir(), 'gpunet-alexnet-bench-')), 'bench.js');
-await build({
-  entryPoints: [join(here, 'browser-entry.mjs')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'chrome120',
-  outfile: bundle,
-  logLevel: 'warning',
-  // Node-only imports of the packages (fs, worker_threads, ...) are never reached in a page.
-  external: ['node:*', 'fs', 'path', 'os', 'worker_threads', 'url', 'module', 'crypto', 'zlib'],
-});
-const code = readFileSync(bundle, 'utf8');
-
 const browser = await launchChromium();
 // A page on http://127.0.0.1 (a secure context: WebGPU needs one) serving the bundle as a module.
-const server = createServer((request, response) => {
-  if (request.url === '/bench.js') {
-    response.writeHead(200, { 'content-type': 'text/javascript' });
-    response.end(code);
-  } else {
-    response.writeHead(200, { 'content-type': 'text/html' });
-    response.end('<!doctype html><title>gpunet AlexNet bench</title>');
-  }
-});
-const pageUrl = `${await listenOnLocalhost(server)}/`;
+const { server, pageUrl } = await serveBundle(
+  join(here, 'browser-entry.mjs'),
+  'gpunet AlexNet bench',
+);
 const userAgent = await browser.version();
 
 const rows = [];

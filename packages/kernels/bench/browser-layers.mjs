@@ -1,21 +1,6 @@
-// The browser half of the layer benchmark: bundles browser-layers-entry.mjs (the same layer list,
-// timing and formatting as the Node run, from layers-common.mjs) with esbuild, serves it on
-// http://127.0.0.1 (a secure context: WebGPU needs one) and runs it in Debian's headless Chromium
-// with the SwiftShader flags of docs/design.md, one page per gpu.js mode, beside TF.js's
-// comparable backend in the same page: webgl2 and webgl vs tfjs-backend-webgl (WebGL 2 / 1),
-// webgpu vs tfjs-backend-webgpu.
-//
-//   node bench/browser-layers.mjs [webgl2 webgpu]   (after `pnpm --filter @gpunet/kernels build`)
-//
-// Chromium is /usr/bin/chromium or CHROMIUM_PATH. WebGL and WebGPU run on the CPU here
-// (SwiftShader), so the numbers compare the two libraries on the same software device.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
-import { build } from 'esbuild';
+import { launchChromium, serveBundle } from '@gpunet/dev-chromium';
 import { markdownTable } from './layers-common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,30 +22,11 @@ export async function runInChromium({
   pageTimeoutS = 600,
   log = (line) => process.stderr.write(`${line}\n`),
 }) {
-  const bundle = join(mkdtempSync(join(tmpdir(), 'gpunet-kernels-bench-')), 'bench.js');
-  await build({
-    entryPoints: [join(here, 'browser-layers-entry.mjs')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome120',
-    outfile: bundle,
-    logLevel: 'warning',
-    // Node-only imports of the packages are never reached in a page.
-    external: ['node:*', 'fs', 'path', 'os', 'worker_threads', 'url', 'module', 'crypto', 'zlib'],
-  });
-  const code = readFileSync(bundle, 'utf8');
   const browser = await launchChromium();
-  const server = createServer((request, response) => {
-    if (request.url === '/bench.js') {
-      response.writeHead(200, { 'content-type': 'text/javascript' });
-      response.end(code);
-    } else {
-      response.writeHead(200, { 'content-type': 'text/html' });
-      response.end('<!doctype html><title>gpunet kernels bench</title>');
-    }
-  });
-  const pageUrl = `${await listenOnLocalhost(server)}/`;
+  const { server, pageUrl } = await serveBundle(
+    join(here, 'browser-layers-entry.mjs'),
+    'gpunet kernels bench',
+  );
 
   const rows = [];
   const failures = [];
