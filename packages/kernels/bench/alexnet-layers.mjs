@@ -39,7 +39,7 @@ import {
   TABLE_HEADER,
 } from './layers-common.mjs';
 
-const NODE_PEER = { webasm: 'wasm', cpu: 'cpu', headlessgl: 'cpu' };
+const NODE_PEER = { webasm: 'wasm', 'webasm-threads': 'wasm', cpu: 'cpu', headlessgl: 'cpu' };
 // `pnpm ... bench -- --write` may pass the `--` on.
 const argv = process.argv.slice(2).filter((a) => a !== '--');
 const { values: opts } = parseArgs({

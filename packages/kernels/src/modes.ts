@@ -6,6 +6,12 @@ import { GPU } from 'gpu.js';
 /** A gpu.js mode, each registered as a backend of the same name. */
 export type GpuMode = 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl' | 'webasm' | 'cpu';
 
+/**
+ * The name of a gpu.js backend: one per mode, plus `webasm-threads` (webasm under gpu.js's
+ * asynchronous contract, which splits kernels over worker threads; reads must be awaited).
+ */
+export type GpuBackendName = GpuMode | 'webasm-threads';
+
 /** Every mode, best first: the order `auto` tries them in. */
 export const GPU_MODES: readonly GpuMode[] = [
   'webgpu',

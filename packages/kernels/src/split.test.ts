@@ -8,16 +8,16 @@ import * as T from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import './index.js';
-import { GpuBackend, type GpuMode } from './index.js';
+import { GpuBackend, type GpuBackendName } from './index.js';
 import { checkSplitCase, SPLIT_CASES } from './split-cases.js';
 
 const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm')
   .split(',')
-  .filter((m) => m !== '' && m !== 'cpu') as GpuMode[];
+  .filter((m) => m !== '' && m !== 'cpu') as GpuBackendName[];
 const TOLERANCE = { atol: 1e-4, rtol: 1e-4 };
 const GL_TOLERANCE = { atol: 1e-3, rtol: 1e-3 };
 
-async function backendOf(mode: GpuMode): Promise<GpuBackend> {
+async function backendOf(mode: GpuBackendName): Promise<GpuBackend> {
   await T.setBackend(mode);
   const backend = T.getBackend();
   if (!(backend instanceof GpuBackend)) throw new Error(`${mode} is not a gpu.js backend`);
@@ -25,7 +25,8 @@ async function backendOf(mode: GpuMode): Promise<GpuBackend> {
 }
 
 for (const mode of MODES) {
-  const tolerance = mode === 'webasm' ? TOLERANCE : GL_TOLERANCE;
+  const onHost = mode === 'webasm' || mode === 'webasm-threads';
+  const tolerance = onHost ? TOLERANCE : GL_TOLERANCE;
   describe(`gpu.js ${mode}: kernels over the index limit run split`, () => {
     it.each(SPLIT_CASES)('$name', async (c) => {
       await checkSplitCase(mode, c, tolerance);
@@ -84,7 +85,7 @@ for (const mode of MODES) {
           Float32Array.from({ length: 40 * 50 }, (_, k) => k),
           [40, 50],
         );
-        if (mode === 'webasm') {
+        if (onHost) {
           const fallbacks = backend.stats.fallbacks;
           const y = T.transpose(x);
           expect((await y.data())[1]).toBe(50);

@@ -466,7 +466,7 @@ export function runKernel(
         return out;
       } catch (error) {
         if (!(error instanceof Unsplittable)) throw error;
-        if (backend.isTextureMode || backend.isAsync) {
+        if (!backend.holdsHostArrays) {
           throw new Error(
             `@gpunet/kernels (${backend.name}): ${kernel.kernelName} meets a tensor of ${largest} elements, over ` +
               `the ${limit}-element limit of exact f32 index arithmetic on the GL modes and webgpu, and cannot ` +
