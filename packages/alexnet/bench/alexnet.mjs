@@ -60,6 +60,7 @@ const WINDOW_MS = quick ? 300 : 1500;
 const PAIRS = {
   wasm: 'wasm',
   webasm: 'wasm',
+  'webasm-threads': 'wasm',
   cpu: 'cpu',
   reference: 'cpu',
   headlessgl: null,
@@ -95,10 +96,11 @@ async function measure({ infer, train }) {
 }
 
 const inputs = new Map();
-function input(batch, size) {
+async function input(batch, size) {
   const key = `${batch}x${size}`;
   if (!inputs.has(key)) {
-    const values = randn([batch, 3, size, size], { generator: new Generator(batch) }).dataSync();
+    // Read asynchronously: webasm-threads has no synchronous reads.
+    const values = await randn([batch, 3, size, size], { generator: new Generator(batch) }).data();
     inputs.set(key, values);
   }
   return inputs.get(key);
@@ -109,8 +111,8 @@ async function gpunetCells(backend, variant) {
   const model = alexnet({ variant, init: 'pytorch', seed: 0 });
   const size = model.options.inputSize;
   const xs = {
-    1: tensor(input(1, size), [1, 3, size, size]),
-    16: tensor(input(16, size), [16, 3, size, size]),
+    1: tensor(await input(1, size), [1, 3, size, size]),
+    16: tensor(await input(16, size), [16, 3, size, size]),
   };
   model.eval();
   const labels = tensor(
@@ -133,8 +135,8 @@ async function tfjsCells(tfBackend, variant, weights) {
   const size = variant === 'paper' ? 227 : 224;
   const net = tfjsAlexNet(variant, weights, { trainable: true });
   const xs = {
-    1: tf.transpose(tf.tensor4d(input(1, size), [1, 3, size, size]), [0, 2, 3, 1]),
-    16: tf.transpose(tf.tensor4d(input(16, size), [16, 3, size, size]), [0, 2, 3, 1]),
+    1: tf.transpose(tf.tensor4d(await input(1, size), [1, 3, size, size]), [0, 2, 3, 1]),
+    16: tf.transpose(tf.tensor4d(await input(16, size), [16, 3, size, size]), [0, 2, 3, 1]),
   };
   const infer = async (batch) => {
     const y = net.forward(xs[batch]);
@@ -175,7 +177,7 @@ for (const variant of variants) {
   for (const backend of backends) {
     const name = backend === 'wasm' || backend === 'reference' ? backend : `${backend} (gpu.js)`;
     if (backend in PAIRS && backend !== 'wasm' && backend !== 'reference') {
-      const support = probeMode(backend);
+      const support = probeMode(backend === 'webasm-threads' ? 'webasm' : backend);
       if (!support.isSupported) {
         rows.push({ variant, name, cells: null, note: support.reason.split(/; | \(/)[0] });
         continue;
@@ -242,7 +244,7 @@ const notes = [
     .filter((a) => a !== '--')
     .join(' ')}\`.`,
   `Load average (1 min) at the start and end: ${loadStart.toFixed(2)} and ${loadEnd.toFixed(2)}${Math.max(loadStart, loadEnd) > cores * 0.75 ? ' (other work shared the CPU: low and noisy numbers)' : ' (a quiet machine)'}.`,
-  'Images per second. gpunet wasm uses every core; TF.js wasm one thread (Node); gpu.js and the reference backend one. "> budget": one image took over 1 s, so the batch-16 cells were not run. tfjs-backend-wasm has no filter-gradient kernel, so no training step.',
+  'Images per second. gpunet wasm and gpu.js webasm-threads use every core; TF.js wasm one thread (Node); the other gpu.js modes and the reference backend one. "> budget": one image took over 1 s, so the batch-16 cells were not run. tfjs-backend-wasm has no filter-gradient kernel, so no training step.',
   `The same network on both sides: ${checks.join('; ')}.`,
 ];
 console.log([...notes, '', ...lines].join('\n'));

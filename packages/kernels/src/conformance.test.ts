@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startMode, TOLERANCE } from '../test/modes.js';
 import type { GpuBackendName } from './index.js';
 
-const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm').split(',').filter(Boolean) as GpuBackendName[];
+const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm')
+  .split(',')
+  .filter(Boolean) as GpuBackendName[];
 
 for (const mode of MODES) {
   describe(`gpu.js ${mode} conforms to the reference backend`, () => {
