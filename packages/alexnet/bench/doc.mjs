@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export function writeBenchSection(heading, notes, lines) {
   const path = new URL('../../../docs/benchmarks.md', import.meta.url);
-  const section = [heading, '', ...notes, '', ...lines, ''].join('\n');
+  // Ends with a blank line, so the next heading stays apart from it.
+  const section = [heading, '', ...notes, '', ...lines, '', ''].join('\n');
   let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
   const start = doc.indexOf(heading);
   if (start >= 0) {
