@@ -151,7 +151,7 @@ export async function evaluate(
         options.cropSize ?? (modelSize !== undefined && modelSize < side ? modelSize : side);
       const probabilities = cropAveragedProbabilities(model, images, crops, cropSize);
       const numClasses = probabilities.shape[1] as number;
-      const counts = topKCounts(probabilities.dataSync(), labels.dataSync(), numClasses);
+      const counts = topKCounts(await probabilities.data(), await labels.data(), numClasses);
       probabilities.dispose();
       top1 += counts.top1;
       top5 += counts.top5;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Generator, memory, type Tensor } from '@gpunet/tensor';
+import { Generator, memory, setBackend, type Tensor } from '@gpunet/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type AlexNet,
@@ -183,4 +183,29 @@ describe('Trainer checkpoints', () => {
     expect(() => decodeCheckpoint(other)).toThrow(CheckpointError);
     expect(() => decodeCheckpoint(other)).toThrow(/not a training checkpoint/);
   }, 60_000);
+});
+
+describe('Trainer on a backend without synchronous reads', () => {
+  it('trains on gpu.js webasm-threads (reads awaited) exactly as on webasm, with validation', async () => {
+    await import('@gpunet/kernels');
+    const weights = async (model: AlexNet) =>
+      Promise.all([...model.stateDict()].map(async ([k, t]) => [k, Array.from(await t.data())]));
+    const runOn = async (backend: string) => {
+      await setBackend(backend);
+      try {
+        const run = setup(3);
+        await run.trainer.run();
+        return { history: run.trainer.history, weights: await weights(run.model) };
+      } finally {
+        await setBackend('reference');
+      }
+    };
+    const threaded = await runOn('webasm-threads');
+    const single = await runOn('webasm');
+    expect(threaded.history).toHaveLength(2);
+    expect(threaded.history[1]?.valTop1).toBeGreaterThanOrEqual(0);
+    expect(threaded.history).toEqual(single.history);
+    expect(threaded.weights).toEqual(single.weights);
+    expect(threaded.weights).not.toEqual(await weights(tinyModel(3)));
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import type { Module } from '@gpunet/layers';
 import type { BaseOptions, Optimizer, ReduceLROnPlateau } from '@gpunet/optim';
-import { argmax, crossEntropy, type Generator, tidy } from '@gpunet/tensor';
+import { argmax, crossEntropy, dispose, type Generator, tidy } from '@gpunet/tensor';
 import type { EpochSummary, TrainingCheckpoint } from './checkpoint.js';
 import {
   type BatchSource,
@@ -178,19 +178,21 @@ export class Trainer extends EventTarget {
     let batch = 0;
     for await (const { images, labels } of this.options.data) {
       const size = labels.size;
-      const [loss, right] = tidy(() => {
+      // Forward and backward, then the loss and predictions read with `await`, so that the
+      // backends without synchronous reads (webgpu, webasm-threads) train too. The step comes
+      // after the check: a NaN must never reach the weights.
+      const [lossTensor, predictedTensor] = tidy(() => {
         const logits = model.forward(images);
         const lossTensor = crossEntropy(logits, labels);
-        const value = lossTensor.dataSync()[0] as number;
-        // Check before backward and step: a NaN must never reach the weights.
-        if (!Number.isFinite(value)) return [value, 0] as [number, number];
-        const predicted = argmax(logits, 1).dataSync();
-        const truth = labels.dataSync();
-        let hits = 0;
-        for (let i = 0; i < size; i++) if (predicted[i] === truth[i]) hits++;
         lossTensor.backward();
-        return [value, hits] as [number, number];
+        return [lossTensor, argmax(logits, 1)];
       });
+      const loss = (await lossTensor.data())[0] as number;
+      const predicted = await predictedTensor.data();
+      const truth = await labels.data();
+      dispose([lossTensor, predictedTensor]);
+      let right = 0;
+      for (let i = 0; i < size; i++) if (predicted[i] === truth[i]) right++;
       if (!Number.isFinite(loss)) {
         optimizer.zeroGrad();
         if (disposeBatches) {
