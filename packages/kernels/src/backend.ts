@@ -118,6 +118,8 @@ export class GpuBackend implements Backend {
   readonly isAsync: boolean;
   /** True on cpu and webasm (threads or not), whose buffers are host arrays. */
   readonly holdsHostArrays: boolean;
+  /** True on webasm-threads: webasm kernels under gpu.js's async contract, on worker threads. */
+  private readonly threads: boolean;
   /**
    * The most elements one launch may index (default EXACT_INDEX_LIMIT). A kernel meeting a
    * larger tensor runs split into launches under it; on the GL modes and webgpu such a tensor
@@ -139,6 +141,7 @@ export class GpuBackend implements Backend {
         `@gpunet/kernels: the threads option is for mode 'webasm' (gpu.js threads only its WebAssembly kernels), not '${mode}'`,
       );
     this.mode = mode;
+    this.threads = threads;
     this.name = threads ? 'webasm-threads' : mode;
     this.isTextureMode = mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
     this.isAsync = mode === 'webgpu' || threads;
@@ -353,9 +356,9 @@ export class GpuBackend implements Backend {
     if (this.isAsync) {
       return this.enqueue(async () => {
         const values = await Promise.all(args);
-        if (this.mode === 'webasm') this.sharePool(kernel);
+        if (this.threads) this.sharePool(kernel);
         const out = await kernel(...(values as unknown as Parameters<typeof kernel>));
-        if (this.mode === 'webasm') this.sharePool(kernel);
+        if (this.threads) this.sharePool(kernel);
         // webasm-threads computes a multiple of 4 outputs (see `kernel`): drop the padding.
         if (out instanceof Float32Array && out.length > outSize) return out.subarray(0, outSize);
         return out as unknown as GpuBufferHandle | Float32Array;
@@ -367,8 +370,8 @@ export class GpuBackend implements Backend {
   /**
    * webasm-threads: every kernel runs on one worker pool. gpu.js gives each WebAssembly kernel
    * a pool of its own (one worker per core, made at its first threaded call), which for the
-   * hundred-odd kernels of a training step would be hundreds of threads; launches here run one
-   * at a time, so one pool serves them all. The pool is the first kernel's, handed to each
+   * dozens of kernels of a training step would be dozens of pools; launches here run one at a
+   * time, so one pool serves them all. The pool is the first kernel's, handed to each
    * kernel before its first call (a private field of gpu.js 2.24's `WebAssemblyKernel`; if it
    * is not there, each kernel keeps its own pool, which is slower to start but just as exact).
    */
@@ -506,7 +509,7 @@ export class GpuBackend implements Backend {
       // webasm-threads: gpu.js's workers run four outputs per SIMD step only when the output's
       // row (here the whole 1-D output) is a multiple of 4 long, else one at a time; so compute
       // up to 3 outputs more (reads past an array are clamped into it) and drop them.
-      const threaded = this.isAsync && this.mode === 'webasm' && !onCpu;
+      const threaded = this.threads && !onCpu;
       kernel = gpu.createKernel(source, {
         output: [threaded ? Math.ceil(outSize / 4) * 4 : outSize],
         pipeline: true,
