@@ -177,7 +177,7 @@ for (const variant of variants) {
   for (const backend of backends) {
     const name = backend === 'wasm' || backend === 'reference' ? backend : `${backend} (gpu.js)`;
     if (backend in PAIRS && backend !== 'wasm' && backend !== 'reference') {
-      const support = probeMode(backend === 'webasm-threads' ? 'webasm' : backend);
+      const support = probeMode(backend);
       if (!support.isSupported) {
         rows.push({ variant, name, cells: null, note: support.reason.split(/; | \(/)[0] });
         continue;

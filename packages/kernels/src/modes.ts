@@ -24,7 +24,7 @@ export const GPU_MODES: readonly GpuMode[] = [
 
 /** Whether a mode can start in this process, and if not, why and what to do about it. */
 export interface ModeSupport {
-  mode: GpuMode;
+  mode: GpuBackendName;
   isSupported: boolean;
   /** Why the mode cannot start here, with the remedy; empty when it can. */
   reason: string;
@@ -35,14 +35,18 @@ const isNode =
   process.versions?.node !== undefined &&
   !('window' in globalThis);
 
-/** Whether a gpu.js mode can run here (a synchronous probe; no kernel is compiled). */
-export function probeMode(mode: GpuMode): ModeSupport {
+/**
+ * Whether a gpu.js mode (or backend: `webasm-threads` runs where webasm does) can run here (a
+ * synchronous probe; no kernel is compiled).
+ */
+export function probeMode(mode: GpuBackendName): ModeSupport {
   const no = (reason: string): ModeSupport => ({ mode, isSupported: false, reason });
   const yes: ModeSupport = { mode, isSupported: true, reason: '' };
   switch (mode) {
     case 'cpu':
       return yes;
     case 'webasm':
+    case 'webasm-threads':
       return GPU.isWebAssemblySupported
         ? yes
         : no('webasm needs WebAssembly with SIMD (Node >= 16.4 or a current browser)');
