@@ -1,13 +1,14 @@
 // Runs the browser build in headless Chromium and checks it against the Node build: PNG files
 // decoded with createImageBitmap, AlexNet's augmentation, DataLoader with 0 and 2 Web Workers.
 // Batches must match each other and the Node build bit for bit (PNG is lossless).
-// Needs Chromium (Debian: apt-get install chromium; or set CHROMIUM=/path). Not run by pnpm test.
-// Run: pnpm --filter @gpunet/data build && node scripts/check-browser.mjs
-import { spawn } from 'node:child_process';
+// Needs Debian's chromium at /usr/bin/chromium (or CHROMIUM_PATH), driven through
+// @gpunet/dev-chromium; no browser is downloaded.
+// Run: pnpm --filter @gpunet/data check:browser
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
 import { build } from 'esbuild';
 import {
   compose,
@@ -130,31 +131,17 @@ const server = createServer(async (req, res) => {
     res.writeHead(404).end();
   }
 });
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const url = `http://127.0.0.1:${server.address().port}/`;
-const chromium = spawn(
-  process.env.CHROMIUM ?? 'chromium',
-  [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    `--user-data-dir=${join(dir, 'profile')}`,
-    url,
-  ],
-  { stdio: 'ignore' },
-);
+const url = `${await listenOnLocalhost(server)}/`;
+const browser = await launchChromium();
+const page = await browser.newPage();
+page.on('pageerror', (error) => resolveResult({ error: `page error: ${error.stack ?? error}` }));
 const timeout = setTimeout(() => resolveResult({ error: 'timed out after 60 s' }), 60_000);
+await page.goto(url);
 const result = await resultPromise;
 clearTimeout(timeout);
-const exited = new Promise((r) => chromium.once('exit', r));
-chromium.kill();
-await exited;
+await browser.close();
 server.close();
-await rm(dir, { recursive: true, force: true });
+await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 
 if (result.error) {
   console.error('browser check FAILED:', result.error);

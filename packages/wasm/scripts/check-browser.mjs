@@ -2,14 +2,15 @@
 // the reference backend in the same page, twice: a page without cross-origin isolation (one
 // thread, a plain memory, a warning) and a crossOriginIsolated one (COOP/COEP headers: Web Workers
 // on a shared memory), where the results must also equal a one-thread backend's bit for bit and
-// the kernels must have been split over the workers. Needs Chromium (Debian: apt-get install
-// chromium; or CHROMIUM=/path). Run: pnpm --filter @gpunet/wasm build && node scripts/check-browser.mjs
-import { spawn } from 'node:child_process';
+// the kernels must have been split over the workers. Needs Debian's chromium at /usr/bin/chromium
+// (or CHROMIUM_PATH), driven through @gpunet/dev-chromium; no browser is downloaded.
+// Run: pnpm --filter @gpunet/wasm check:browser
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
 import { build } from 'esbuild';
 
 const dir = await mkdtemp(join(tmpdir(), 'gpunet-wasm-browser-'));
@@ -107,39 +108,27 @@ const server = createServer(async (req, res) => {
     res.writeHead(404).end();
   }
 });
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const origin = await listenOnLocalhost(server);
+const browser = await launchChromium();
 
-/** Opens `path` in a fresh headless Chromium and resolves with what the page posted. */
+/** Opens `path` in a fresh page and resolves with what the page posted. */
 async function visit(path) {
   nextResult();
-  const chromium = spawn(
-    process.env.CHROMIUM ?? 'chromium',
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--user-data-dir=${join(dir, `profile${path.replaceAll('/', '-')}`)}`,
-      `http://127.0.0.1:${server.address().port}${path}`,
-    ],
-    { stdio: 'ignore' },
-  );
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => resolveResult({ error: `page error: ${error.stack ?? error}` }));
   const timeout = setTimeout(() => resolveResult({ error: 'timed out after 60 s' }), 60_000);
+  await page.goto(`${origin}${path}`);
   const result = await resultPromise;
   clearTimeout(timeout);
-  const exited = new Promise((r) => chromium.once('exit', r));
-  chromium.kill();
-  await exited;
+  await page.close();
   return result;
 }
 
 const plain = await visit('/');
 const isolated = await visit('/isolated/');
+await browser.close();
 server.close();
-await rm(dir, { recursive: true, force: true });
+await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 const failures = [];
 for (const [name, result] of [
   ['plain page', plain],
