@@ -135,7 +135,7 @@ const url = `${await listenOnLocalhost(server)}/`;
 const browser = await launchChromium();
 const page = await browser.newPage();
 page.on('pageerror', (error) => resolveResult({ error: `page error: ${error.stack ?? error}` }));
-const timeout = setTimeout(() => resolveResult({ error: 'timed out after 60 s' }), 60_000);
+const timeout = setTimeout(() => resolveResult({ error: 'timed out after 180 s' }), 180_000);
 await page.goto(url);
 const result = await resultPromise;
 clearTimeout(timeout);

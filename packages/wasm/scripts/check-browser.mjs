@@ -116,7 +116,7 @@ async function visit(path) {
   nextResult();
   const page = await browser.newPage();
   page.on('pageerror', (error) => resolveResult({ error: `page error: ${error.stack ?? error}` }));
-  const timeout = setTimeout(() => resolveResult({ error: 'timed out after 60 s' }), 60_000);
+  const timeout = setTimeout(() => resolveResult({ error: 'timed out after 180 s' }), 180_000);
   await page.goto(`${origin}${path}`);
   const result = await resultPromise;
   clearTimeout(timeout);
