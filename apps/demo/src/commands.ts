@@ -79,7 +79,7 @@ export async function predictCommand(
   });
   for (const path of images) {
     const input = await loadImage(path, config);
-    const top = predict(model, input, { topK: options.topK, classNames: config.classes });
+    const top = await predict(model, input, { topK: options.topK, classNames: config.classes });
     input.dispose();
     report.json({ image: path, predictions: top });
     report.info(`${path}`);
@@ -315,7 +315,7 @@ export async function demoCommand(options: DemoOptions, report: Reporter): Promi
     const { image, label } = await heldOut.get(i);
     if (Array.isArray(image)) continue;
     const input = tensor(image.data as Float32Array, [image.channels, image.height, image.width]);
-    const [best, second] = predict(result.model, input, {
+    const [best, second] = await predict(result.model, input, {
       topK: 2,
       classNames: result.config.classes,
     });

@@ -36,4 +36,4 @@ await trainer.run();
 
 console.log(await evaluate(model, every(128, 7, 32)));
 const [{ images }] = syntheticBars({ count: 1, seed: 42 }); // label 0: a horizontal bar
-console.log(predict(model, images, { topK: 2, classNames: SYNTHETIC_BAR_CLASSES }));
+console.log(await predict(model, images, { topK: 2, classNames: SYNTHETIC_BAR_CLASSES }));

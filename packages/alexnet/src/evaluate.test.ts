@@ -1,4 +1,4 @@
-import { noGrad, slice, softmax, type Tensor, tensor } from '@gpunet/tensor';
+import { noGrad, setBackend, slice, softmax, type Tensor, tensor } from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -33,6 +33,25 @@ describe('evaluate', () => {
     const x = tensor([1, 2, 3, 4, 5, 6], [1, 1, 2, 3]);
     expect(Array.from(flipHorizontal(x).dataSync())).toEqual([3, 2, 1, 6, 5, 4]);
   });
+
+  it("'ten' runs on gpu.js webasm-threads (no synchronous reads) exactly as on webasm", async () => {
+    await import('@gpunet/kernels');
+    const runOn = async (backend: string) => {
+      await setBackend(backend);
+      try {
+        const [batch] = syntheticBars({ count: 4, size: 30, seed: 1 });
+        return await evaluate(mini(), [batch as { images: Tensor; labels: Tensor }], {
+          crops: 'ten',
+        });
+      } finally {
+        await setBackend('reference');
+      }
+    };
+    const threaded = await runOn('webasm-threads');
+    expect(threaded.count).toBe(4);
+    expect(Number.isFinite(threaded.loss)).toBe(true);
+    expect(threaded).toEqual(await runOn('webasm'));
+  }, 60_000);
 
   it("'ten' averages the softmax over 4 corners, the centre and their mirrors (the paper's 10-crop test)", async () => {
     const model = mini();
@@ -87,12 +106,12 @@ describe('evaluate', () => {
 });
 
 describe('predict and features', () => {
-  it('predict returns the top-k classes by softmax probability with their names', () => {
+  it('predict resolves with the top-k classes by softmax probability with their names', async () => {
     const model = mini();
     const [batch] = syntheticBars({ count: 1, size: 24, seed: 2 });
     const image = slice(batch?.images as Tensor, [0], [1]).reshape([1, 24, 24]);
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
-    const top = predict(model, image, { topK: 3, classNames: names });
+    const top = await predict(model, image, { topK: 3, classNames: names });
     const probabilities = noGrad(() => {
       model.eval();
       return Array.from(softmax(model.forward(image.reshape([1, 1, 24, 24])), 1).dataSync());
@@ -105,14 +124,32 @@ describe('predict and features', () => {
       order.slice(0, 3).map(([p]) => p),
       { atol: 1e-7 },
     );
-    expect(predict(model, image)[0]?.label).toMatch(/^class \d$/);
-    expect(() => predict(model, image, { classNames: ['x'] })).toThrow(
+    model.train();
+    expect((await predict(model, image))[0]?.label).toMatch(/^class \d$/);
+    await expect(predict(model, image, { classNames: ['x'] })).rejects.toThrow(
       /classNames has 1 names but the model has 6 classes/,
     );
-    expect(() => predict(model, tensor(new Float32Array(3 * 24 * 24), [3, 24, 24]))).toThrow(
-      /expected one image \[1, H, W\] or \[1, 1, H, W\], got \[3, 24, 24\]/,
-    );
+    await expect(
+      predict(model, tensor(new Float32Array(3 * 24 * 24), [3, 24, 24])),
+    ).rejects.toThrow(/expected one image \[1, H, W\] or \[1, 1, H, W\], got \[3, 24, 24\]/);
+    expect(model.isTraining).toBe(true); // the mode is restored, after an error too
   });
+
+  it('predict runs on gpu.js webasm-threads (no synchronous reads) exactly as on webasm', async () => {
+    await import('@gpunet/kernels');
+    const runOn = async (backend: string) => {
+      await setBackend(backend);
+      try {
+        const [batch] = syntheticBars({ count: 1, size: 24, seed: 2 });
+        return await predict(mini(), batch?.images as Tensor, { topK: 6 });
+      } finally {
+        await setBackend('reference');
+      }
+    };
+    const threaded = await runOn('webasm-threads');
+    expect(threaded).toHaveLength(6);
+    expect(threaded).toEqual(await runOn('webasm'));
+  }, 60_000);
 
   it('features gives conv1 maps after ReLU and fc7 features', () => {
     const model = mini();
@@ -129,7 +166,7 @@ describe('predict and features', () => {
     expect(features(model, images, 'features.3').shape).toEqual([2, 16, 11, 11]);
   });
 
-  it('names the 1000 ImageNet classes by default for a 1000-class model', () => {
+  it('names the 1000 ImageNet classes by default for a 1000-class model', async () => {
     expect(IMAGENET_CLASSES).toHaveLength(1000);
     // ImageNet has one name twice: 134 is the bird, 517 the machine.
     expect(new Set(IMAGENET_CLASSES).size).toBe(999);
@@ -144,7 +181,7 @@ describe('predict and features', () => {
       hidden: 16,
     });
     const [batch] = syntheticBars({ count: 1, size: 24, seed: 2 });
-    const [best] = predict(model, batch?.images as Tensor, { topK: 1 });
+    const [best] = await predict(model, batch?.images as Tensor, { topK: 1 });
     expect(best?.label).toBe(IMAGENET_CLASSES[best?.index ?? -1]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Module } from '@gpunet/layers';
-import { add, noGrad, slice, softmax, type Tensor, tensor, tidy } from '@gpunet/tensor';
+import { add, flip, noGrad, slice, softmax, type Tensor, tidy } from '@gpunet/tensor';
 
 /** One batch: images `[N, C, H, W]` float32 and integer labels `[N]`. */
 export interface Batch {
@@ -54,16 +54,12 @@ function cropOrigins(
   return [centre, [0, 0], [0, width - size], [height - size, 0], [height - size, width - size]];
 }
 
-/** `[N, C, H, W]` mirrored left-right (the last axis reversed). */
+/**
+ * `[N, C, H, W]` mirrored left-right (the last axis reversed), on the images' backend: the
+ * tensor op `flip(images, -1)`, so it reads nothing back and runs on the asynchronous backends.
+ */
 export function flipHorizontal(images: Tensor): Tensor {
-  const [n, c, h, w] = images.shape as [number, number, number, number];
-  const source = images.dataSync();
-  const out = new Float32Array(source.length);
-  for (let row = 0; row < n * c * h; row++) {
-    const base = row * w;
-    for (let x = 0; x < w; x++) out[base + x] = source[base + w - 1 - x] as number;
-  }
-  return tensor(out, [n, c, h, w]);
+  return flip(images, -1);
 }
 
 /**

@@ -44,10 +44,16 @@ function asBatch(model: AlexNet, image: Tensor, op: string): Tensor {
 
 /**
  * Classifies one preprocessed image (`[C, H, W]` or `[1, C, H, W]`, normalized as the model
- * was trained) in eval mode and returns the `topK` most probable classes with their softmax
- * probabilities. The model's train/eval mode is restored afterwards.
+ * was trained) in eval mode and resolves with the `topK` most probable classes and their softmax
+ * probabilities, like TF.js's `mobilenet.classify`. The probabilities are read with
+ * `await data()`, so it runs on every backend, the asynchronous ones (webgpu,
+ * webasm-threads) included. The model's train/eval mode is restored before the read.
  */
-export function predict(model: AlexNet, image: Tensor, options: PredictOptions = {}): Prediction[] {
+export async function predict(
+  model: AlexNet,
+  image: Tensor,
+  options: PredictOptions = {},
+): Promise<Prediction[]> {
   const topK = options.topK ?? 5;
   const names =
     options.classNames ?? (model.options.numClasses === 1000 ? IMAGENET_CLASSES : undefined);
@@ -58,21 +64,26 @@ export function predict(model: AlexNet, image: Tensor, options: PredictOptions =
   }
   const wasTraining = model.isTraining;
   model.eval();
+  let output: Tensor;
   try {
-    const probabilities = noGrad(() =>
-      tidy(() => softmax(model.forward(asBatch(model, image, 'predict')), 1).dataSync()),
-    ) as Float32Array;
-    return [...probabilities]
-      .map((probability, index) => ({
-        index,
-        label: names?.[index] ?? `class ${index}`,
-        probability,
-      }))
-      .sort((a, b) => b.probability - a.probability || a.index - b.index)
-      .slice(0, topK);
+    output = noGrad(() => tidy(() => softmax(model.forward(asBatch(model, image, 'predict')), 1)));
   } finally {
     model.train(wasTraining);
   }
+  let probabilities: Float32Array;
+  try {
+    probabilities = (await output.data()) as Float32Array;
+  } finally {
+    output.dispose();
+  }
+  return [...probabilities]
+    .map((probability, index) => ({
+      index,
+      label: names?.[index] ?? `class ${index}`,
+      probability,
+    }))
+    .sort((a, b) => b.probability - a.probability || a.index - b.index)
+    .slice(0, topK);
 }
 
 /**

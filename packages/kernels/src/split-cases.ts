@@ -139,6 +139,13 @@ export const SPLIT_CASES: SplitCase[] = [
       ),
     minSplits: 4,
   },
+  {
+    // A batch of images mirrored (AlexNet's test-time flips), over the limit: blocks of rows.
+    name: 'flip of images along channels and width',
+    shapes: [[6, 3, 9, 11]],
+    f: (x) => T.flip(x, [1, 3]),
+    minSplits: 2,
+  },
 ];
 
 function values(shape: number[], seed: number): Float32Array {

@@ -392,6 +392,15 @@ RULES.Pad = {
     return backend.assemble(outs, outShape);
   },
 };
+RULES.Flip = {
+  outShape: ([x]) => x.shape,
+  split: (job) => {
+    // Rows keep their place unless dim 0 is flipped: blocks of rows, each flipped in place.
+    if ((job.attrs as KernelAttrs['Flip']).dims.includes(0))
+      throw new Unsplittable('a flip of dim 0');
+    return byOutputRows(job, job.inputs[0].shape);
+  },
+};
 RULES.BroadcastTo = {
   outShape: (_, { shape }: KernelAttrs['BroadcastTo']) => shape,
   split: (job) => {

@@ -12,6 +12,7 @@ import {
   dropout,
   exp,
   flatten,
+  flip,
   Generator,
   linear,
   localResponseNorm,
@@ -132,6 +133,7 @@ describe('every gradient matches finite differences', () => {
     ],
     ['split', (x) => mul(split(x, [1, 3], 1)[1], 2), () => inputs([[2, 4]])],
     ['pad', (x) => pad(x, [1, 2, 0, 1], 3), () => inputs([[2, 3]])],
+    ['flip', (x) => flip(x, [0, -1]), () => inputs([[2, 3, 4]])],
     [
       'matmul 2-D',
       matmul,

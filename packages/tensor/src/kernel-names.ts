@@ -120,6 +120,8 @@ export interface KernelAttrs
   Slice: { begin: number[]; size: number[] };
   Concat: { dim: number };
   Pad: { paddings: [number, number][]; value: number };
+  /** Reverses the order of elements along `dims` (sorted, unique, at least one). */
+  Flip: { dims: number[] };
   BroadcastTo: { shape: Shape };
   /** [B, M, K] x [B, K, N] -> [B, M, N], each side optionally transposed in its last two dims. */
   BatchMatMul: { transposeA: boolean; transposeB: boolean };

@@ -283,6 +283,9 @@ export class Tensor {
   permute(dims: readonly number[]): Tensor {
     return ops.permute(this, dims);
   }
+  flip(dims: number | readonly number[]): Tensor {
+    return ops.flip(this, dims);
+  }
   matmul(other: Tensor): Tensor {
     return ops.matmul(this, other);
   }

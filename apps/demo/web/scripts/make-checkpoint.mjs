@@ -73,7 +73,7 @@ for (let i = 0; i < 4; i++) {
   await sharp(pixels, { raw: { width: side, height: side, channels: 1 } })
     .png()
     .toFile(join(publicDir, 'samples', `${name}.png`));
-  const [top] = predict(model, narrow(images, 0, i, 1), {
+  const [top] = await predict(model, narrow(images, 0, i, 1), {
     topK: 1,
     classNames: SYNTHETIC_BAR_CLASSES,
   });

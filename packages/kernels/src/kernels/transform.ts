@@ -1,5 +1,5 @@
 /**
- * Data movement: Transpose, Slice, Pad, BroadcastTo and Concat. Each is a gather: every output
+ * Data movement: Transpose, Slice, Pad, Flip, BroadcastTo and Concat. Each is a gather: every output
  * element computes where it comes from.
  */
 import { defineKernel, type GpuKernel } from '../internal/define.js';
@@ -63,6 +63,15 @@ export const padKernel = defineKernel(
   },
 );
 
+export const flipKernel = defineKernel('Flip', ({ inputs: [x], attrs: { dims }, backend }) => {
+  const src = ravel(
+    x.shape.map((d, k) => (dims.includes(k) ? `${d - 1} - o${k}` : `o${k}`)),
+    x.shape,
+  );
+  const body = `${unravel('i', x.shape, 'o')}\nreturn v[${src}];`;
+  return backend.run(kernelSource(['v'], body), [x], x.shape, x.dtype);
+});
+
 export const broadcastToKernel = defineKernel(
   'BroadcastTo',
   ({ inputs: [x], attrs: { shape }, backend }) => {
@@ -122,6 +131,7 @@ export const transformKernels: GpuKernel[] = [
   transposeKernel,
   sliceKernel,
   padKernel,
+  flipKernel,
   broadcastToKernel,
   concatKernel,
 ];

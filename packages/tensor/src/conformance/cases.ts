@@ -217,6 +217,16 @@ const transformCases: ConformanceCase[] = [
     f: (x) => T.pad(x, [1, 2, 0, 3], 0.5),
   },
   {
+    name: 'flip dims [0, 2] of [3, 4, 5]',
+    inputs: [uniform([3, 4, 5])],
+    f: (x) => T.flip(x, [0, 2]),
+  },
+  {
+    name: 'flip dim -1 of images [2, 3, 5, 7] (a horizontal mirror)',
+    inputs: [uniform([2, 3, 5, 7])],
+    f: (x) => T.flip(x, -1),
+  },
+  {
     name: 'broadcastTo [3, 1] -> [2, 3, 4]',
     inputs: [uniform([3, 1])],
     f: (x) => T.broadcastTo(x, [2, 3, 4]),

@@ -5,6 +5,7 @@ import {
   cast,
   concat,
   flatten,
+  flip,
   narrow,
   pad,
   permute,
@@ -80,6 +81,17 @@ describe('slice, concat, split, pad', () => {
     expect([...y.dataSync()]).toEqual([-1, 1, 2, -1, -1, -1]);
   });
 
+  it('flip reverses the listed dims, like torch.flip; dims of size 1 and [] change nothing', () => {
+    expect([...flip(grid(), 1).dataSync()]).toEqual([2, 1, 0, 5, 4, 3]);
+    expect([...flip(grid(), [0, 1]).dataSync()]).toEqual([5, 4, 3, 2, 1, 0]);
+    expect([...grid().flip(-2).dataSync()]).toEqual([3, 4, 5, 0, 1, 2]);
+    const cube = reshape(arange(8).cast('int32'), [2, 1, 4]);
+    expect(flip(cube, [2]).dtype).toBe('int32');
+    expect([...flip(cube, [1, 2]).dataSync()]).toEqual([3, 2, 1, 0, 7, 6, 5, 4]);
+    expect([...flip(cube, 1).dataSync()]).toEqual([...cube.dataSync()]);
+    expect([...flip(cube, []).dataSync()]).toEqual([...cube.dataSync()]);
+  });
+
   it('errors name the op and the shapes', () => {
     expect(() => reshape(grid(), [4, 2])).toThrow(
       'reshape: cannot reshape [2, 3] (6 elements) into [4, 2]',
@@ -93,6 +105,8 @@ describe('slice, concat, split, pad', () => {
     expect(() => split(arange(5).cast('float32'), [2, 2])).toThrow(
       'split: sections [2, 2] must add up to dim 0 of [5] (5)',
     );
+    expect(() => flip(grid(), [1, -1])).toThrow('flip: dim [1, 1] names a dimension twice');
+    expect(() => flip(grid(), 2)).toThrow('flip: dim 2 is out of range for a tensor of rank 2');
     expect(() => permute(grid(), [0, 0])).toThrow('permute: dims [0, 0] are not a permutation');
     expect(() => broadcastTo(grid(), [3, 3])).toThrow(
       'broadcastTo: shapes [2, 3] and [3, 3] cannot be broadcast together',

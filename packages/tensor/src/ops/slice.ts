@@ -1,6 +1,6 @@
 import { runKernel } from '../engine.js';
 import { DTypeError, formatShape, ShapeError } from '../errors.js';
-import { normalizeDim } from '../internal/shape.js';
+import { normalizeDim, normalizeDims } from '../internal/shape.js';
 import type { Tensor } from '../tensor.js';
 
 /**
@@ -135,4 +135,16 @@ function padDims(x: Tensor, paddings: [number, number][], value: number): Tensor
       x.shape,
     ),
   ]);
+}
+
+/**
+ * Reverses the order of elements along `dims` (one dim or several; negative dims count from the
+ * end), like `torch.flip` and `tf.reverse`. `flip(images, 3)` mirrors NCHW images left-right.
+ * The gradient is the output gradient flipped back.
+ */
+export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
+  const d = normalizeDims('flip', dims, x.rank);
+  const moved = d.filter((k) => x.shape[k] > 1);
+  if (moved.length === 0) return x.alias(x.shape, 'flip');
+  return runKernel('Flip', [x], { dims: moved }, (dy) => [flip(dy, moved)]);
 }

@@ -17,6 +17,7 @@ import { argMaxKernel, reduceKernels } from './reduce.js';
 import {
   broadcastToKernel,
   concatKernel,
+  flipKernel,
   padKernel,
   sliceKernel,
   transposeKernel,
@@ -36,6 +37,7 @@ export const referenceKernels: KernelConfig[] = [
   sliceKernel,
   concatKernel,
   padKernel,
+  flipKernel,
   broadcastToKernel,
   batchMatMulKernel,
   conv2dKernel,

@@ -101,6 +101,25 @@ export const padKernel: KernelConfig<'Pad'> = {
   },
 };
 
+export const flipKernel: KernelConfig<'Flip'> = {
+  kernelName: 'Flip',
+  backendName: 'reference',
+  kernelFunc: ({ inputs: [x], attrs: { dims }, backend }) => {
+    const ref = asReference(backend);
+    const values = ref.values(x.dataId);
+    const inStrides = stridesOf(x.shape);
+    const flipped = x.shape.map((_, d) => dims.includes(d));
+    const out = allocate(x.dtype, values.length);
+    forEachIndex(x.shape, (i, coords) => {
+      let src = 0;
+      for (let d = 0; d < coords.length; d++)
+        src += (flipped[d] ? x.shape[d] - 1 - coords[d] : coords[d]) * inStrides[d];
+      out[i] = values[src];
+    });
+    return ref.output(out, x.shape, x.dtype);
+  },
+};
+
 export const broadcastToKernel: KernelConfig<'BroadcastTo'> = {
   kernelName: 'BroadcastTo',
   backendName: 'reference',
