@@ -15,6 +15,17 @@ import {
 const mini = () =>
   alexnet({ variant: 'mini', inputSize: 24, inChannels: 1, numClasses: 6, hidden: 16, seed: 3 });
 
+/** `run()` with gpu.js's `backend` current, then the reference backend again. */
+async function onBackend<T>(backend: string, run: () => Promise<T>): Promise<T> {
+  await import('@gpunet/kernels');
+  await setBackend(backend);
+  try {
+    return await run();
+  } finally {
+    await setBackend('reference');
+  }
+}
+
 describe('evaluate', () => {
   it('counts top-1 and top-5 by rank, ties in the label favour', () => {
     // 3 images, 6 classes; labels 0, 1, 5.
@@ -35,22 +46,14 @@ describe('evaluate', () => {
   });
 
   it("'ten' runs on gpu.js webasm-threads (no synchronous reads) exactly as on webasm", async () => {
-    await import('@gpunet/kernels');
-    const runOn = async (backend: string) => {
-      await setBackend(backend);
-      try {
-        const [batch] = syntheticBars({ count: 4, size: 30, seed: 1 });
-        return await evaluate(mini(), [batch as { images: Tensor; labels: Tensor }], {
-          crops: 'ten',
-        });
-      } finally {
-        await setBackend('reference');
-      }
+    const tenCrops = () => {
+      const [batch] = syntheticBars({ count: 4, size: 30, seed: 1 });
+      return evaluate(mini(), [batch as { images: Tensor; labels: Tensor }], { crops: 'ten' });
     };
-    const threaded = await runOn('webasm-threads');
+    const threaded = await onBackend('webasm-threads', tenCrops);
     expect(threaded.count).toBe(4);
     expect(Number.isFinite(threaded.loss)).toBe(true);
-    expect(threaded).toEqual(await runOn('webasm'));
+    expect(threaded).toEqual(await onBackend('webasm', tenCrops));
   }, 60_000);
 
   it("'ten' averages the softmax over 4 corners, the centre and their mirrors (the paper's 10-crop test)", async () => {
@@ -136,19 +139,13 @@ describe('predict and features', () => {
   });
 
   it('predict runs on gpu.js webasm-threads (no synchronous reads) exactly as on webasm', async () => {
-    await import('@gpunet/kernels');
-    const runOn = async (backend: string) => {
-      await setBackend(backend);
-      try {
-        const [batch] = syntheticBars({ count: 1, size: 24, seed: 2 });
-        return await predict(mini(), batch?.images as Tensor, { topK: 6 });
-      } finally {
-        await setBackend('reference');
-      }
+    const ranked = () => {
+      const [batch] = syntheticBars({ count: 1, size: 24, seed: 2 });
+      return predict(mini(), batch?.images as Tensor, { topK: 6 });
     };
-    const threaded = await runOn('webasm-threads');
+    const threaded = await onBackend('webasm-threads', ranked);
     expect(threaded).toHaveLength(6);
-    expect(threaded).toEqual(await runOn('webasm'));
+    expect(threaded).toEqual(await onBackend('webasm', ranked));
   }, 60_000);
 
   it('features gives conv1 maps after ReLU and fc7 features', () => {
