@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Generator, memory, setBackend, type Tensor } from '@gpunet/tensor';
@@ -186,16 +186,18 @@ describe('Trainer checkpoints', () => {
 });
 
 describe('Trainer on a backend without synchronous reads', () => {
-  it('trains on gpu.js webasm-threads (reads awaited) exactly as on webasm, with validation', async () => {
+  it('trains on gpu.js webasm-threads (reads awaited) exactly as on webasm, with validation and checkpoints', async () => {
     await import('@gpunet/kernels');
     const weights = async (model: AlexNet) =>
       Promise.all([...model.stateDict()].map(async ([k, t]) => [k, Array.from(await t.data())]));
     const runOn = async (backend: string) => {
       await setBackend(backend);
       try {
-        const run = setup(3);
+        const path = join(directory, `${backend}.safetensors`);
+        const run = setup(3, path);
         await run.trainer.run();
-        return { history: run.trainer.history, weights: await weights(run.model) };
+        const checkpoint = await readFile(path);
+        return { history: run.trainer.history, weights: await weights(run.model), checkpoint };
       } finally {
         await setBackend('reference');
       }
@@ -207,5 +209,9 @@ describe('Trainer on a backend without synchronous reads', () => {
     expect(threaded.history).toEqual(single.history);
     expect(threaded.weights).toEqual(single.weights);
     expect(threaded.weights).not.toEqual(await weights(tinyModel(3)));
+    // The checkpoint (weights, momentum buffers, schedule, generators) is written with awaited
+    // reads too, and byte for byte the same file.
+    expect(threaded.checkpoint.length).toBeGreaterThan(0);
+    expect(threaded.checkpoint.equals(single.checkpoint)).toBe(true);
   }, 120_000);
 });
