@@ -49,6 +49,28 @@ export async function listenOnLocalhost(server) {
 }
 
 /**
+ * Opens `url` in a new page of `browser` and resolves with the value the page stores in
+ * `globalThis.gpunetResult` (as JSON), or with `{ error }` when the page throws an uncaught
+ * error first or `timeout` ms pass. The page is closed either way.
+ */
+export async function pageResult(browser, url, timeout = 180_000) {
+  const page = await browser.newPage();
+  try {
+    const failed = new Promise((resolve) =>
+      page.once('pageerror', (error) => resolve({ error: `page error: ${error.stack ?? error}` })),
+    );
+    const done = page
+      .waitForFunction(() => globalThis.gpunetResult !== undefined, null, { timeout, polling: 200 })
+      .then(() => page.evaluate(() => globalThis.gpunetResult))
+      .catch((error) => ({ error: `no result from the page: ${error.message}` }));
+    await page.goto(url);
+    return await Promise.race([done, failed]);
+  } finally {
+    await page.close();
+  }
+}
+
+/**
  * Bundles `entry` for the browser (an ES module; the packages' Node-only imports are never
  * reached in a page and stay external) and serves it as `/bench.js` beside an empty page titled
  * `title`, on 127.0.0.1. Resolves with the server and the page's URL; load the script in the

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
+import { launchChromium, listenOnLocalhost, pageResult } from '@gpunet/dev-chromium';
 import { build } from 'esbuild';
 import {
   compose,
@@ -102,23 +102,12 @@ try {
 } catch (error) {
   result.error = String(error && error.stack || error);
 }
-await fetch('/result', { method: 'POST', body: JSON.stringify(result) });
+globalThis.gpunetResult = result;
 </script>`,
 );
 
 const types = { '.js': 'text/javascript', '.html': 'text/html', '.png': 'image/png' };
-let resolveResult;
-const resultPromise = new Promise((r) => {
-  resolveResult = r;
-});
 const server = createServer(async (req, res) => {
-  if (req.method === 'POST') {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    res.end('ok');
-    resolveResult(JSON.parse(body));
-    return;
-  }
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   const file = path.startsWith('/images/')
     ? join(images, path.slice(8))
@@ -131,14 +120,8 @@ const server = createServer(async (req, res) => {
     res.writeHead(404).end();
   }
 });
-const url = `${await listenOnLocalhost(server)}/`;
 const browser = await launchChromium();
-const page = await browser.newPage();
-page.on('pageerror', (error) => resolveResult({ error: `page error: ${error.stack ?? error}` }));
-const timeout = setTimeout(() => resolveResult({ error: 'timed out after 180 s' }), 180_000);
-await page.goto(url);
-const result = await resultPromise;
-clearTimeout(timeout);
+const result = await pageResult(browser, `${await listenOnLocalhost(server)}/`);
 await browser.close();
 server.close();
 await rm(dir, { recursive: true, force: true, maxRetries: 5 });

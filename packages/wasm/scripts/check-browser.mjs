@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, listenOnLocalhost } from '@gpunet/dev-chromium';
+import { launchChromium, listenOnLocalhost, pageResult } from '@gpunet/dev-chromium';
 import { build } from 'esbuild';
 
 const dir = await mkdtemp(join(tmpdir(), 'gpunet-wasm-browser-'));
@@ -54,7 +54,7 @@ try {
 } catch (error) {
   result.error = String((error && error.stack) || error);
 }
-await fetch('/result', { method: 'POST', body: JSON.stringify(result) });
+globalThis.gpunetResult = result;
 `;
 // Resolved from this package, as an app depending on @gpunet/tensor and @gpunet/wasm would.
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -71,22 +71,7 @@ await writeFile(
   '<!doctype html><script type="module" src="bundle.js"></script>',
 );
 
-let resolveResult;
-let resultPromise;
-const nextResult = () => {
-  resultPromise = new Promise((r) => {
-    resolveResult = r;
-  });
-};
-nextResult();
 const server = createServer(async (req, res) => {
-  if (req.method === 'POST') {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    res.end('ok');
-    resolveResult(JSON.parse(body));
-    return;
-  }
   const { readFile } = await import('node:fs/promises');
   // /isolated/... is served with the headers that make a page crossOriginIsolated.
   const isolated = req.url.startsWith('/isolated/');
@@ -111,21 +96,8 @@ const server = createServer(async (req, res) => {
 const origin = await listenOnLocalhost(server);
 const browser = await launchChromium();
 
-/** Opens `path` in a fresh page and resolves with what the page posted. */
-async function visit(path) {
-  nextResult();
-  const page = await browser.newPage();
-  page.on('pageerror', (error) => resolveResult({ error: `page error: ${error.stack ?? error}` }));
-  const timeout = setTimeout(() => resolveResult({ error: 'timed out after 180 s' }), 180_000);
-  await page.goto(`${origin}${path}`);
-  const result = await resultPromise;
-  clearTimeout(timeout);
-  await page.close();
-  return result;
-}
-
-const plain = await visit('/');
-const isolated = await visit('/isolated/');
+const plain = await pageResult(browser, `${origin}/`);
+const isolated = await pageResult(browser, `${origin}/isolated/`);
 await browser.close();
 server.close();
 await rm(dir, { recursive: true, force: true, maxRetries: 5 });
