@@ -77,7 +77,10 @@ const server = createServer(async (request, response) => {
 });
 const origin = process.env.GPUNET_WEB_URL?.replace(/\/$/, '') ?? (await listenOnLocalhost(server));
 
-const browser = await launchChromium();
+// Chromium's fake camera (a moving test pattern) stands in for a webcam, allowed without a prompt.
+const browser = await launchChromium({
+  args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+});
 await mkdir(outputDir, { recursive: true });
 const work = await mkdtemp(join(tmpdir(), 'gpunet-web-test-'));
 const failures = [];
@@ -144,7 +147,9 @@ async function readResult(page) {
       state: result.dataset.state,
       backend: result.dataset.backend,
       logits: JSON.parse(result.dataset.logits ?? '[]'),
-      layerTypes: [...document.querySelectorAll('#timings td:nth-child(2)')].map((td) => td.textContent),
+      layerTypes: [...document.querySelectorAll('#timings td:nth-child(2)')].map(
+        (td) => td.textContent,
+      ),
       canvasWidths: ['filters', 'maps', 'preview'].map((id) => document.getElementById(id).width),
       bars: [...document.querySelectorAll('#bars .bar')].map((bar) => ({
         label: bar.dataset.label,
@@ -192,7 +197,10 @@ function readSafetensors(bytes) {
     if (key === '__metadata__') continue;
     const [a, b] = entry.data_offsets;
     const copy = Buffer.from(body.subarray(a, b));
-    tensors.set(key, { shape: entry.shape, data: new Float32Array(copy.buffer, copy.byteOffset, (b - a) / 4) });
+    tensors.set(key, {
+      shape: entry.shape,
+      data: new Float32Array(copy.buffer, copy.byteOffset, (b - a) / 4),
+    });
   }
   return { tensors, metadata: header.__metadata__ ?? {} };
 }
@@ -200,22 +208,36 @@ function writeSafetensors(tensors, metadata) {
   const header = {};
   let offset = 0;
   for (const [key, t] of tensors) {
-    header[key] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    header[key] = {
+      dtype: 'F32',
+      shape: t.shape,
+      data_offsets: [offset, offset + t.data.byteLength],
+    };
     offset += t.data.byteLength;
   }
   if (metadata) header.__metadata__ = metadata;
   const json = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([length, json, ...[...tensors.values()].map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+  return Buffer.concat([
+    length,
+    json,
+    ...[...tensors.values()].map((t) =>
+      Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+    ),
+  ]);
 }
 
 function gpunet(args) {
   const out = execFileSync(process.execPath, [cli, ...args, '--json'], { encoding: 'utf8' });
-  return out.trim().split('\n').map((line) => JSON.parse(line));
+  return out
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 // ---- 1. the bundled model against the CLI ----------------------------------------------------
+let cliEval;
 const digitsDir = join(appRoot, 'web', 'public', 'digits');
 const digitIndex = JSON.parse(await readFile(join(digitsDir, 'index.json'), 'utf8'));
 {
@@ -228,7 +250,9 @@ const digitIndex = JSON.parse(await readFile(join(digitsDir, 'index.json'), 'utf
   labels.writeUInt32BE(0x801, 0);
   labels.writeUInt32BE(digitIndex.length, 4);
   for (const [i, { file, label }] of digitIndex.entries()) {
-    const { data, info } = await sharp(join(digitsDir, file)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(join(digitsDir, file))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     // sharp writes the grey digits as RGB PNGs with R = G = B; the IDX file takes one channel.
     if (info.width !== 28 || info.height !== 28) throw new Error(`${file}: not 28x28`);
     for (let p = 0; p < 784; p++) images[16 + i * 784 + p] = data[p * info.channels];
@@ -240,8 +264,16 @@ const digitIndex = JSON.parse(await readFile(join(digitsDir, 'index.json'), 'utf
     await writeFile(join(idx, `${prefix}-images-idx3-ubyte.gz`), gzipSync(images));
     await writeFile(join(idx, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(labels));
   }
-  var cliEval = gpunet(['eval', '--weights', join(appRoot, 'web', 'public', 'mnist-mini.safetensors'), '--data', `idx:${idx}`]).find((e) => e.event === 'eval');
-  console.log(`gpunet eval on the ${cliEval.center.count} bundled digits: top-1 ${cliEval.center.top1}`);
+  cliEval = gpunet([
+    'eval',
+    '--weights',
+    join(appRoot, 'web', 'public', 'mnist-mini.safetensors'),
+    '--data',
+    `idx:${idx}`,
+  ]).find((e) => e.event === 'eval');
+  console.log(
+    `gpunet eval on the ${cliEval.center.count} bundled digits: top-1 ${cliEval.center.top1}`,
+  );
 }
 
 // ---- 2. the reference backend, then every mode ------------------------------------------------
@@ -250,18 +282,28 @@ const expected = {};
   const page = await openPage('reference');
   const accuracy = await page.evaluate(() => {
     const line = document.getElementById('sample-accuracy');
-    return { correct: Number(line.dataset.correct), total: Number(line.dataset.total), text: line.textContent };
+    return {
+      correct: Number(line.dataset.correct),
+      total: Number(line.dataset.total),
+      text: line.textContent,
+    };
   });
   console.log(`page: ${accuracy.text}`);
   check(
-    accuracy.total === cliEval.center.count && accuracy.correct === Math.round(cliEval.center.top1 * cliEval.center.count),
+    accuracy.total === cliEval.center.count &&
+      accuracy.correct === Math.round(cliEval.center.top1 * cliEval.center.count),
     `the page's accuracy ${accuracy.correct}/${accuracy.total} differs from gpunet eval's ${cliEval.center.top1} of ${cliEval.center.count}`,
   );
-  check(accuracy.correct / accuracy.total >= 0.9, `the bundled model gets only ${accuracy.correct}/${accuracy.total}`);
+  check(
+    accuracy.correct / accuracy.total >= 0.9,
+    `the bundled model gets only ${accuracy.correct}/${accuracy.total}`,
+  );
   for (const i of DIGITS) {
     expected[i] = await classifyDigit(page, i);
     const top = expected[i].bars[0];
-    console.log(`reference digit ${i} (a ${digitIndex[i].label}): top-1 ${top.label} ${top.probability.toFixed(4)}`);
+    console.log(
+      `reference digit ${i} (a ${digitIndex[i].label}): top-1 ${top.label} ${top.probability.toFixed(4)}`,
+    );
   }
   await page.close();
 }
@@ -275,16 +317,30 @@ for (const mode of modes) {
     for (const i of DIGITS) {
       const got = await classifyDigit(page, i);
       const want = expected[i];
-      if (got.state !== 'done' || got.backend !== mode) throw new Error(`digit ${i}: no result on ${mode}`);
-      check(got.bars.length === 5 && got.bars.every((b) => b.width > 0 || b.probability < 0.005), `${mode} digit ${i}: bars ${JSON.stringify(got.bars)}`);
-      check(got.bars[0].label === want.bars[0].label, `${mode} digit ${i}: top-1 ${got.bars[0].label}, reference ${want.bars[0].label}`);
+      if (got.state !== 'done' || got.backend !== mode)
+        throw new Error(`digit ${i}: no result on ${mode}`);
+      check(
+        got.bars.length === 5 && got.bars.every((b) => b.width > 0 || b.probability < 0.005),
+        `${mode} digit ${i}: bars ${JSON.stringify(got.bars)}`,
+      );
+      check(
+        got.bars[0].label === want.bars[0].label,
+        `${mode} digit ${i}: top-1 ${got.bars[0].label}, reference ${want.bars[0].label}`,
+      );
       const relus = got.layerTypes.filter((type) => type === 'ReLU').length;
-      check(got.layerTypes.length === 23 && relus === 7, `${mode} digit ${i}: timings table lists ${got.layerTypes.join(' ')}`);
-      check(got.canvasWidths.every((w) => w > 0), `${mode} digit ${i}: filters, maps or input not drawn`);
+      check(
+        got.layerTypes.length === 23 && relus === 7,
+        `${mode} digit ${i}: timings table lists ${got.layerTypes.join(' ')}`,
+      );
+      check(
+        got.canvasWidths.every((w) => w > 0),
+        `${mode} digit ${i}: filters, maps or input not drawn`,
+      );
       worst = Math.max(worst, compareLogits(`${mode} digit ${i}`, got.logits, want.logits));
     }
     if (mode === 'wasm') {
       // A drawn stroke is classified (what it is called depends on the hand: not asserted).
+      await page.locator('#pad').scrollIntoViewIfNeeded();
       const pad = await page.locator('#pad').boundingBox();
       await page.evaluate(() => {
         document.getElementById('result').dataset.state = 'waiting';
@@ -298,11 +354,44 @@ for (const mode of modes) {
       });
       const drawn = await readResult(page);
       console.log(`wasm: a drawn stroke -> ${drawn.bars[0]?.label} (${status.text})`);
-      check(drawn.state === 'done' && drawn.bars.length === 5, `drawing: no result (${status.text})`);
+      check(
+        drawn.state === 'done' && drawn.bars.length === 5,
+        `drawing: no result (${status.text})`,
+      );
+      // A camera frame (the fake device) is classified.
+      await page.click('#camera');
+      await page.waitForFunction(
+        () => {
+          const video = document.getElementById('camera-video');
+          return (
+            (!video.hidden && video.videoWidth > 0) ||
+            document.getElementById('status').dataset.state === 'error'
+          );
+        },
+        null,
+        { timeout: 60_000, polling: 100 },
+      );
+      const frame = await act(page, () => page.click('#camera-capture'));
+      const framed = await readResult(page);
+      console.log(`wasm: a camera frame -> ${framed.bars[0]?.label} (${frame.text})`);
+      check(frame.state === 'ready' && framed.bars.length === 5, `camera: ${frame.text}`);
+      await page.evaluate(() => {
+        const video = document.getElementById('camera-video');
+        for (const track of video.srcObject?.getTracks() ?? []) track.stop();
+        video.hidden = true;
+        document.getElementById('camera-capture').hidden = true;
+      });
       await classifyDigit(page, DIGITS[1]);
       await screenshot(page, 'web-classify', 'demo-web.png');
+      // A phone's width: nothing wider than the screen.
+      await page.setViewportSize({ width: 390, height: 844 });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      check(width <= 390, `at 390 px the page is ${width} px wide`);
+      await screenshot(page, 'web-phone', 'demo-web-phone.png');
     }
-    console.log(`${mode}: ${DIGITS.length} digits, largest logit difference from the reference ${worst.toExponential(2)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `${mode}: ${DIGITS.length} digits, largest logit difference from the reference ${worst.toExponential(2)} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
   } catch (error) {
     fail(`${mode}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -320,33 +409,54 @@ async function loadWeights(path, name) {
 try {
   // torchvision layout, written by PyTorch; logits against PyTorch's.
   {
-    const { status, what } = await loadWeights(join(fixtures, 'torchvision_small.pth'), 'torchvision_small.pth');
-    check(status.state === 'ready' && /torchvision AlexNet, 224×224 RGB, 10 classes/.test(what), `torchvision_small.pth: ${status.text} / ${what}`);
+    const { status, what } = await loadWeights(
+      join(fixtures, 'torchvision_small.pth'),
+      'torchvision_small.pth',
+    );
+    check(
+      status.state === 'ready' && /torchvision AlexNet, 224×224 RGB, 10 classes/.test(what),
+      `torchvision_small.pth: ${status.text} / ${what}`,
+    );
     const io = readSafetensors(await readFile(join(fixtures, 'torchvision_small_io.safetensors')));
     const x = io.tensors.get('x');
     const y = io.tensors.get('y');
     const plane = 3 * 224 * 224;
     const logits = await logitsOf(page, [...x.data.subarray(0, plane)]);
-    const worst = compareLogits('torchvision_small.pth vs PyTorch', logits, [...y.data.subarray(0, 10)]);
+    const worst = compareLogits('torchvision_small.pth vs PyTorch', logits, [
+      ...y.data.subarray(0, 10),
+    ]);
     console.log(`torchvision_small.pth: logits within ${worst.toExponential(2)} of PyTorch's`);
-    const photo = await act(page, () => page.setInputFiles('#image-file', join(digitsDir, digitIndex[3].file)));
+    const photo = await act(page, () =>
+      page.setInputFiles('#image-file', join(digitsDir, digitIndex[3].file)),
+    );
     const result = await readResult(page);
-    check(photo.state === 'ready' && result.bars.length === 5, `torchvision_small.pth: classifying an image: ${photo.text}`);
+    check(
+      photo.state === 'ready' && result.bars.length === 5,
+      `torchvision_small.pth: classifying an image: ${photo.text}`,
+    );
   }
   // A mini .safetensors without metadata: shapes say 28x28 grey, 10 classes; same logits as the bundled model.
   {
-    const bundled = readSafetensors(await readFile(join(appRoot, 'web', 'public', 'mnist-mini.safetensors')));
+    const bundled = readSafetensors(
+      await readFile(join(appRoot, 'web', 'public', 'mnist-mini.safetensors')),
+    );
     const path = join(work, 'mini-no-metadata.safetensors');
     await writeFile(path, writeSafetensors(bundled.tensors));
     const input = Array.from({ length: 784 }, (_, i) => Math.sin(i / 10));
     await act(page, () => page.click('#weights-bundled'));
     const want = await logitsOf(page, input);
     const { status, what } = await loadWeights(path, 'mini-no-metadata.safetensors');
-    check(status.state === 'ready' && /mini AlexNet, 28×28 grey, 10 classes/.test(what), `mini .safetensors: ${status.text} / ${what}`);
+    check(
+      status.state === 'ready' && /mini AlexNet, 28×28 grey, 10 classes/.test(what),
+      `mini .safetensors: ${status.text} / ${what}`,
+    );
     const got = await logitsOf(page, input);
     compareLogits('mini .safetensors vs the bundled model', got, want);
     const digit = await classifyDigit(page, DIGITS[2]);
-    check(digit.bars[0].label === `class ${digitIndex[DIGITS[2]].label}`, `mini .safetensors: digit ${DIGITS[2]} -> ${digit.bars[0].label}`);
+    check(
+      digit.bars[0].label === `class ${digitIndex[DIGITS[2]].label}`,
+      `mini .safetensors: digit ${DIGITS[2]} -> ${digit.bars[0].label}`,
+    );
   }
   // Bad files: each one sentence naming the file; the model is kept.
   {
@@ -355,45 +465,86 @@ try {
     await writeFile(truncated, full.subarray(0, Math.floor(full.length / 2)));
     const a = await act(page, () => page.setInputFiles('#weights-file', truncated));
     console.log(`truncated.pth: ${a.text}`);
-    check(a.state === 'error' && /^truncated\.pth \(\d+ bytes\) cannot be read as a PyTorch \.pth/.test(a.text), `truncated .pth: ${a.text}`);
-    const bundled = readSafetensors(await readFile(join(appRoot, 'web', 'public', 'mnist-mini.safetensors')));
+    check(
+      a.state === 'error' &&
+        /^truncated\.pth \(\d+ bytes\) cannot be read as a PyTorch \.pth/.test(a.text),
+      `truncated .pth: ${a.text}`,
+    );
+    const bundled = readSafetensors(
+      await readFile(join(appRoot, 'web', 'public', 'mnist-mini.safetensors')),
+    );
     bundled.tensors.set('classifier.6.bias', { shape: [7], data: new Float32Array(7) });
     const wrong = join(work, 'wrong-shape.safetensors');
     await writeFile(wrong, writeSafetensors(bundled.tensors));
     const b = await act(page, () => page.setInputFiles('#weights-file', wrong));
     console.log(`wrong-shape.safetensors: ${b.text}`);
-    check(b.state === 'error' && b.text.startsWith('wrong-shape.safetensors') && b.text.includes('classifier.6.bias'), `wrong shape: ${b.text}`);
-    const c = await act(page, () => page.setInputFiles('#image-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not pixels') }));
+    check(
+      b.state === 'error' &&
+        b.text.startsWith('wrong-shape.safetensors') &&
+        b.text.includes('classifier.6.bias'),
+      `wrong shape: ${b.text}`,
+    );
+    const c = await act(page, () =>
+      page.setInputFiles('#image-file', {
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('not pixels'),
+      }),
+    );
     console.log(`notes.txt: ${c.text}`);
-    check(c.state === 'error' && /^notes\.txt \(10 bytes\) is not an image/.test(c.text), `text as image: ${c.text}`);
+    check(
+      c.state === 'error' && /^notes\.txt \(10 bytes\) is not an image/.test(c.text),
+      `text as image: ${c.text}`,
+    );
     const kept = await page.textContent('#weights-name');
-    check(kept.startsWith('mini-no-metadata.safetensors'), `after bad files the page holds ${kept}`);
+    check(
+      kept.startsWith('mini-no-metadata.safetensors'),
+      `after bad files the page holds ${kept}`,
+    );
   }
   // The paper's full-size layout (244 MB): progress, Figure 3, logits against PyTorch's.
   {
     const path = join(work, 'paper_pattern.pth');
     await writeFile(path, gunzipSync(await readFile(join(fixtures, 'paper_pattern.pth.gz'))));
-    const sawProgress = page.waitForFunction(() => !document.getElementById('load-progress').hidden, null, { timeout: 60_000, polling: 50 });
+    const sawProgress = page.waitForFunction(
+      () => !document.getElementById('load-progress').hidden,
+      null,
+      { timeout: 60_000, polling: 50 },
+    );
     const started = Date.now();
     const { status, what } = await loadWeights(path, 'paper_pattern.pth');
     await sawProgress;
     console.log(`paper_pattern.pth loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    check(status.state === 'ready' && /paper AlexNet, 227×227 RGB, 1000 classes \(ImageNet\), 60,965,224 parameters/.test(what), `paper .pth: ${status.text} / ${what}`);
+    check(
+      status.state === 'ready' &&
+        /paper AlexNet, 227×227 RGB, 1000 classes \(ImageNet\), 60,965,224 parameters/.test(what),
+      `paper .pth: ${status.text} / ${what}`,
+    );
     const io = JSON.parse(await readFile(join(fixtures, 'paper_pattern_io.json'), 'utf8'));
     const input = new Float32Array(3 * 227 * 227);
     for (let c = 0; c < 3; c++)
       for (let h = 0; h < 227; h++)
-        for (let w = 0; w < 227; w++) input[(c * 227 + h) * 227 + w] = Math.sin(0.05 * h * (c + 1)) * Math.cos(0.07 * w + c);
+        for (let w = 0; w < 227; w++)
+          input[(c * 227 + h) * 227 + w] = Math.sin(0.05 * h * (c + 1)) * Math.cos(0.07 * w + c);
     const logits = await logitsOf(page, [...input]);
     const worst = compareLogits('paper_pattern.pth vs PyTorch', logits, io.logits.flat());
     console.log(`paper_pattern.pth: logits within ${worst.toExponential(2)} of PyTorch's`);
-    await act(page, () => page.setInputFiles('#image-file', join(repoRoot, 'docs', 'img', 'demo-ring.png')));
+    await act(page, () =>
+      page.setInputFiles('#image-file', join(repoRoot, 'docs', 'img', 'demo-ring.png')),
+    );
     const result = await readResult(page);
-    check(result.bars.length === 5 && !/^class \d+$/.test(result.bars[0].label), `paper .pth: bars ${JSON.stringify(result.bars)}`);
+    check(
+      result.bars.length === 5 && !/^class \d+$/.test(result.bars[0].label),
+      `paper .pth: bars ${JSON.stringify(result.bars)}`,
+    );
     const caption = await page.textContent('#filters-caption');
-    check(/96 filters of 11×11×3 \(the paper’s Figure 3\)/.test(caption ?? ''), `paper filters: ${caption}`);
+    check(
+      /96 filters of 11×11×3 \(the paper’s Figure 3\)/.test(caption ?? ''),
+      `paper filters: ${caption}`,
+    );
     await page.locator('#filters').screenshot({ path: join(outputDir, 'web-filters.png') });
-    if (isDocs) await copyFile(join(outputDir, 'web-filters.png'), join(docsImages, 'demo-web-filters.png'));
+    if (isDocs)
+      await copyFile(join(outputDir, 'web-filters.png'), join(docsImages, 'demo-web-filters.png'));
     await rm(path);
     await act(page, () => page.click('#weights-bundled'));
   }
@@ -406,26 +557,45 @@ try {
       for (let y = 0; y < 40; y++)
         for (let x = 0; x < 40; x++) {
           const t = (isHorizontal ? y : x) + phase;
-          pixels[y * 40 + x] = t % period < period / 2 ? 230 - (seed % 5) * 10 : 20 + (seed % 3) * 10;
+          pixels[y * 40 + x] =
+            t % period < period / 2 ? 230 - (seed % 5) * 10 : 20 + (seed % 3) * 10;
         }
-      return sharp(pixels, { raw: { width: 40, height: 40, channels: 1 } }).png().toBuffer();
+      return sharp(pixels, { raw: { width: 40, height: 40, channels: 1 } })
+        .png()
+        .toBuffer();
     };
-    const classes = [['horizontal', true], ['vertical', false]];
+    const classes = [
+      ['horizontal', true],
+      ['vertical', false],
+    ];
     await page.click('#tab-button-train');
     for (const [i, [name, isHorizontal]] of classes.entries()) {
       await page.fill(`#classes li[data-index="${i}"] .class-name`, name);
       const files = [];
-      for (let s = 0; s < 20; s++) files.push({ name: `${name}-${s}.png`, mimeType: 'image/png', buffer: await picture(isHorizontal, s) });
-      await act(page, () => page.setInputFiles(`#classes li[data-index="${i}"] .class-files`, files));
+      for (let s = 0; s < 20; s++)
+        files.push({
+          name: `${name}-${s}.png`,
+          mimeType: 'image/png',
+          buffer: await picture(isHorizontal, s),
+        });
+      await act(page, () =>
+        page.setInputFiles(`#classes li[data-index="${i}"] .class-files`, files),
+      );
     }
     await page.fill('#train-epochs', '15');
     const trained = await act(page, () => page.click('#train-start'));
     const line = await page.textContent('#train-status');
     const accuracy = Number(await page.getAttribute('#train-result', 'data-validation'));
     console.log(`training: ${line}`);
-    check(trained.state === 'ready' && accuracy >= TRAIN_MIN_ACCURACY, `training: held-out accuracy ${accuracy} < ${TRAIN_MIN_ACCURACY} (${trained.text} / ${line})`);
+    check(
+      trained.state === 'ready' && accuracy >= TRAIN_MIN_ACCURACY,
+      `training: held-out accuracy ${accuracy} < ${TRAIN_MIN_ACCURACY} (${trained.text} / ${line})`,
+    );
     await screenshot(page, 'web-train', 'demo-web-train.png');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#train-download'),
+    ]);
     const downloaded = join(work, 'trained.safetensors');
     await download.saveAs(downloaded);
     const test = join(work, 'test-vertical.png');
@@ -434,12 +604,22 @@ try {
     await page.click('#tab-button-classify');
     await act(page, () => page.setInputFiles('#image-file', test));
     const inPage = await readResult(page);
-    const cliPrediction = gpunet(['predict', test, '--weights', downloaded, '--top-k', '2']).find((e) => e.predictions);
-    console.log(`trained model on a new vertical picture: page ${inPage.bars[0].label} ${inPage.bars[0].probability}, gpunet predict ${cliPrediction.predictions[0].label} ${cliPrediction.predictions[0].probability}`);
-    check(inPage.bars[0].label === 'vertical', `the trained model calls a vertical picture ${inPage.bars[0].label}`);
+    const cliPrediction = gpunet(['predict', test, '--weights', downloaded, '--top-k', '2']).find(
+      (e) => e.predictions,
+    );
+    console.log(
+      `trained model on a new vertical picture: page ${inPage.bars[0].label} ${inPage.bars[0].probability}, gpunet predict ${cliPrediction.predictions[0].label} ${cliPrediction.predictions[0].probability}`,
+    );
+    check(
+      inPage.bars[0].label === 'vertical',
+      `the trained model calls a vertical picture ${inPage.bars[0].label}`,
+    );
     for (const p of cliPrediction.predictions) {
       const bar = inPage.bars.find((b) => b.label === p.label);
-      check(bar && Math.abs(bar.probability - p.probability) < 1e-5, `download round trip: ${p.label} ${p.probability} in the CLI, ${bar?.probability} in the page`);
+      check(
+        bar && Math.abs(bar.probability - p.probability) < 1e-5,
+        `download round trip: ${p.label} ${p.probability} in the CLI, ${bar?.probability} in the page`,
+      );
     }
   }
   // Compare backends.
@@ -448,8 +628,15 @@ try {
     const status = await act(page, () => page.click('#compare-run'));
     const results = JSON.parse((await page.getAttribute('#compare', 'data-results')) ?? '[]');
     console.log(`compare: ${results.map((r) => `${r.name} ${r.ms.toFixed(1)} ms`).join(', ')}`);
-    const usable = await page.$$eval('input[name=backend]:not([disabled])', (inputs) => inputs.map((i) => i.value));
-    check(status.state === 'ready' && results.length === usable.length && results.every((r) => r.ms > 0), `compare: ${status.text} ${JSON.stringify(results)}`);
+    const usable = await page.$$eval('input[name=backend]:not([disabled])', (inputs) =>
+      inputs.map((i) => i.value),
+    );
+    check(
+      status.state === 'ready' &&
+        results.length === usable.length &&
+        results.every((r) => r.ms > 0),
+      `compare: ${status.text} ${JSON.stringify(results)}`,
+    );
     await screenshot(page, 'web-compare', 'demo-web-compare.png');
   }
 } catch (error) {
@@ -460,5 +647,7 @@ await page.close();
 await browser.close();
 if (server.listening) server.close();
 await rm(work, { recursive: true, force: true });
-console.log(failures.length === 0 ? 'web demo: all checks passed' : `web demo: ${failures.length} failures`);
+console.log(
+  failures.length === 0 ? 'web demo: all checks passed' : `web demo: ${failures.length} failures`,
+);
 process.exit(failures.length === 0 ? 0 : 1);

@@ -43,7 +43,8 @@ const perClass = Array.from({ length: 10 }, (_, digit) => {
 const train = [];
 const test = [];
 for (let digit = 0; digit < 10; digit++) {
-  perClass[digit].forEach((pixels, i) => (i < 800 ? train : test).push([pixels, digit]));
+  for (const [i, pixels] of perClass[digit].entries())
+    (i < 800 ? train : test).push([pixels, digit]);
 }
 // Interleave deterministically (the loader shuffles each epoch anyway).
 const order = (n) => Array.from({ length: n }, (_, i) => (i * 7919) % n);
@@ -67,17 +68,43 @@ export function writeIdx(dir, prefix, samples) {
 }
 const dir = join(work, 'idx');
 mkdirSync(dir);
-writeIdx(dir, 'train', order(train.length).map((i) => train[i]));
-writeIdx(dir, 't10k', order(test.length).map((i) => test[i]));
+writeIdx(
+  dir,
+  'train',
+  order(train.length).map((i) => train[i]),
+);
+writeIdx(
+  dir,
+  't10k',
+  order(test.length).map((i) => test[i]),
+);
 console.log(`${train.length} training and ${test.length} validation digits`);
 
 const run = spawnSync(
   process.execPath,
-  [cli, 'train', '--model', 'mini', '--data', `idx:${dir}`, '--epochs', epochs, '--batch-size', '64', '--backend', 'wasm', '--out', join(work, 'run')],
+  [
+    cli,
+    'train',
+    '--model',
+    'mini',
+    '--data',
+    `idx:${dir}`,
+    '--epochs',
+    epochs,
+    '--batch-size',
+    '64',
+    '--backend',
+    'wasm',
+    '--out',
+    join(work, 'run'),
+  ],
   { stdio: 'inherit' },
 );
 if (run.status !== 0) process.exit(run.status ?? 1);
-copyFileSync(join(work, 'run', 'model.safetensors'), join(webDir, 'public', 'mnist-mini.safetensors'));
+copyFileSync(
+  join(work, 'run', 'model.safetensors'),
+  join(webDir, 'public', 'mnist-mini.safetensors'),
+);
 
 // The samples: the first 5 validation digits of each class, as 8-bit grey PNGs.
 const digitsDir = join(webDir, 'public', 'digits');

@@ -43,13 +43,15 @@ async function webgpuProbe(): Promise<{ reason: string; adapter: string }> {
   const gpu = (navigator as { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu;
   if (!gpu) {
     return {
-      reason: 'this browser has no navigator.gpu (WebGPU is off, unsupported, or the page is not served over HTTPS)',
+      reason:
+        'this browser has no navigator.gpu (WebGPU is off, unsupported, or the page is not served over HTTPS)',
       adapter: '',
     };
   }
   try {
     const adapter = await gpu.requestAdapter();
-    if (!adapter) return { reason: 'navigator.gpu gave no adapter (no usable GPU or driver)', adapter: '' };
+    if (!adapter)
+      return { reason: 'navigator.gpu gave no adapter (no usable GPU or driver)', adapter: '' };
     const info = adapter.info ?? {};
     return {
       reason: '',
@@ -81,7 +83,8 @@ export async function probeBackends(): Promise<BackendChoice[]> {
     let reason = mode === 'webgpu' ? webgpu.reason : '';
     if (!reason) reason = probeMode(mode).reason;
     const renderer = mode === 'webgpu' ? webgpu.adapter : reason ? '' : glRenderer(mode);
-    if (!reason && mode !== 'webgpu' && !renderer) reason = `this browser gives no ${label} context`;
+    if (!reason && mode !== 'webgpu' && !renderer)
+      reason = `this browser gives no ${label} context`;
     choices.push({ name: mode, label, what: gpuWhat(label, renderer), reason });
   }
   const { threads, remark } = wasmThreads();

@@ -88,7 +88,7 @@ export function drawInput(canvas: HTMLCanvasElement, values: Float32Array, spec:
     pixels.data[4 * p + 3] = 255;
   }
   context.putImageData(pixels, 0, 0);
-  target.imageSmoothingEnabled = side < canvas.width / 2 ? false : true;
+  target.imageSmoothingEnabled = !(side < canvas.width / 2);
   target.clearRect(0, 0, canvas.width, canvas.height);
   target.drawImage(scratch, 0, 0, canvas.width, canvas.height);
 }
@@ -213,7 +213,17 @@ export function mnistFromPad(pad: HTMLCanvasElement): HTMLCanvasElement | null {
   out.fillRect(0, 0, 28, 28);
   const w = (right - left + 1) * scale;
   const h = (bottom - top + 1) * scale;
-  out.drawImage(pad, left, top, right - left + 1, bottom - top + 1, (28 - w) / 2, (28 - h) / 2, w, h);
+  out.drawImage(
+    pad,
+    left,
+    top,
+    right - left + 1,
+    bottom - top + 1,
+    (28 - w) / 2,
+    (28 - h) / 2,
+    w,
+    h,
+  );
   // Shift so that the centre of mass sits at the centre, as MNIST's digits do.
   const pixels = out.getImageData(0, 0, 28, 28).data;
   let [mass, mx, my] = [0, 0, 0];

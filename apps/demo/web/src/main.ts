@@ -151,7 +151,10 @@ function readWeights(request: WeightsRequest, size: number): Promise<RawWeights>
 }
 
 /** Makes the weights the page's model: infers what they are, builds it, redraws. */
-async function useWeights(weights: RawWeights, spec: ModelSpec = inferSpec(weights)): Promise<void> {
+async function useWeights(
+  weights: RawWeights,
+  spec: ModelSpec = inferSpec(weights),
+): Promise<void> {
   const model = buildModel(spec, weights); // throws, keeping the current model, if they do not fit
   if (state.model) for (const p of state.model.parameters()) p.dispose();
   state.model = model;
@@ -193,11 +196,15 @@ async function scoreSamples(): Promise<void> {
   if (!state.isBundled || !model || !spec || state.samples.length === 0) {
     line.textContent = '';
     delete line.dataset.correct;
-    for (const button of document.querySelectorAll<HTMLElement>('.sample')) delete button.dataset.verdict;
+    for (const button of document.querySelectorAll<HTMLElement>('.sample'))
+      delete button.dataset.verdict;
     return;
   }
   // One batched forward pass over every sample: one readback, fast on every backend.
-  const logits = await logitsOf(model, state.samples.map(({ image }) => toInput(image, spec)));
+  const logits = await logitsOf(
+    model,
+    state.samples.map(({ image }) => toInput(image, spec)),
+  );
   const numClasses = spec.model.numClasses;
   let correct = 0;
   const buttons = document.querySelectorAll<HTMLElement>('.sample');
@@ -222,7 +229,7 @@ async function scoreSamples(): Promise<void> {
 async function logitsOf(model: AlexNet, inputs: Float32Array[]): Promise<Float32Array> {
   const { inChannels, inputSize } = model.options;
   const batch = new Float32Array(inputs.length * inChannels * inputSize * inputSize);
-  inputs.forEach((input, i) => batch.set(input, i * input.length));
+  for (const [i, input] of inputs.entries()) batch.set(input, i * input.length);
   const x = tensor(batch, [inputs.length, inChannels, inputSize, inputSize]);
   const y = noGrad(() => model.forward(x));
   try {
@@ -467,7 +474,10 @@ function wireClassify(): void {
     const input = event.target as HTMLInputElement;
     const file = input.files?.[0];
     input.value = '';
-    if (file) enqueue(`classifying ${file.name}`, async () => useImage(await imageFromFile(file, file.name)));
+    if (file)
+      enqueue(`classifying ${file.name}`, async () =>
+        useImage(await imageFromFile(file, file.name)),
+      );
   });
   element<HTMLInputElement>('weights-file').addEventListener('change', (event) => {
     const input = event.target as HTMLInputElement;
@@ -492,7 +502,10 @@ function wireClassify(): void {
     const file = event.dataTransfer?.files[0];
     if (!file) return;
     if (isWeightsFile(file)) loadWeightsFile(file);
-    else enqueue(`classifying ${file.name}`, async () => useImage(await imageFromFile(file, file.name)));
+    else
+      enqueue(`classifying ${file.name}`, async () =>
+        useImage(await imageFromFile(file, file.name)),
+      );
   });
   element('map-layer').addEventListener('change', drawMaps);
   element('compare-run').addEventListener('click', () =>
@@ -606,7 +619,8 @@ function addTrainClass(name: string): void {
   const thumbs = row.querySelector<HTMLElement>('.thumbs');
   const add = (image: Image, preview: HTMLCanvasElement) => {
     entry.images.push(image);
-    if (count) count.textContent = `${entry.images.length} picture${entry.images.length === 1 ? '' : 's'}`;
+    if (count)
+      count.textContent = `${entry.images.length} picture${entry.images.length === 1 ? '' : 's'}`;
     row.dataset.count = String(entry.images.length);
     if (thumbs && thumbs.childElementCount < 12) {
       preview.className = 'thumb';
@@ -648,7 +662,8 @@ function thumbnail(image: Image): HTMLCanvasElement {
   if (context) {
     const pixels = context.createImageData(image.width, image.height);
     for (let p = 0; p < image.width * image.height; p++) {
-      for (let c = 0; c < 3; c++) pixels.data[4 * p + c] = image.data[p * image.channels + (image.channels === 3 ? c : 0)];
+      for (let c = 0; c < 3; c++)
+        pixels.data[4 * p + c] = image.data[p * image.channels + (image.channels === 3 ? c : 0)];
       pixels.data[4 * p + 3] = 255;
     }
     context.putImageData(pixels, 0, 0);
@@ -661,7 +676,12 @@ function trainingSpec(names: string[], isFrozen: boolean, examples: Image[]): Mo
   if (isFrozen) {
     const base = state.bundled?.spec;
     if (!base) throw new Error('the bundled digit model is not loaded yet');
-    return { ...base, model: { ...base.model, numClasses: names.length }, classes: names, from: 'the Train tab' };
+    return {
+      ...base,
+      model: { ...base.model, numClasses: names.length },
+      classes: names,
+      from: 'the Train tab',
+    };
   }
   // From scratch: 32x32 RGB, normalized by the pictures' own per-channel mean and deviation.
   const sums = [0, 0, 0];
@@ -699,7 +719,9 @@ function trainingSpec(names: string[], isFrozen: boolean, examples: Image[]): Mo
 function wireTraining(): void {
   addTrainClass('class A');
   addTrainClass('class B');
-  element('class-add').addEventListener('click', () => addTrainClass(`class ${String.fromCharCode(65 + trainClasses.length)}`));
+  element('class-add').addEventListener('click', () =>
+    addTrainClass(`class ${String.fromCharCode(65 + trainClasses.length)}`),
+  );
   wireCamera('train-camera', 'train-video', 'train-video-hint', () => {});
   const start = element<HTMLButtonElement>('train-start');
   const stop = element<HTMLButtonElement>('train-stop');
@@ -717,9 +739,16 @@ function wireTraining(): void {
           `Training needs pictures in at least 2 classes; ${filled.length === 1 ? 'only 1 class has any' : 'no class has any'}${empty ? ` (${empty} empty)` : ''}`,
         );
       }
-      const names = filled.map((c, i) => c.row.querySelector<HTMLInputElement>('.class-name')?.value.trim() || `class ${i}`);
+      const names = filled.map(
+        (c, i) =>
+          c.row.querySelector<HTMLInputElement>('.class-name')?.value.trim() || `class ${i}`,
+      );
       const isFrozen = element<HTMLInputElement>('train-frozen').checked;
-      const spec = trainingSpec(names, isFrozen, filled.flatMap((c) => c.images));
+      const spec = trainingSpec(
+        names,
+        isFrozen,
+        filled.flatMap((c) => c.images),
+      );
       const examples: Example[] = filled.flatMap((c, label) =>
         c.images.map((image) => ({ values: toInput(image, spec), label })),
       );
@@ -795,7 +824,9 @@ function wireTabs(): void {
 }
 
 async function loadSamples(): Promise<void> {
-  const index = JSON.parse(new TextDecoder().decode(await fetchBytes('digits/index.json'))) as Sample[];
+  const index = JSON.parse(
+    new TextDecoder().decode(await fetchBytes('digits/index.json')),
+  ) as Sample[];
   const grid = element('samples');
   for (const [i, sample] of index.entries()) {
     const bytes = await fetchBytes(`digits/${sample.file}`);
@@ -811,7 +842,9 @@ async function loadSamples(): Promise<void> {
     img.src = `digits/${sample.file}`;
     img.alt = '';
     button.append(img);
-    button.addEventListener('click', () => enqueue(`classifying test digit ${i + 1}`, () => useImage(image)));
+    button.addEventListener('click', () =>
+      enqueue(`classifying test digit ${i + 1}`, () => useImage(image)),
+    );
     grid.append(button);
   }
 }

@@ -96,7 +96,7 @@ function shapeOf(weights: RawWeights, key: string): number[] | undefined {
 export function inferSpec(weights: RawWeights): ModelSpec {
   const described = `${weights.name} (${describeBytes(weights.bytes)}, ${weights.tensors.size} tensors)`;
   const conv1 = shapeOf(weights, 'features.0.weight');
-  if (!conv1 || conv1.length !== 4) {
+  if (conv1?.length !== 4) {
     const keys = [...weights.tensors.keys()];
     throw new SpecError(
       `${described} is not an AlexNet state dict: expected a conv1 weight 'features.0.weight' of shape [out, in, k, k] (torchvision's, the paper's or gpunet's mini key layout), found ${keys.length === 0 ? 'no tensors' : `${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''}`}`,
@@ -113,7 +113,7 @@ export function inferSpec(weights: RawWeights): ModelSpec {
   }
   const channels = layout.convs.map((i, n) => {
     const shape = shapeOf(weights, `features.${i}.weight`);
-    if (!shape || shape.length !== 4) {
+    if (shape?.length !== 4) {
       throw new SpecError(
         `${described}: conv${n + 1} 'features.${i}.weight' is ${shape ? `[${shape.join(', ')}]` : 'missing'}, expected a 4-D conv weight (${variant} key layout)`,
       );
@@ -122,7 +122,7 @@ export function inferSpec(weights: RawWeights): ModelSpec {
   }) as ModelSpec['model']['channels'];
   const fcShapes = layout.fcs.map((i, n) => {
     const shape = shapeOf(weights, `classifier.${i}.weight`);
-    if (!shape || shape.length !== 2) {
+    if (shape?.length !== 2) {
       throw new SpecError(
         `${described}: fc${n + 6} 'classifier.${i}.weight' is ${shape ? `[${shape.join(', ')}]` : 'missing'}, expected a 2-D linear weight (${variant} key layout)`,
       );

@@ -10,7 +10,13 @@ import { writeSafetensors } from '@gpunet/layers';
 import { Adam } from '@gpunet/optim';
 import { argmax, crossEntropy, noGrad, type Tensor, tensor, tidy } from '@gpunet/tensor';
 import { drawChart, type TrainingPoint } from './chart.js';
-import { METADATA_KEY, type ModelSpec, type RawTensor, type RawWeights, storedConfig } from './spec.js';
+import {
+  METADATA_KEY,
+  type ModelSpec,
+  type RawTensor,
+  type RawWeights,
+  storedConfig,
+} from './spec.js';
 
 /** One picture, already turned into the model's input. */
 export interface Example {
@@ -82,7 +88,9 @@ function shuffled(count: number, seed: number): number[] {
 /** Rows `indices` of a host matrix of `width` columns. */
 function rows(data: Float32Array, width: number, indices: readonly number[]): Float32Array {
   const out = new Float32Array(indices.length * width);
-  indices.forEach((row, i) => out.set(data.subarray(row * width, (row + 1) * width), i * width));
+  for (const [i, row] of indices.entries()) {
+    out.set(data.subarray(row * width, (row + 1) * width), i * width);
+  }
   return out;
 }
 
@@ -90,12 +98,16 @@ function rows(data: Float32Array, width: number, indices: readonly number[]): Fl
 function stack(examples: Example[]): Float32Array {
   const width = examples[0]?.values.length ?? 0;
   const out = new Float32Array(examples.length * width);
-  examples.forEach((e, i) => out.set(e.values, i * width));
+  for (const [i, e] of examples.entries()) out.set(e.values, i * width);
   return out;
 }
 
 /** The frozen features' output (flattened pool5) of every example, `[N, F]` on the host. */
-async function frozenOutputs(model: AlexNet, inputs: Float32Array, count: number): Promise<Float32Array> {
+async function frozenOutputs(
+  model: AlexNet,
+  inputs: Float32Array,
+  count: number,
+): Promise<Float32Array> {
   const { inChannels, inputSize } = model.options;
   const x = tensor(inputs, [count, inChannels, inputSize, inputSize]);
   model.eval();
@@ -148,7 +160,10 @@ export async function trainInPage(options: TrainRunOptions): Promise<TrainResult
     for (let b = 0; b < perEpoch && !options.isStopped(); b++) {
       const batch = order.slice(b * options.batchSize, (b + 1) * options.batchSize);
       const x = tensor(rows(trainX, width, batch), shapeOf(batch.length));
-      const labels = tensor(Int32Array.from(batch, (i) => train[i].label), [batch.length]);
+      const labels = tensor(
+        Int32Array.from(batch, (i) => train[i].label),
+        [batch.length],
+      );
       const [loss, predicted] = tidy(() => {
         const logits = head.forward(x);
         const loss = crossEntropy(logits, labels);
@@ -180,7 +195,8 @@ export async function trainInPage(options: TrainRunOptions): Promise<TrainResult
       const values = await predicted.data();
       x.dispose();
       predicted.dispose();
-      validationAccuracy = validation.filter((e, i) => values[i] === e.label).length / validation.length;
+      validationAccuracy =
+        validation.filter((e, i) => values[i] === e.label).length / validation.length;
       points[points.length - 1].validation = validationAccuracy;
       drawChart(options.canvas, points);
     }
@@ -195,7 +211,10 @@ export async function trainInPage(options: TrainRunOptions): Promise<TrainResult
   const file = await writeSafetensors(model.stateDict(), { [METADATA_KEY]: storedConfig(spec) });
   const tensors = new Map<string, RawTensor>();
   for (const [key, t] of model.stateDict()) {
-    tensors.set(key, { shape: [...t.shape], data: Float32Array.from((await t.data()) as Float32Array) });
+    tensors.set(key, {
+      shape: [...t.shape],
+      data: Float32Array.from((await t.data()) as Float32Array),
+    });
   }
   for (const p of model.parameters()) p.dispose();
   optimizer.zeroGrad();

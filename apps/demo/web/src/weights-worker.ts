@@ -79,10 +79,7 @@ self.onmessage = async (event: MessageEvent<WeightsRequest>) => {
       tensors.push([key, { shape, data }]);
       buffers.add(data.buffer as ArrayBuffer);
     }
-    post(
-      { kind: 'done', bytes: bytes.byteLength, tensors, metadata: file.metadata },
-      [...buffers],
-    );
+    post({ kind: 'done', bytes: bytes.byteLength, tensors, metadata: file.metadata }, [...buffers]);
   } catch (error) {
     post({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
   }
