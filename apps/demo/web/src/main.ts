@@ -340,7 +340,7 @@ function drawMaps(): void {
   if (!layer?.data) return;
   const [, channels, height, width] = layer.shape;
   const count = Math.min(channels, 64);
-  drawTiles(element('maps'), layer.data, count, height, width, Math.max(1, Math.round(40 / width)));
+  drawTiles(element('maps'), layer.data, count, height, width, Math.max(1, Math.round(56 / width)));
   element('maps-caption').textContent =
     `${layer.path} ${layer.type}${layer.label ? ` (${layer.label})` : ''}: ${count === channels ? `all ${channels}` : `the first ${count} of ${channels}`} maps of ${height}×${width}, each scaled to its own range`;
 }
@@ -362,13 +362,18 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 }
 
 function isWeightsFile(file: File): boolean {
-  return /\.(safetensors|pth|pt|bin)$/i.test(file.name);
+  return /\.(safetensors|pth|pt|bin|onnx)$/i.test(file.name);
 }
 
 function loadWeightsFile(file: File): void {
-  enqueue(`loading ${file.name}`, async () =>
-    useWeights(await readWeights({ name: file.name, file }, file.size)),
-  );
+  enqueue(`loading ${file.name}`, async () => {
+    if (/\.onnx$/i.test(file.name)) {
+      throw new Error(
+        `${file.name}: the page does not read .onnx files yet; give it a .pth or .safetensors`,
+      );
+    }
+    await useWeights(await readWeights({ name: file.name, file }, file.size));
+  });
 }
 
 async function loadBundled(): Promise<void> {
