@@ -601,6 +601,11 @@ try {
     const test = join(work, 'test-vertical.png');
     await writeFile(test, await picture(false, 23));
     await act(page, () => page.click('#train-use'));
+    const frozenWhat = await page.textContent('#weights-what');
+    check(
+      /mini AlexNet, 28×28 grey, 2 classes/.test(frozenWhat ?? ''),
+      `the trained model is ${frozenWhat}`,
+    );
     await page.click('#tab-button-classify');
     await act(page, () => page.setInputFiles('#image-file', test));
     const inPage = await readResult(page);
@@ -621,6 +626,21 @@ try {
         `download round trip: ${p.label} ${p.probability} in the CLI, ${bar?.probability} in the page`,
       );
     }
+  }
+  // From scratch: a 32x32 colour mini, 3 epochs; the page then holds what it says it trained.
+  {
+    await page.click('#tab-button-train');
+    await page.uncheck('#train-frozen');
+    await page.fill('#train-epochs', '3');
+    const scratch = await act(page, () => page.click('#train-start'));
+    console.log(`training from scratch: ${await page.textContent('#train-status')}`);
+    await act(page, () => page.click('#train-use'));
+    const what = await page.textContent('#weights-what');
+    check(
+      scratch.state === 'ready' && /mini AlexNet, 32×32 RGB, 2 classes/.test(what ?? ''),
+      `from scratch: ${scratch.text} / ${what}`,
+    );
+    await page.click('#tab-button-classify');
   }
   // Compare backends.
   {

@@ -82,7 +82,8 @@ function poolSide(variant: AlexNetVariant, input: number): number {
  * fits (227 for the paper, 28 for grey and 32 for colour minis), otherwise the smallest that does.
  */
 function inputSizeFor(variant: AlexNetVariant, inChannels: number, side: number): number | null {
-  const usual = variant === 'paper' ? [227, 224] : inChannels === 1 ? [28, 32] : [32, 28, 64];
+  const usual =
+    variant === 'paper' ? [227, 224] : inChannels === 1 ? [28, 32, 64] : [32, 28, 64, 48, 96, 128];
   for (const size of usual) if (poolSide(variant, size) === side) return size;
   for (let size = 8; size <= 1024; size++) if (poolSide(variant, size) === side) return size;
   return null;
