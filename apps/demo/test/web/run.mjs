@@ -631,6 +631,26 @@ try {
   {
     await page.click('#tab-button-train');
     await page.uncheck('#train-frozen');
+    // Stop: a 500-epoch run stopped once its first batch is charted ends early.
+    await page.fill('#train-epochs', '500');
+    await page.evaluate(() => {
+      document.getElementById('train-status').textContent = '';
+    });
+    const stopped = await act(page, async () => {
+      await page.click('#train-start');
+      await page.waitForFunction(
+        () => /^epoch \d+/.test(document.getElementById('train-status').textContent ?? ''),
+        null,
+        { timeout: 120_000, polling: 50 },
+      );
+      await page.click('#train-stop');
+    });
+    const epochs = Number(await page.getAttribute('#train-result', 'data-epochs'));
+    console.log(`stopped after ${epochs} epoch(s): ${stopped.text}`);
+    check(
+      stopped.state === 'ready' && epochs >= 1 && epochs < 500,
+      `stop: ${stopped.text}, ${epochs} epochs`,
+    );
     await page.fill('#train-epochs', '3');
     const scratch = await act(page, () => page.click('#train-start'));
     console.log(`training from scratch: ${await page.textContent('#train-status')}`);

@@ -216,8 +216,9 @@ export async function trainInPage(options: TrainRunOptions): Promise<TrainResult
       data: Float32Array.from((await t.data()) as Float32Array),
     });
   }
-  for (const p of model.parameters()) p.dispose();
   optimizer.zeroGrad();
+  optimizer.dispose(); // its moment estimates live on the device
+  for (const p of model.parameters()) p.dispose();
   return {
     file,
     weights: { name: 'trained in the page', bytes: file.byteLength, tensors, metadata: {} },
