@@ -288,7 +288,15 @@ function showResult(result: Classification, spec: ModelSpec): void {
   const table = element('timings');
   const total = result.layers.reduce((sum, t) => sum + t.ms, 0);
   const max = Math.max(...result.layers.map((t) => t.ms), 1e-6);
+  const head = document.createElement('tr');
+  for (const text of ['module', 'type', 'layer', 'output', 'time', '']) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = text;
+    head.append(th);
+  }
   table.replaceChildren(
+    head,
     ...result.layers.map((t) => {
       const row = document.createElement('tr');
       const cells = [t.path, t.type, t.label, `[${t.shape.join(', ')}]`, `${t.ms.toFixed(2)} ms`];
