@@ -1,6 +1,8 @@
 /**
- * The backends the page offers, and whether each can start in this browser. gpu.js modes come
- * from @gpunet/kernels, `wasm` from @gpunet/wasm, `reference` from @gpunet/tensor.
+ * The backends the page offers, what each one is on this device, and why one that cannot start
+ * here cannot. gpu.js modes come from @gpunet/kernels, `wasm` from @gpunet/wasm, `reference`
+ * from @gpunet/tensor. gpu.js's `cpu` and `webasm` modes are test modes, not offered: the wasm
+ * backend is the CPU path.
  */
 import { type GpuMode, probeMode } from '@gpunet/kernels';
 import { canShareMemory } from '@gpunet/wasm';
@@ -9,52 +11,94 @@ import { canShareMemory } from '@gpunet/wasm';
 export interface BackendChoice {
   name: string;
   label: string;
+  /** What it is on this device: GPU through gpu.js (and which renderer), CPU Wasm SIMD with N threads, the oracle. */
+  what: string;
   reason: string;
-  /** A remark shown beside an available backend (threads, precision). */
-  note: string;
 }
 
-const GPU_LABELS: [GpuMode, string][] = [
-  ['webgpu', 'WebGPU (gpu.js)'],
-  ['webgl2', 'WebGL2 (gpu.js)'],
-  ['webasm', 'Wasm (gpu.js webasm)'],
-  ['cpu', 'CPU (gpu.js cpu)'],
-];
+/** The WebGL renderer's name (`ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device...))`), or ''. */
+function glRenderer(kind: 'webgl2' | 'webgl'): string {
+  const canvas = document.createElement('canvas');
+  const gl = canvas.getContext(kind) as WebGLRenderingContext | null;
+  if (!gl) return '';
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return name;
+}
 
-/** Why WebGPU cannot start in this browser, or '' when an adapter was found. */
-async function webgpuBrowserReason(): Promise<string> {
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return 'this browser has no navigator.gpu (WebGPU is off or unsupported)';
-  try {
-    return (await gpu.requestAdapter()) ? '' : 'navigator.gpu gave no adapter';
-  } catch (error) {
-    return `navigator.gpu.requestAdapter failed: ${String(error)}`;
+const SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render/i;
+
+/** `GPU through gpu.js (renderer)`, saying so when the "GPU" is a software renderer. */
+function gpuWhat(api: string, renderer: string): string {
+  if (!renderer) return `GPU through gpu.js (${api})`;
+  return SOFTWARE.test(renderer)
+    ? `gpu.js on ${api}, but the renderer is a software one running on the CPU (${renderer})`
+    : `GPU through gpu.js (${api} on ${renderer})`;
+}
+
+/** Why WebGPU cannot start in this browser, or '' with the adapter's description. */
+async function webgpuProbe(): Promise<{ reason: string; adapter: string }> {
+  type Adapter = { info?: { vendor?: string; architecture?: string; description?: string } };
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<Adapter | null> } }).gpu;
+  if (!gpu) {
+    return {
+      reason:
+        'this browser has no navigator.gpu (WebGPU is off, unsupported, or the page is not served over HTTPS)',
+      adapter: '',
+    };
   }
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter)
+      return { reason: 'navigator.gpu gave no adapter (no usable GPU or driver)', adapter: '' };
+    const info = adapter.info ?? {};
+    return {
+      reason: '',
+      adapter: [info.vendor, info.architecture, info.description].filter(Boolean).join(' '),
+    };
+  } catch (error) {
+    return { reason: `navigator.gpu.requestAdapter failed: ${String(error)}`, adapter: '' };
+  }
+}
+
+/** The number of threads the wasm backend runs here, and why not more. */
+export function wasmThreads(): { threads: number; remark: string } {
+  const isolated = globalThis.crossOriginIsolated === true && canShareMemory();
+  return isolated
+    ? { threads: navigator.hardwareConcurrency, remark: 'Web Workers on shared memory' }
+    : { threads: 1, remark: 'one thread: the page is not cross-origin isolated' };
 }
 
 /** Probes every backend the page offers, best first. */
 export async function probeBackends(): Promise<BackendChoice[]> {
   const choices: BackendChoice[] = [];
-  for (const [mode, label] of GPU_LABELS) {
-    let reason = mode === 'webgpu' ? await webgpuBrowserReason() : '';
+  const webgpu = await webgpuProbe();
+  const gpuModes: [Extract<GpuMode, 'webgpu' | 'webgl2' | 'webgl'>, string][] = [
+    ['webgpu', 'WebGPU'],
+    ['webgl2', 'WebGL2'],
+    ['webgl', 'WebGL'],
+  ];
+  for (const [mode, label] of gpuModes) {
+    let reason = mode === 'webgpu' ? webgpu.reason : '';
     if (!reason) reason = probeMode(mode).reason;
-    choices.push({ name: mode, label, reason, note: '' });
+    const renderer = mode === 'webgpu' ? webgpu.adapter : reason ? '' : glRenderer(mode);
+    if (!reason && mode !== 'webgpu' && !renderer)
+      reason = `this browser gives no ${label} context`;
+    choices.push({ name: mode, label, what: gpuWhat(label, renderer), reason });
   }
-  const isolated = globalThis.crossOriginIsolated === true && canShareMemory();
+  const { threads, remark } = wasmThreads();
   choices.push({
     name: 'wasm',
-    label: 'Wasm SIMD (@gpunet/wasm)',
+    label: 'Wasm',
+    what: `CPU, WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'} (${remark}; @gpunet/wasm)`,
     reason: typeof WebAssembly === 'object' ? '' : 'this browser has no WebAssembly',
-    // @gpunet/wasm starts Web Workers on a shared memory where the page is cross-origin isolated.
-    note: isolated
-      ? `${navigator.hardwareConcurrency} threads (Web Workers)`
-      : 'one thread (the page is not cross-origin isolated)',
   });
   choices.push({
     name: 'reference',
-    label: 'Reference (plain TS)',
+    label: 'Reference',
+    what: 'CPU, plain TypeScript loops: the oracle the others are tested against, and slow',
     reason: '',
-    note: 'the oracle',
   });
   return choices;
 }

@@ -2,16 +2,19 @@
 
 const LOSS_COLOR = '#d62728';
 const ACCURACY_COLOR = '#1f77b4';
+const VALIDATION_COLOR = '#2ca02c';
 
 /** One point per training batch. */
 export interface TrainingPoint {
   step: number;
   loss: number;
-  /** In [0, 1]. */
+  /** Batch accuracy, in [0, 1]. */
   accuracy: number;
+  /** Held-out accuracy at the end of an epoch, on that epoch's last point. */
+  validation?: number;
 }
 
-/** Draws loss (left axis, 0..max) and accuracy (right axis, 0..1) against the step. */
+/** Draws loss (scaled to its max), batch accuracy and held-out accuracy (0..1) against the step. */
 export function drawChart(canvas: HTMLCanvasElement, points: readonly TrainingPoint[]): void {
   const context = canvas.getContext('2d');
   if (!context) return;
@@ -39,9 +42,19 @@ export function drawChart(canvas: HTMLCanvasElement, points: readonly TrainingPo
   };
   line(LOSS_COLOR, (p) => p.loss / maxLoss);
   line(ACCURACY_COLOR, (p) => p.accuracy);
+  context.fillStyle = VALIDATION_COLOR;
+  for (const p of points) {
+    if (p.validation === undefined) continue;
+    context.beginPath();
+    context.arc(x(p.step), y(p.validation), 4, 0, 2 * Math.PI);
+    context.fill();
+  }
+  context.fillStyle = '#333';
   context.fillText(`step ${maxStep}`, width - pad - 50, height - 12);
   context.fillStyle = LOSS_COLOR;
   context.fillText(`loss (max ${maxLoss.toFixed(2)})`, pad + 4, 16);
   context.fillStyle = ACCURACY_COLOR;
-  context.fillText('batch accuracy (0..1)', width - pad - 120, 16);
+  context.fillText('batch accuracy (0..1)', width - pad - 210, 16);
+  context.fillStyle = VALIDATION_COLOR;
+  context.fillText('● held-out', width - pad - 70, 16);
 }
