@@ -3,6 +3,7 @@
  * files by path. The main entry takes bytes and works in the browser too.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { readOnnx } from './onnx/read.js';
 import { type ReadPthOptions, readPth } from './pth.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import type { StateDictLike } from './state-dict.js';
@@ -10,20 +11,27 @@ import { type WeightsFile, WeightsFormatError } from './weights-file.js';
 
 /**
  * Reads a weights file by path: `.safetensors` with `readSafetensors`, `.pth`/`.pt`/`.bin`
- * with `readPth`. Errors name the file.
+ * with `readPth`, `.onnx` with `readOnnx` (tensors: the initializers by name, which are
+ * state-dict keys in files that gpunet or PyTorch exported; `onnx`: the graph, for `loadOnnx`).
+ * Errors name the file.
  */
 export async function loadWeights(
   path: string,
   options: ReadPthOptions = {},
 ): Promise<WeightsFile> {
   const isSafetensors = path.endsWith('.safetensors');
-  if (!isSafetensors && !/\.(pth|pt|bin)$/.test(path)) {
+  const isOnnx = path.endsWith('.onnx');
+  if (!isSafetensors && !isOnnx && !/\.(pth|pt|bin)$/.test(path)) {
     throw new WeightsFormatError(
-      `${path}: unknown weights file extension (expected .safetensors, .pth, .pt or .bin)`,
+      `${path}: unknown weights file extension (expected .safetensors, .pth, .pt, .bin or .onnx)`,
     );
   }
   const bytes = new Uint8Array(await readFile(path));
   try {
+    if (isOnnx) {
+      const graph = readOnnx(bytes);
+      return { tensors: graph.initializers, skipped: [], metadata: graph.metadata, onnx: graph };
+    }
     return isSafetensors ? readSafetensors(bytes) : readPth(bytes, options);
   } catch (error) {
     if (error instanceof Error) error.message = `${path}: ${error.message}`;
