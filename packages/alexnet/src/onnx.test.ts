@@ -1,4 +1,5 @@
-import { readOnnx } from '@gpunet/layers';
+import { readFile } from 'node:fs/promises';
+import { readOnnx, readSafetensors } from '@gpunet/layers';
 import { Generator, noGrad, randn, type Tensor } from '@gpunet/tensor';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import {
   alexnetFromOnnx,
   exportAlexNetOnnx,
 } from './index.js';
+
+const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
 
 function disposeModel(model: AlexNet): void {
   for (const p of model.parameters()) p.dispose();
@@ -128,4 +131,45 @@ describe('exportAlexNetOnnx', () => {
     expect(total).toBe(60_965_224);
     disposeModel(model);
   }, 120_000);
+});
+
+describe('alexnetFromOnnx', () => {
+  it("imports Caffe's AlexNet as the model zoo lays it out (fixture from torch.onnx.export) with PyTorch's logits within 1e-4", async () => {
+    const graph = readOnnx(new Uint8Array(await readFile(fixture('caffe_alexnet_small.onnx'))));
+    // LRN before pooling (Caffe's order), ceil-mode pools, a Reshape before fc6, a final Softmax.
+    expect(graph.layers.map((l) => l.spec.op)).toEqual([...VARIANTS[0][2], 'Softmax']);
+    expect(graph.inputShape).toEqual([-1, 3, 227, 227]);
+    expect(graph.opset).toBe(12);
+    const model = alexnetFromOnnx(graph);
+    expect(model.options).toMatchObject({
+      variant: 'paper',
+      inputSize: 227,
+      channels: [16, 32, 48, 48, 32],
+      hidden: 64,
+      numClasses: 10,
+    });
+    // Caffe's LRN constants, read from the graph (the paper's are k 2, alpha 5e-4).
+    expect(model.options.lrn.k).toBe(1);
+    expect(model.options.lrn.alpha).toBeCloseTo(1e-4, 10);
+    const io = readSafetensors(
+      new Uint8Array(await readFile(fixture('caffe_alexnet_small_io.safetensors'))),
+    );
+    const x = io.tensors.get('x') as Tensor;
+    const expected = (await (io.tensors.get('logits') as Tensor).data()) as Float32Array;
+    expect(relativeError(await logits(model, x), expected)).toBeLessThan(1e-4);
+    for (const t of [...io.tensors.values(), ...graph.initializers.values()]) t.dispose();
+    disposeModel(model);
+  });
+
+  it('refuses a graph that does not map, naming the first node that does not', async () => {
+    const graph = readOnnx(new Uint8Array(await readFile(fixture('caffe_alexnet_small.onnx'))));
+    // conv3 (the 9th node) with stride 2 instead of 1.
+    const conv3 = graph.layers[8];
+    if (conv3.spec.op !== 'Conv') throw new Error('fixture layout changed');
+    conv3.spec.strides = [2, 2];
+    expect(() => alexnetFromOnnx(graph)).toThrow(
+      /^onnx: node '(.+)' is Conv \[48, 32, 3, 3\] strides \[2,2\] pads \[1,1,1,1\] dilations \[1,1\] group 1, but the model's features.8 \(Conv2d\) is Conv \[48, 32, 3, 3\] strides \[1,1\]/,
+    );
+    for (const t of graph.initializers.values()) t.dispose();
+  });
 });
