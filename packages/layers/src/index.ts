@@ -1,6 +1,6 @@
 /**
  * @gpunet/layers: `Module`, `parameter`, the layers AlexNet needs, PyTorch's initializers, and
- * state dicts that read and write `.safetensors` and PyTorch `.pth` checkpoints, and ONNX export
+ * state dicts that read and write `.safetensors` and PyTorch `.pth` checkpoints (read and write), and ONNX export
  * and import of chain models.
  */
 
@@ -26,6 +26,7 @@ export {
   type TensorRef,
 } from './pickle.js';
 export { type ReadPthOptions, readPth } from './pth.js';
+export { type WritePthOptions, writePth } from './pth-write.js';
 export { readSafetensors, writeSafetensors } from './safetensors.js';
 export {
   type LoadStateDictResult,

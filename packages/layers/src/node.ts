@@ -2,9 +2,10 @@
  * Node-only conveniences of @gpunet/layers (`@gpunet/layers/node`): read and write weights
  * files by path. The main entry takes bytes and works in the browser too.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { readOnnx } from './onnx/read.js';
 import { type ReadPthOptions, readPth } from './pth.js';
+import { type WritePthOptions, writePth } from './pth-write.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import type { StateDictLike } from './state-dict.js';
 import { type WeightsFile, WeightsFormatError } from './weights-file.js';
@@ -46,4 +47,25 @@ export async function saveSafetensors(
   metadata?: Record<string, string>,
 ): Promise<void> {
   await writeFile(path, await writeSafetensors(tensors, metadata));
+}
+
+/** Writes bytes to `<path>.tmp` and renames it over `path`, so a failed write leaves nothing half-done. */
+async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.tmp`;
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Writes tensors (a state dict) to a PyTorch `.pth` file (`writePth`), atomically. */
+export async function savePth(
+  path: string,
+  tensors: StateDictLike,
+  options: WritePthOptions = {},
+): Promise<void> {
+  await writeAtomic(path, await writePth(tensors, options));
 }
