@@ -84,11 +84,11 @@ describe('gpunet export', () => {
       expect(got.map((r) => r.predictions.map((p) => p.label))).toEqual(
         reference.map((r) => r.predictions.map((p) => p.label)),
       );
-      got.forEach((r, i) =>
-        r.predictions.forEach((p, j) =>
-          expect(p.probability).toBeCloseTo(reference[i]?.predictions[j]?.probability ?? -1, 5),
-        ),
-      );
+      for (const [i, r] of got.entries()) {
+        for (const [j, p] of r.predictions.entries()) {
+          expect(p.probability).toBeCloseTo(reference[i]?.predictions[j]?.probability ?? -1, 5);
+        }
+      }
     }
   }, 120_000);
 
