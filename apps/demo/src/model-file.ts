@@ -21,7 +21,7 @@ import { CliError } from './errors.js';
 /** What the CLI needs, beyond weights, to use a model. */
 export interface ModelConfig {
   model: Required<Pick<AlexNetOptions, 'variant' | 'numClasses' | 'inputSize' | 'inChannels'>> &
-    Pick<AlexNetOptions, 'channels' | 'hidden' | 'lrn'>;
+    Pick<AlexNetOptions, 'channels' | 'hidden' | 'lrn' | 'ceilMode'>;
   classes: string[];
   mean: number[];
   std: number[];
@@ -126,6 +126,7 @@ function configFor(options: AlexNetOptions & { variant: AlexNetVariant }): Model
     ...(options.inChannels ? { inChannels: options.inChannels } : {}),
     ...(options.inputSize ? { inputSize: options.inputSize } : {}),
     ...(options.lrn ? { lrn: options.lrn } : {}),
+    ...(options.ceilMode ? { ceilMode: options.ceilMode } : {}),
   };
   if (numClasses !== undefined && numClasses !== config.model.numClasses) {
     config.model.numClasses = numClasses;
@@ -171,6 +172,7 @@ async function loadOnnxModel(
     channels: o.channels,
     hidden: o.hidden,
     ...(o.variant === 'torchvision' ? {} : { lrn: o.lrn }),
+    ...(o.ceilMode ? { ceilMode: true } : {}),
   };
   return { model, config };
 }

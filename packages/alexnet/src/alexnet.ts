@@ -55,6 +55,11 @@ export interface AlexNetOptions {
    * model zoo's bvlcalexnet) uses size 5, alpha 1e-4, beta 0.75, k 1.
    */
   lrn?: AlexNetLrnOptions;
+  /**
+   * Max-pooling output sizes rounded up, as Caffe does (PyTorch `ceil_mode=True`). Default false
+   * (PyTorch's floor). Equal at the paper's 227 px; Caffe's reference model at 224 px needs it.
+   */
+  ceilMode?: boolean;
   /** Seed of the model's generator (init and dropout masks). Default 0. */
   seed?: number;
   /** The model's generator, instead of `seed`: draws the init and the dropout masks. */
@@ -101,12 +106,22 @@ export function resolveAlexNetOptions(options: AlexNetOptions = {}): ResolvedAle
     dropout: options.dropout ?? 0.5,
     init: options.init ?? (variant === 'torchvision' ? 'pytorch' : isMini ? 'kaiming' : 'paper'),
     lrn: { ...(options.lrn ?? PAPER_LRN) },
+    ceilMode: options.ceilMode ?? false,
   };
 }
 
 /** Output side of a convolution or pooling window (PyTorch's floor formula). */
-export function outputSize(size: number, kernel: number, stride: number, padding: number): number {
-  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+export function outputSize(
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: number,
+  ceilMode = false,
+): number {
+  if (!ceilMode) return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+  // PyTorch's rule: the last window must start inside the input or its left padding.
+  const out = Math.ceil((size + 2 * padding - kernel) / stride) + 1;
+  return (out - 1) * stride >= size + padding ? out - 1 : out;
 }
 
 /** The paper's name of each learned layer, mapped to its module path. */
@@ -160,7 +175,7 @@ export class AlexNet extends Module {
       padding: number,
       groups = 1,
     ) => new Conv2d(cin, cout, k, { stride, padding, groups, generator });
-    const pool = () => new MaxPool2d(3, { stride: 2 });
+    const pool = () => new MaxPool2d(3, { stride: 2, ceilMode: o.ceilMode });
     const drop = () => new Dropout(o.dropout, { generator });
 
     if (o.variant === 'torchvision') {
@@ -224,7 +239,7 @@ export class AlexNet extends Module {
       );
       this.avgpool = null;
       let side = outputSize(o.inputSize, k1, s1, p1);
-      for (let i = 0; i < 3; i++) side = outputSize(side, 3, 2, 0);
+      for (let i = 0; i < 3; i++) side = outputSize(side, 3, 2, 0, o.ceilMode);
       if (side < 1) {
         throw new RangeError(
           `alexnet: inputSize ${o.inputSize} is too small for the '${o.variant}' variant (pool5 would be ${side}x${side})`,

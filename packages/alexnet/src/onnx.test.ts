@@ -53,6 +53,21 @@ const VARIANTS: [string, AlexNetOptions, string[]][] = [
       .concat(['Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']),
   ],
   [
+    "paper as Caffe's reference model at 224 px (ceil-mode pooling, LRN k 1)",
+    {
+      variant: 'paper',
+      channels: [16, 32, 48, 48, 32],
+      hidden: 64,
+      numClasses: 10,
+      inputSize: 224,
+      ceilMode: true,
+      lrn: { size: 5, alpha: 1e-4, beta: 0.75, k: 1 },
+    },
+    ['Conv', 'Relu', 'LRN', 'MaxPool', 'Conv', 'Relu', 'LRN', 'MaxPool', 'Conv', 'Relu']
+      .concat(['Conv', 'Relu', 'Conv', 'Relu', 'MaxPool', 'Flatten'])
+      .concat(['Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']),
+  ],
+  [
     'torchvision',
     { variant: 'torchvision', channels: [16, 48, 96, 64, 64], hidden: 64, numClasses: 10 },
     ['Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'Conv', 'Relu'].concat([
@@ -100,7 +115,13 @@ describe('exportAlexNetOnnx', () => {
         variant: o.variant,
         channels: o.channels,
         hidden: o.hidden,
+        inputSize: o.inputSize,
+        ceilMode: o.ceilMode,
       });
+      if (o.variant !== 'torchvision') {
+        expect(back.options.lrn.k).toBe(o.lrn.k);
+        expect(back.options.lrn.alpha).toBeCloseTo(o.lrn.alpha, 10);
+      }
       expect(relativeError(await logits(back, x), expected)).toBeLessThan(1e-6);
       for (const t of graph.initializers.values()) t.dispose();
       disposeModel(back);
@@ -147,6 +168,7 @@ describe('alexnetFromOnnx', () => {
       channels: [16, 32, 48, 48, 32],
       hidden: 64,
       numClasses: 10,
+      ceilMode: true,
     });
     // Caffe's LRN constants, read from the graph (the paper's are k 2, alpha 5e-4).
     expect(model.options.lrn.k).toBe(1);

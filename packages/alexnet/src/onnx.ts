@@ -48,7 +48,8 @@ export function exportAlexNetOnnx(
  * (LRN present: paper for an 11x11/4 conv1, else mini; no LRN: torchvision), the conv widths
  * and input channels from the Conv weights, fc6/fc7 width and classes from the Gemm weights, the
  * input size from the graph input (or, when it is symbolic, from the gpunet metadata or the
- * variant's default) and the LRN constants from the first LRN node. Throws `WeightsFormatError`
+ * variant's default), the LRN constants from the first LRN node, and Caffe's ceil-mode pooling
+ * from the MaxPool nodes (`ceil_mode`, or more padding at the end than at the start). Throws `WeightsFormatError`
  * when the graph does not have an AlexNet's 5 Conv and 3 Gemm nodes.
  */
 export function alexnetOptionsFromOnnx(graph: OnnxGraph): AlexNetOptions {
@@ -76,6 +77,12 @@ export function alexnetOptionsFromOnnx(graph: OnnxGraph): AlexNetOptions {
       throw new WeightsFormatError(`onnx: metadata '${ALEXNET_ONNX_METADATA_KEY}' is not JSON`);
     }
   }
+  // Caffe rounds pooled sizes up: ceil_mode, or (converters from Caffe) extra padding at the end.
+  const ceilMode = graph.layers.some(
+    (l) =>
+      l.spec.op === 'MaxPool' &&
+      (l.spec.ceilMode || l.spec.pads[2] > l.spec.pads[0] || l.spec.pads[3] > l.spec.pads[1]),
+  );
   const side = graph.inputShape[2];
   const inputSize = side > 0 ? side : saved.inputSize;
   const [c1, c2, c3, c4, c5] = convs.map((c) => c.weight.shape[0]);
@@ -88,6 +95,7 @@ export function alexnetOptionsFromOnnx(graph: OnnxGraph): AlexNetOptions {
     hidden: gemms[0].weight.shape[0],
     ...(saved.dropout === undefined ? {} : { dropout: saved.dropout }),
     ...(lrn ? { lrn: { size: lrn.size, alpha: lrn.alpha, beta: lrn.beta, k: lrn.bias } } : {}),
+    ...(ceilMode ? { ceilMode } : {}),
     init: 'pytorch',
   };
 }
