@@ -12,8 +12,9 @@ import { type WeightsFile, WeightsFormatError } from './weights-file.js';
 
 /**
  * Reads a weights file by path: `.safetensors` with `readSafetensors`, `.pth`/`.pt`/`.bin`
- * with `readPth`, `.onnx` with `readOnnx` (tensors: the initializers by name, which are
- * state-dict keys in files that gpunet or PyTorch exported; `onnx`: the graph, for `loadOnnx`).
+ * with `readPth`, `.onnx` with `readOnnx` (tensors: the Conv and Gemm weights by initializer
+ * name, which are state-dict keys in files that gpunet or PyTorch exported; `onnx`: the graph,
+ * for `loadOnnx`, which pairs layers by position whatever the names).
  * Errors name the file.
  */
 export async function loadWeights(

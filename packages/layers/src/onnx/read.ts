@@ -23,7 +23,7 @@ export interface OnnxGraph {
   outputName: string;
   /** The chain of nodes that compute something (Dropout and Identity left out). */
   layers: OnnxGraphLayer[];
-  /** The float initializers by name (their tensors are the ones in `layers`). */
+  /** The Conv and Gemm weights and biases by initializer name (the same tensors as in `layers`). */
   initializers: StateDict;
   /** The model's `metadata_props`. */
   metadata: Record<string, string>;
