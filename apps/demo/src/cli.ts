@@ -1,6 +1,6 @@
 /**
  * The `gpunet` command line: `demo`, `train`, `eval`, `predict`, `summary`, `visualize`,
- * `bench`. Every command takes `--json` (JSON lines on stdout, nothing else) and exits non-zero
+ * `bench`, `export`. Every command takes `--json` (JSON lines on stdout, nothing else) and exits non-zero
  * with a one-line error on bad input.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -14,6 +14,7 @@ import {
   visualizeCommand,
 } from './commands.js';
 import { CliError, describeError } from './errors.js';
+import { EXPORT_FORMATS, exportCommand } from './export.js';
 import { createReporter, type Reporter } from './progress.js';
 import { checkTrainOptions, runTraining } from './train.js';
 
@@ -40,7 +41,10 @@ const modelOption = (fallback?: string) =>
     ? new Option('--model <variant>', 'which AlexNet').choices(VARIANTS).default(fallback)
     : new Option('--model <variant>', 'the model a .pth holds').choices(VARIANTS);
 const weightsOption = () =>
-  new Option('--weights <file>', 'model.safetensors from gpunet train, or a PyTorch .pth');
+  new Option(
+    '--weights <file>',
+    'model.safetensors from gpunet train, a PyTorch .pth, or an .onnx',
+  );
 const dataOption = () =>
   new Option(
     '--data <spec>',
@@ -168,6 +172,7 @@ export function buildProgram(): Command {
     .option('--num-classes <n>', 'classes (fc8 outputs)', int('--num-classes'))
     .option('--input-size <n>', 'input side in pixels', int('--input-size'))
     .option('--in-channels <n>', 'input channels', int('--in-channels'))
+    .addOption(weightsOption())
     .addOption(jsonOption())
     .action((o) => summaryCommand(o, createReporter(Boolean(o.json))));
 
@@ -192,6 +197,20 @@ export function buildProgram(): Command {
       .option('--seconds <s>', 'time per measurement', num('--seconds'), 3),
     async (o, report) => {
       await benchCommand(o as never, report);
+    },
+  );
+
+  withRuntime(
+    program
+      .command('export')
+      .description('write a model as ONNX, a PyTorch .pth or .safetensors')
+      .addOption(weightsOption())
+      .addOption(new Option('--format <format>', 'default: from --out').choices(EXPORT_FORMATS))
+      .option('--out <file>', 'the file to write (written whole or not at all)')
+      .addOption(modelOption())
+      .option('--num-classes <n>', 'classes of a .pth (default: its fc8)', int('--num-classes')),
+    async (o, report) => {
+      await exportCommand(o as never, report);
     },
   );
 

@@ -73,7 +73,7 @@ export async function predictCommand(
 ): Promise<void> {
   if (images.length === 0) throw new CliError('predict: give at least one image path');
   if (!options.weights)
-    throw new CliError('predict: --weights <file> is required (.safetensors or .pth)');
+    throw new CliError('predict: --weights <file> is required (.safetensors, .pth or .onnx)');
   const { model, config } = await loadModel(options.weights, {
     variant: options.model as 'paper' | 'torchvision' | 'mini' | undefined,
   });
@@ -141,25 +141,39 @@ export async function evalCommand(
 }
 
 /** `gpunet summary`: the layer table of a model. */
-export function summaryCommand(
-  options: { model: string; numClasses?: number; inputSize?: number; inChannels?: number },
+export async function summaryCommand(
+  options: {
+    model: string;
+    numClasses?: number;
+    inputSize?: number;
+    inChannels?: number;
+    weights?: string;
+  },
   report: Reporter,
-): void {
+): Promise<void> {
   if (!['paper', 'torchvision', 'mini'].includes(options.model))
     throw new CliError(`--model '${options.model}': expected paper, torchvision or mini`);
-  const config = defaultConfig(options.model as 'paper' | 'torchvision' | 'mini');
-  const model = alexnet({
-    ...config.model,
-    ...(options.numClasses ? { numClasses: options.numClasses } : {}),
-    ...(options.inputSize ? { inputSize: options.inputSize } : {}),
-    ...(options.inChannels ? { inChannels: options.inChannels } : {}),
-    init: 'pytorch',
-  });
+  let model: AlexNet;
+  let name = options.model;
+  if (options.weights) {
+    // The file says which model it is (metadata, ONNX graph or tensor shapes).
+    ({ model } = await loadModel(options.weights));
+    name = model.options.variant;
+  } else {
+    const config = defaultConfig(options.model as 'paper' | 'torchvision' | 'mini');
+    model = alexnet({
+      ...config.model,
+      ...(options.numClasses ? { numClasses: options.numClasses } : {}),
+      ...(options.inputSize ? { inputSize: options.inputSize } : {}),
+      ...(options.inChannels ? { inChannels: options.inChannels } : {}),
+      init: 'pytorch',
+    });
+  }
   const { inChannels, inputSize } = model.options;
   const summary = model.summary([1, inChannels, inputSize, inputSize], {
     print: report.isJson ? null : (text) => report.info(text),
   });
-  report.json({ event: 'summary', model: options.model, ...summary });
+  report.json({ event: 'summary', model: name, ...summary });
   for (const p of model.parameters()) p.dispose();
 }
 

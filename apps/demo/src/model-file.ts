@@ -1,18 +1,27 @@
 /**
  * The files a run leaves and the CLI reads back: `model.safetensors` holds the weights and, in its
  * metadata, everything needed to rebuild the model and feed it (options, class names,
- * normalization); PyTorch `.pth` files carry no such metadata, so flags fill it in.
+ * normalization); `gpunet export` puts the same metadata in `.onnx` files. PyTorch `.pth` files
+ * carry none: the variant and widths are read from the tensors' shapes, or given by flags.
  */
 import { existsSync } from 'node:fs';
-import { type AlexNet, type AlexNetOptions, alexnet, IMAGENET_CLASSES } from '@gpunet/alexnet';
-import { writeSafetensors } from '@gpunet/layers';
+import {
+  type AlexNet,
+  type AlexNetOptions,
+  type AlexNetVariant,
+  alexnet,
+  alexnetFromOnnx,
+  IMAGENET_CLASSES,
+} from '@gpunet/alexnet';
+import { type StateDict, writeSafetensors } from '@gpunet/layers';
 import { loadWeights } from '@gpunet/layers/node';
 import { writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
 
 /** What the CLI needs, beyond weights, to use a model. */
 export interface ModelConfig {
-  model: Required<Pick<AlexNetOptions, 'variant' | 'numClasses' | 'inputSize' | 'inChannels'>>;
+  model: Required<Pick<AlexNetOptions, 'variant' | 'numClasses' | 'inputSize' | 'inChannels'>> &
+    Pick<AlexNetOptions, 'channels' | 'hidden' | 'lrn' | 'ceilMode'>;
   classes: string[];
   mean: number[];
   std: number[];
@@ -22,7 +31,8 @@ export interface ModelConfig {
   data?: string;
 }
 
-const METADATA_KEY = 'gpunet.demo.model';
+/** The metadata key (safetensors `__metadata__`, ONNX `metadata_props`) of the JSON `ModelConfig`. */
+export const METADATA_KEY = 'gpunet.demo.model';
 
 /** ImageNet's normalization, as torchvision's pretrained models expect. */
 export const IMAGENET_NORMALIZATION = {
@@ -65,12 +75,115 @@ export interface LoadModelOptions {
   numClasses?: number;
 }
 
-/** Reads weights (`.safetensors` from this CLI, or a PyTorch `.pth`) into a new model. */
+/** Module paths of conv1..conv5 and fc6 in each variant's state dict. */
+const LAYOUT = {
+  paper: { convs: [0, 4, 8, 10, 12], fc6: 'classifier.0' },
+  mini: { convs: [0, 4, 8, 10, 12], fc6: 'classifier.0' },
+  torchvision: { convs: [0, 3, 6, 8, 10], fc6: 'classifier.1' },
+} as const;
+
+/**
+ * The model a state dict without config holds, read from its shapes: the variant (conv2 at
+ * `features.3` is torchvision's layout; at `features.4`, an 11x11 conv1 is the paper's and a
+ * smaller one the mini's, unless `variant` says), conv widths, input channels, fc6/fc7 width and
+ * classes. Null when the keys are not an AlexNet's (loading then reports what is missing).
+ */
+export function inferModel(
+  tensors: StateDict,
+  variant?: AlexNetVariant,
+): (Partial<ModelConfig['model']> & { variant: AlexNetVariant }) | null {
+  const conv1 = tensors.get('features.0.weight');
+  if (conv1?.rank !== 4) return null;
+  const guessed: AlexNetVariant = tensors.has('features.3.weight')
+    ? 'torchvision'
+    : conv1.shape[2] === 11
+      ? 'paper'
+      : 'mini';
+  const chosen = variant ?? guessed;
+  const layout = LAYOUT[chosen];
+  const widths = layout.convs.map((i) => tensors.get(`features.${i}.weight`)?.shape[0]);
+  const fc6 = tensors.get(`${layout.fc6}.weight`);
+  const fc8 = tensors.get('classifier.6.bias');
+  if (widths.some((w) => w === undefined) || !fc6 || !fc8) return { variant: chosen };
+  const [c1, c2, c3, c4, c5] = widths as number[];
+  return {
+    variant: chosen,
+    channels: [c1, c2, c3, c4, c5],
+    inChannels: conv1.shape[1],
+    hidden: fc6.shape[0],
+    numClasses: fc8.shape[0],
+  };
+}
+
+/** The config of a model read from a file without one: the variant's defaults, sized to the model. */
+function configFor(options: AlexNetOptions & { variant: AlexNetVariant }): ModelConfig {
+  const config = defaultConfig(options.variant);
+  const { numClasses } = options;
+  config.model = {
+    ...config.model,
+    ...(options.channels ? { channels: options.channels } : {}),
+    ...(options.hidden ? { hidden: options.hidden } : {}),
+    ...(options.inChannels ? { inChannels: options.inChannels } : {}),
+    ...(options.inputSize ? { inputSize: options.inputSize } : {}),
+    ...(options.lrn ? { lrn: options.lrn } : {}),
+    ...(options.ceilMode ? { ceilMode: options.ceilMode } : {}),
+  };
+  if (numClasses !== undefined && numClasses !== config.model.numClasses) {
+    config.model.numClasses = numClasses;
+    config.classes = Array.from({ length: numClasses }, (_, i) => `class ${i}`);
+  }
+  return config;
+}
+
+/** Reads an `.onnx` file (exported by gpunet, PyTorch, or Caffe's zoo model) into a new model. */
+async function loadOnnxModel(
+  path: string,
+  options: LoadModelOptions,
+): Promise<{ model: AlexNet; config: ModelConfig }> {
+  const file = await loadWeights(path).catch((error: Error) => {
+    throw new CliError(`--weights ${error.message}`);
+  });
+  const graph = file.onnx;
+  if (!graph) throw new CliError(`--weights ${path}: no ONNX graph`);
+  let model: AlexNet;
+  try {
+    model = alexnetFromOnnx(graph);
+  } catch (error) {
+    throw new CliError(`--weights ${path}: ${(error as Error).message}`);
+  } finally {
+    for (const t of file.tensors.values()) t.dispose();
+  }
+  const o = model.options;
+  if (options.variant && options.variant !== o.variant) {
+    for (const p of model.parameters()) p.dispose();
+    throw new CliError(
+      `--model ${options.variant}, but --weights ${path} holds a ${o.variant} AlexNet`,
+    );
+  }
+  const text = file.metadata[METADATA_KEY];
+  const config: ModelConfig = text
+    ? (JSON.parse(text) as ModelConfig)
+    : configFor({ ...o, numClasses: options.numClasses ?? o.numClasses });
+  config.model = {
+    variant: o.variant,
+    numClasses: o.numClasses,
+    inputSize: o.inputSize,
+    inChannels: o.inChannels,
+    channels: o.channels,
+    hidden: o.hidden,
+    ...(o.variant === 'torchvision' ? {} : { lrn: o.lrn }),
+    ...(o.ceilMode ? { ceilMode: true } : {}),
+  };
+  return { model, config };
+}
+
+/** Reads weights (`.safetensors` from this CLI, a PyTorch `.pth`, or an `.onnx`) into a new model. */
 export async function loadModel(
   path: string,
   options: LoadModelOptions = {},
 ): Promise<{ model: AlexNet; config: ModelConfig }> {
   if (!existsSync(path)) throw new CliError(`--weights ${path}: no such file`);
+  if (path.endsWith('.onnx')) return loadOnnxModel(path, options);
   const file = await loadWeights(path).catch((error: Error) => {
     throw new CliError(`--weights ${error.message}`);
   });
@@ -79,14 +192,14 @@ export async function loadModel(
   if (text !== undefined) {
     config = JSON.parse(text) as ModelConfig;
   } else {
-    config = defaultConfig(options.variant ?? 'torchvision');
-    // fc8's bias says how many classes the file has.
-    const fc8 = file.tensors.get('classifier.6.bias');
-    const numClasses = options.numClasses ?? fc8?.shape[0] ?? config.model.numClasses;
-    if (numClasses !== config.model.numClasses) {
-      config.model.numClasses = numClasses;
-      config.classes = Array.from({ length: numClasses }, (_, i) => `class ${i}`);
-    }
+    // The shapes say which AlexNet it is and how wide; fc8's bias, how many classes.
+    const inferred = inferModel(file.tensors, options.variant) ?? {
+      variant: options.variant ?? 'torchvision',
+    };
+    config = configFor({
+      ...inferred,
+      ...(options.numClasses ? { numClasses: options.numClasses } : {}),
+    });
   }
   const model = alexnet({ ...config.model, init: 'pytorch' });
   try {

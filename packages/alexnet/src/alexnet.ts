@@ -49,11 +49,33 @@ export interface AlexNetOptions {
    * shrink the signal so much that it stays at chance (measured: see docs/alexnet.md).
    */
   init?: 'paper' | 'pytorch' | 'kaiming';
+  /**
+   * The LRN layers' constants (paper and mini), with PyTorch's meaning (alpha divided by size).
+   * Default the paper's: size 5, alpha 5e-4, beta 0.75, k 2. Caffe's reference model (the ONNX
+   * model zoo's bvlcalexnet) uses size 5, alpha 1e-4, beta 0.75, k 1.
+   */
+  lrn?: AlexNetLrnOptions;
+  /**
+   * Max-pooling output sizes rounded up, as Caffe does (PyTorch `ceil_mode=True`). Default false
+   * (PyTorch's floor). Equal at the paper's 227 px; Caffe's reference model at 224 px needs it.
+   */
+  ceilMode?: boolean;
   /** Seed of the model's generator (init and dropout masks). Default 0. */
   seed?: number;
   /** The model's generator, instead of `seed`: draws the init and the dropout masks. */
   generator?: Generator;
 }
+
+/** The constants of AlexNet's LRN layers, as `torch.nn.LocalResponseNorm` takes them. */
+export interface AlexNetLrnOptions {
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}
+
+/** The paper's LRN (section 3.3): k 2, n 5, alpha 1e-4 undivided = PyTorch's alpha 5e-4 (alpha / n). */
+const PAPER_LRN: AlexNetLrnOptions = { size: 5, alpha: 5e-4, beta: 0.75, k: 2 };
 
 /** `AlexNetOptions` with every default filled in. */
 export type ResolvedAlexNetOptions = Required<Omit<AlexNetOptions, 'generator' | 'seed'>>;
@@ -83,12 +105,23 @@ export function resolveAlexNetOptions(options: AlexNetOptions = {}): ResolvedAle
     hidden: options.hidden ?? (isMini ? 128 : 4096),
     dropout: options.dropout ?? 0.5,
     init: options.init ?? (variant === 'torchvision' ? 'pytorch' : isMini ? 'kaiming' : 'paper'),
+    lrn: { ...(options.lrn ?? PAPER_LRN) },
+    ceilMode: options.ceilMode ?? false,
   };
 }
 
 /** Output side of a convolution or pooling window (PyTorch's floor formula). */
-export function outputSize(size: number, kernel: number, stride: number, padding: number): number {
-  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+export function outputSize(
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: number,
+  ceilMode = false,
+): number {
+  if (!ceilMode) return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+  // PyTorch's rule: the last window must start inside the input or its left padding.
+  const out = Math.ceil((size + 2 * padding - kernel) / stride) + 1;
+  return (out - 1) * stride >= size + padding ? out - 1 : out;
 }
 
 /** The paper's name of each learned layer, mapped to its module path. */
@@ -142,7 +175,7 @@ export class AlexNet extends Module {
       padding: number,
       groups = 1,
     ) => new Conv2d(cin, cout, k, { stride, padding, groups, generator });
-    const pool = () => new MaxPool2d(3, { stride: 2 });
+    const pool = () => new MaxPool2d(3, { stride: 2, ceilMode: o.ceilMode });
     const drop = () => new Dropout(o.dropout, { generator });
 
     if (o.variant === 'torchvision') {
@@ -185,8 +218,8 @@ export class AlexNet extends Module {
       // The paper's conv1 is 11x11 stride 4; the mini keeps the rest of the design but needs a
       // small first window to leave anything of a 28-64 px image.
       const [k1, s1, p1] = o.variant === 'paper' ? [11, 4, 0] : [5, 1, 2];
-      // The paper's LRN: k 2, n 5, alpha 1e-4 undivided = PyTorch's alpha 5e-4 (alpha / n).
-      const lrn = () => new LocalResponseNorm(5, { alpha: 5e-4, beta: 0.75, k: 2 });
+      const { size, alpha, beta, k } = o.lrn;
+      const lrn = () => new LocalResponseNorm(size, { alpha, beta, k });
       this.features = new Sequential(
         conv(o.inChannels, c1, k1, s1, p1),
         new ReLU(),
@@ -206,7 +239,7 @@ export class AlexNet extends Module {
       );
       this.avgpool = null;
       let side = outputSize(o.inputSize, k1, s1, p1);
-      for (let i = 0; i < 3; i++) side = outputSize(side, 3, 2, 0);
+      for (let i = 0; i < 3; i++) side = outputSize(side, 3, 2, 0, o.ceilMode);
       if (side < 1) {
         throw new RangeError(
           `alexnet: inputSize ${o.inputSize} is too small for the '${o.variant}' variant (pool5 would be ${side}x${side})`,

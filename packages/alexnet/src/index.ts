@@ -6,6 +6,7 @@
 export {
   AlexNet,
   type AlexNetLayerName,
+  type AlexNetLrnOptions,
   type AlexNetOptions,
   type AlexNetVariant,
   alexnet,
@@ -34,6 +35,13 @@ export {
   topKCounts,
 } from './evaluate.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
+export {
+  ALEXNET_ONNX_METADATA_KEY,
+  alexnetFromOnnx,
+  alexnetOptionsFromOnnx,
+  type ExportAlexNetOnnxOptions,
+  exportAlexNetOnnx,
+} from './onnx.js';
 export { features, type Prediction, type PredictOptions, predict } from './predict.js';
 export { type PaperOptimizerOptions, paperOptimizer } from './recipe.js';
 export {

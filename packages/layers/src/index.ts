@@ -1,6 +1,7 @@
 /**
  * @gpunet/layers: `Module`, `parameter`, the layers AlexNet needs, PyTorch's initializers, and
- * state dicts that read and write `.safetensors` and read PyTorch `.pth` checkpoints.
+ * state dicts that read and write `.safetensors` and PyTorch `.pth` checkpoints (read and write), and ONNX export
+ * and import of chain models.
  */
 
 export type { FanMode, InitOptions, KaimingOptions, Nonlinearity, XavierOptions } from './init.js';
@@ -15,6 +16,7 @@ export { LocalResponseNorm } from './layers/local-response-norm.js';
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './layers/pooling.js';
 export { Sequential } from './layers/sequential.js';
 export { type LoadStateDictOptions, Module } from './module.js';
+export * from './onnx/index.js';
 export { isParameter, type Parameter, type ParameterOptions, parameter } from './parameter.js';
 export {
   PickleError,
@@ -24,6 +26,7 @@ export {
   type TensorRef,
 } from './pickle.js';
 export { type ReadPthOptions, readPth } from './pth.js';
+export { type WritePthOptions, writePth } from './pth-write.js';
 export { readSafetensors, writeSafetensors } from './safetensors.js';
 export {
   type LoadStateDictResult,

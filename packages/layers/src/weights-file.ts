@@ -1,3 +1,4 @@
+import type { OnnxGraph } from './onnx/read.js';
 import type { StateDict } from './state-dict.js';
 
 /** An entry a reader left out, and why. */
@@ -12,8 +13,14 @@ export interface WeightsFile {
   tensors: StateDict;
   /** Entries not loaded (non-tensor values, int64 tensors with `int64: 'skip'`). */
   skipped: SkippedEntry[];
-  /** String metadata (safetensors `__metadata__`); empty for .pth. */
+  /** String metadata (safetensors `__metadata__`, ONNX `metadata_props`); empty for .pth. */
   metadata: Record<string, string>;
+  /**
+   * For `.onnx` files: the graph as a chain of layers (`readOnnx`), whose Conv and Gemm weights
+   * are the tensors above; load it into a model with `loadOnnx`, which pairs layers by structure
+   * rather than by initializer name.
+   */
+  onnx?: OnnxGraph;
 }
 
 /** Thrown on a malformed, truncated or unsupported weights file; the message names the part or key. */
