@@ -15,7 +15,10 @@
 import type { Backend, DataId, DType, Shape, TensorInfo, TypedArray } from '@gpunet/tensor';
 import { GPU, type IKernelRunShortcut, Texture } from 'gpu.js';
 import { size } from './internal/index-math.js';
-import { type GpuBackendName, type GpuMode, probeMode } from './modes.js';
+import { type GpuMode, probeMode } from './modes.js';
+
+/** The name a GpuBackend is registered under. */
+type GpuBackendName = GpuMode | 'webasm-threads';
 
 /** The parts of gpu.js's WebGPU buffer handle (`WebGPUBufferResult`) the backend uses. */
 interface GpuBufferHandle {

@@ -15,11 +15,19 @@ export {
 } from './backend.js';
 export {
   type AutoChoice,
-  chooseMode,
-  GPU_MODES,
-  type GpuBackendName,
-  type GpuMode,
-  type ModeSupport,
-  probeMode,
-} from './modes.js';
+  BACKEND_NAMES,
+  type BackendName,
+  type BackendProbe,
+  chooseBackend,
+  GPU_BACKENDS,
+  isWebGPUAvailable,
+  probeBackend,
+} from './choose.js';
+export { GPU_MODES, type GpuMode, type ModeSupport, probeMode } from './modes.js';
+export {
+  findSwiftShaderIcd,
+  installNodeWebGPU,
+  type NodeWebGPU,
+  type WebGPUAdapterInfo,
+} from './node-webgpu.js';
 export { autoChoice, registerGpuBackends } from './register.js';

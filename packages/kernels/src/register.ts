@@ -10,11 +10,11 @@ import {
   registerKernel,
   type TensorInfo,
 } from '@gpunet/tensor';
-import { GPU } from 'gpu.js';
 import { GpuBackend } from './backend.js';
+import { type AutoChoice, chooseBackend, probeBackend } from './choose.js';
 import { asGpu, type GpuKernel } from './internal/define.js';
 import { gpuKernels } from './kernels/index.js';
-import { type AutoChoice, chooseMode, GPU_MODES, probeMode } from './modes.js';
+import { GPU_MODES } from './modes.js';
 import { runKernel } from './split.js';
 
 const kernelsByName = new Map<KernelName, GpuKernel>(gpuKernels.map((k) => [k.kernelName, k]));
@@ -62,10 +62,11 @@ export function registerGpuBackends(): void {
     registerBackend(
       mode,
       async () => {
-        if (mode === 'webgpu' && probeMode(mode).isSupported && !(await GPU.isWebGPUAvailable())) {
-          throw new Error(
-            "@gpunet/kernels: mode 'webgpu' cannot run here: navigator.gpu gives no adapter (no usable GPU, or WebGPU is disabled); use webgl2",
-          );
+        if (mode === 'webgpu') {
+          // An adapter, not just the API (in Node: Dawn, set up here on first use).
+          const probe = await probeBackend(mode);
+          if (!probe.isSupported)
+            throw new Error(`@gpunet/kernels: mode 'webgpu' cannot run here: ${probe.reason}`);
         }
         return new GpuBackend(mode);
       },
@@ -78,14 +79,8 @@ export function registerGpuBackends(): void {
   registerBackend(
     'auto',
     async () => {
-      let choice = chooseMode();
-      if (choice.mode === 'webgpu' && !(await GPU.isWebGPUAvailable())) {
-        // The API is there but no adapter answers: pass over webgpu too.
-        const rest = GPU_MODES.slice(1).find((m) => probeMode(m).isSupported) ?? 'cpu';
-        choice = { mode: rest, passedOver: ['webgpu: navigator.gpu gives no adapter'] };
-      }
-      lastAutoChoice = choice;
-      return findBackend(lastAutoChoice.mode);
+      lastAutoChoice = await chooseBackend();
+      return findBackend(lastAutoChoice.name);
     },
     -1,
   );
