@@ -5,8 +5,6 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as T from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
@@ -16,7 +14,7 @@ import {
   autoChoice,
   chooseBackend,
   GPU_BACKENDS,
-  GpuBackend,
+  type GpuBackend,
   type GpuMode,
   probeBackend,
   probeMode,
@@ -186,70 +184,5 @@ describe('webgpu in Node', () => {
       expect(probe.software).toMatch(/swiftshader, a CPU rasteriser/i);
       expect((await chooseBackend()).passedOver[0]).toMatch(/^webgpu: .*swiftshader.*CPU/i);
     }
-  });
-});
-
-describe('webasm-threads', () => {
-  /** conv2 of AlexNet at a third of its width: 64 x 27 x 27 outputs, over the 4096 that split. */
-  async function convStep(): Promise<Float32Array[]> {
-    const g = new T.Generator(11);
-    const x = T.keep(T.randn([1, 32, 27, 27], { generator: g }));
-    const w = T.keep(T.mul(T.randn([64, 16, 5, 5], { generator: g }), 0.1));
-    x.requiresGrad = true;
-    w.requiresGrad = true;
-    const y = T.tidy(() => {
-      const out = T.relu(T.conv2d(x, w, { padding: 2, groups: 2 }));
-      T.sum(T.mul(out, out)).backward();
-      return out;
-    });
-    const out = [y, x.grad, w.grad].map((t) => {
-      if (!t) throw new Error('no gradient');
-      return t;
-    });
-    const values = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
-    T.dispose([...out, x, w]);
-    return values;
-  }
-
-  it('gives the results of webasm bit for bit, on one pool of one worker per core', async () => {
-    await T.setBackend('webasm');
-    const expected = await convStep();
-    await T.setBackend('webasm-threads');
-    const backend = T.getBackend() as GpuBackend;
-    expect(backend.name).toBe('webasm-threads');
-    expect(backend.mode).toBe('webasm');
-    // The process's threads (Linux), to see that the kernels made no pools of their own.
-    const threads = () =>
-      process.platform === 'linux' ? readdirSync('/proc/self/task').length : Number.NaN;
-    const before = threads();
-    const actual = await convStep();
-    const added = threads() - before;
-    actual.forEach((values, k) => {
-      expect(values.length).toBe(expected[k].length);
-      expect(Buffer.from(values.buffer).equals(Buffer.from(expected[k].buffer))).toBe(true);
-    });
-    // gpu.js would give each of these kernels (forward, both gradients, relu, sums: 9 of them)
-    // a pool of its own, one worker per core each; the backend hands them one.
-    expect(backend.workerCount).toBe(availableParallelism());
-    expect(backend.stats.compiles).toBeGreaterThan(5);
-    if (process.platform === 'linux') expect(added).toBeLessThan(2 * availableParallelism());
-    await T.setBackend('reference');
-  });
-
-  it('says to await reads, since results arrive from worker threads', async () => {
-    await T.setBackend('webasm-threads');
-    const t = T.add(T.tensor([1, 2, 3]), 1);
-    expect(() => t.dataSync()).toThrow(
-      /webasm-threads.*worker threads.*'webasm' backend reads synchronously.*await tensor\.data\(\)/,
-    );
-    expect(Array.from(await t.data())).toEqual([2, 3, 4]);
-    t.dispose();
-    await T.setBackend('reference');
-  });
-
-  it('is only for webasm', () => {
-    expect(() => new GpuBackend('cpu', { threads: true })).toThrow(
-      /threads option is for mode 'webasm'.*not 'cpu'/,
-    );
   });
 });

@@ -8,17 +8,11 @@
  * program order, so a kernel never binds a buffer that a later `dispose` freed, and ops chain
  * without waiting for the GPU; `await t.data()` reads back (`dataSync` cannot). An error in a
  * webgpu kernel surfaces at the read.
- *
- * `webasm-threads` is webasm under the same asynchronous contract: gpu.js splits each kernel
- * call over a pool of worker threads, and a buffer is a host array or the Promise of one.
  */
 import type { Backend, DataId, DType, Shape, TensorInfo, TypedArray } from '@gpunet/tensor';
 import { GPU, type IKernelRunShortcut, Texture } from 'gpu.js';
 import { size } from './internal/index-math.js';
 import { type GpuMode, probeMode } from './modes.js';
-
-/** The name a GpuBackend is registered under. */
-type GpuBackendName = GpuMode | 'webasm-threads';
 
 /** The parts of gpu.js's WebGPU buffer handle (`WebGPUBufferResult`) the backend uses. */
 interface GpuBufferHandle {
@@ -27,10 +21,10 @@ interface GpuBufferHandle {
 }
 
 /**
- * What a buffer holds: a typed array (cpu, webasm), a gpu.js texture (GL modes), the Promise of
- * a WebGPU buffer handle (webgpu), or the Promise of a typed array (webasm-threads).
+ * What a buffer holds: a typed array (cpu, webasm), a gpu.js texture (GL modes), or the Promise
+ * of a WebGPU buffer handle (webgpu; empty tensors there are host arrays).
  */
-type Stored = Float32Array | Texture | Promise<GpuBufferHandle | Float32Array>;
+type Stored = Float32Array | Texture | Promise<GpuBufferHandle>;
 
 /** One contiguous piece of a tensor stored in several buffers (see `GpuBackend.indexLimit`). */
 interface Piece {
@@ -78,26 +72,11 @@ export interface GpuBackendStats {
   copies: number;
 }
 
-/** Options of a `GpuBackend`. */
-export interface GpuBackendOptions {
-  /**
-   * webasm only: run every kernel under gpu.js's asynchronous contract, which splits a kernel
-   * of at least 4096 outputs over a pool of worker threads (Node `worker_threads`; Web Workers
-   * on a cross-origin isolated page) sharing one WebAssembly memory. Results are the same as
-   * on one thread, bit for bit; reads must be asynchronous (`await t.data()`), as on webgpu.
-   * Registered as the backend `webasm-threads`.
-   */
-  threads?: boolean;
-}
-
-/**
- * The gpu.js backend of one mode. Kernels are registered under the backend's name: the mode's,
- * or `webasm-threads` for webasm with `threads`.
- */
+/** The gpu.js backend of one mode, registered under the mode's name. */
 export class GpuBackend implements Backend {
-  /** The name the backend is registered under (the mode, or `webasm-threads`). */
-  readonly name: GpuBackendName;
-  /** The gpu.js mode its kernels are compiled for. */
+  /** The name the backend is registered under: its gpu.js mode. */
+  readonly name: GpuMode;
+  /** The gpu.js mode its kernels are compiled for (the same as `name`). */
   readonly mode: GpuMode;
   readonly gpu: GPU;
   /** True on the modes whose kernels output textures (data lives on the device). */
@@ -113,16 +92,12 @@ export class GpuBackend implements Backend {
   private readonly store = new Map<DataId, Record_>();
   private readonly kernels = new Map<string, IKernelRunShortcut>();
   private bytes = 0;
-  /** webasm-threads: the worker pool every kernel shares (see `sharePool`). */
-  private pool: { destroyed?: boolean } | null = null;
-  /** webgpu and webasm-threads: launches, uploads and frees, in program order. */
+  /** webgpu: launches, uploads and frees, in program order. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** True on webgpu and webasm-threads, whose kernels return Promises. */
+  /** True on webgpu, whose kernels return Promises. */
   readonly isAsync: boolean;
-  /** True on cpu and webasm (threads or not), whose buffers are host arrays. */
+  /** True on cpu and webasm, whose buffers are host arrays. */
   readonly holdsHostArrays: boolean;
-  /** True on webasm-threads: webasm kernels under gpu.js's async contract, on worker threads. */
-  private readonly threads: boolean;
   /**
    * The most elements one launch may index (default EXACT_INDEX_LIMIT). A kernel meeting a
    * larger tensor runs split into launches under it; on the GL modes and webgpu such a tensor
@@ -134,20 +109,14 @@ export class GpuBackend implements Backend {
   readonly splitsLargeTensors: boolean;
 
   /** Makes the backend of `mode`, or throws saying why the mode cannot run here. */
-  constructor(mode: GpuMode, options: GpuBackendOptions = {}) {
+  constructor(mode: GpuMode) {
     const support = probeMode(mode);
     if (!support.isSupported)
       throw new Error(`@gpunet/kernels: mode '${mode}' cannot run here: ${support.reason}`);
-    const threads = options.threads ?? false;
-    if (threads && mode !== 'webasm')
-      throw new Error(
-        `@gpunet/kernels: the threads option is for mode 'webasm' (gpu.js threads only its WebAssembly kernels), not '${mode}'`,
-      );
     this.mode = mode;
-    this.threads = threads;
-    this.name = threads ? 'webasm-threads' : mode;
+    this.name = mode;
     this.isTextureMode = mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
-    this.isAsync = mode === 'webgpu' || threads;
+    this.isAsync = mode === 'webgpu';
     this.holdsHostArrays = mode === 'cpu' || mode === 'webasm';
     this.splitsLargeTensors = mode !== 'cpu';
     this.gpu = new GPU({ mode });
@@ -192,8 +161,7 @@ export class GpuBackend implements Backend {
       host.length,
     ]);
     this.stats.launches++;
-    if (this.isAsync)
-      return this.enqueue(() => upload(host) as unknown as Promise<GpuBufferHandle>);
+    if (this.isAsync) return this.enqueue(() => upload(host) as unknown as GpuBufferHandle);
     return upload(host) as Texture;
   }
 
@@ -203,8 +171,8 @@ export class GpuBackend implements Backend {
     const out = new Float32Array(record.length);
     let offset = 0;
     for (const piece of this.piecesOf(record)) {
-      // A host array (webasm-threads, and empty tensors on webgpu too) or a WebGPU buffer.
-      const value = await (piece.value as Float32Array | Promise<GpuBufferHandle | Float32Array>);
+      // A WebGPU buffer, or a host array (an empty tensor).
+      const value = await (piece.value as Float32Array | Promise<GpuBufferHandle>);
       const values = value instanceof Float32Array ? value : await value.toArray();
       out.set(values.subarray(0, piece.length), offset);
       offset += piece.length;
@@ -216,12 +184,8 @@ export class GpuBackend implements Backend {
   readSync(dataId: DataId): TypedArray {
     const record = this.record(dataId);
     if (this.isAsync) {
-      const why =
-        this.mode === 'webgpu'
-          ? 'reads from WebGPU are asynchronous'
-          : "kernels run on worker threads and their results arrive asynchronously (the 'webasm' backend reads synchronously, on one thread)";
       throw new Error(
-        `@gpunet/kernels (${this.name}): ${why}: use \`await tensor.data()\` (or \`array()\`), not dataSync(), item() or a synchronous read`,
+        `@gpunet/kernels (${this.name}): reads from WebGPU are asynchronous: use \`await tensor.data()\` (or \`array()\`), not dataSync(), item() or a synchronous read`,
       );
     }
     const out = new Float32Array(record.length);
@@ -270,14 +234,6 @@ export class GpuBackend implements Backend {
     this.kernels.clear();
     this.gpu.destroy();
     this.cpuGpu?.destroy();
-  }
-
-  /**
-   * webasm-threads: the worker threads its kernels run on, one per core once the first kernel
-   * of at least 4096 outputs has run (smaller kernels run on the calling thread); 0 elsewhere.
-   */
-  get workerCount(): number {
-    return (this.pool as { liveWorkerCount?: number } | null)?.liveWorkerCount ?? 0;
   }
 
   /** Number of live buffers, for leak tests. */
@@ -359,32 +315,12 @@ export class GpuBackend implements Backend {
     if (this.isAsync) {
       return this.enqueue(async () => {
         const values = await Promise.all(args);
-        if (this.threads) this.sharePool(kernel);
-        const out = await kernel(...(values as unknown as Parameters<typeof kernel>));
-        if (this.threads) this.sharePool(kernel);
-        // webasm-threads computes a multiple of 4 outputs (see `kernel`): drop the padding.
-        if (out instanceof Float32Array && out.length > outSize) return out.subarray(0, outSize);
-        return out as unknown as GpuBufferHandle | Float32Array;
-      }) as Stored;
+        // gpu.js's types know no webgpu: its kernels there resolve to a buffer handle.
+        const out: unknown = await kernel(...(values as Parameters<typeof kernel>));
+        return out as GpuBufferHandle;
+      });
     }
     return kernel(...args) as Stored;
-  }
-
-  /**
-   * webasm-threads: every kernel runs on one worker pool. gpu.js gives each WebAssembly kernel
-   * a pool of its own (one worker per core, made at its first threaded call), which for the
-   * dozens of kernels of a training step would be dozens of pools; launches here run one at a
-   * time, so one pool serves them all. The pool is the first kernel's, handed to each
-   * kernel before its first call (a private field of gpu.js 2.24's `WebAssemblyKernel`; if it
-   * is not there, each kernel keeps its own pool, which is slower to start but just as exact).
-   */
-  private sharePool(kernel: IKernelRunShortcut): void {
-    const inner = (kernel as unknown as { kernel?: { _pool?: { destroyed?: boolean } | null } })
-      .kernel;
-    if (!inner || !('_pool' in inner)) return;
-    if (inner._pool == null) {
-      if (this.pool && !this.pool.destroyed) inner._pool = this.pool;
-    } else if (!this.pool || this.pool.destroyed) this.pool = inner._pool;
   }
 
   /**
@@ -403,11 +339,6 @@ export class GpuBackend implements Backend {
     };
     if (record.value instanceof Float32Array)
       return view(record.value.subarray(start, start + length));
-    if (this.holdsHostArrays) {
-      // webasm-threads: the Promise of a host array.
-      const whole = record.value as Promise<Float32Array>;
-      return view(whole.then((values) => values.subarray(start, start + length)));
-    }
     const parts: Piece[] = [];
     const copies: Stored[] = [];
     let pieceStart = 0;
@@ -457,10 +388,7 @@ export class GpuBackend implements Backend {
         }
         return out;
       };
-      const values = pieces.map((p) => p.value as Float32Array | Promise<Float32Array>);
-      const out = values.every((v) => v instanceof Float32Array)
-        ? join(values as Float32Array[])
-        : Promise.all(values).then(join);
+      const out = join(pieces.map((p) => p.value as Float32Array));
       return { dataId: this.adopt(out, dtype, length), shape, dtype };
     }
     if (length > this.indexLimit) return { dataId: this.adoptPieces(pieces, dtype), shape, dtype };
@@ -509,19 +437,13 @@ export class GpuBackend implements Backend {
     if (!kernel) {
       if (onCpu) this.cpuGpu ??= new GPU({ mode: 'cpu' });
       const gpu = onCpu && this.cpuGpu ? this.cpuGpu : this.gpu;
-      // webasm-threads: gpu.js's workers run four outputs per SIMD step only when the output's
-      // row (here the whole 1-D output) is a multiple of 4 long, else one at a time; so compute
-      // up to 3 outputs more (reads past an array are clamped into it) and drop them.
-      const threaded = this.threads && !onCpu;
       kernel = gpu.createKernel(source, {
-        output: [threaded ? Math.ceil(outSize / 4) * 4 : outSize],
+        output: [outSize],
         pipeline: true,
         // A fresh output texture per call: without it a GL kernel overwrites its last output.
         immutable: true,
         precision: 'single',
         tactic: 'precision',
-        // webasm-threads: gpu.js's async contract, under which webasm splits over workers.
-        asyncMode: threaded,
       });
       this.kernels.set(key, kernel);
       this.stats.compiles++;

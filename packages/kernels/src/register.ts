@@ -51,8 +51,8 @@ export function autoChoice(): AutoChoice | null {
 }
 
 /**
- * Registers the backends `cpu`, `webasm`, `webasm-threads`, `headlessgl`, `webgl`, `webgl2`,
- * `webgpu` and `auto`.
+ * Registers the backends `webgpu`, `webgl2`, `webgl`, `headlessgl`, the test modes `webasm` and
+ * `cpu`, and `auto` (see choose.ts).
  * Priorities are below the reference backend's, so importing this package does not change the
  * default backend: pick one with `await setBackend('auto')` (or a mode's name).
  */
@@ -73,9 +73,6 @@ export function registerGpuBackends(): void {
       -1,
     );
   }
-  // webasm on worker threads: asynchronous reads, so opt-in by name, never picked by `auto`.
-  for (const kernel of gpuKernels) registerKernel(configFor(kernel, 'webasm-threads'));
-  registerBackend('webasm-threads', async () => new GpuBackend('webasm', { threads: true }), -1);
   registerBackend(
     'auto',
     async () => {

@@ -179,7 +179,7 @@ async function outputAndGrads(c: SplitCase, backend: string): Promise<Float32Arr
  * split at least `minSplits` kernels, and no buffer is left behind.
  */
 export async function checkSplitCase(
-  mode: GpuMode | 'webasm-threads',
+  mode: GpuMode,
   c: SplitCase,
   tolerance: { atol: number; rtol: number },
 ): Promise<void> {
