@@ -15,7 +15,7 @@ import { type AutoChoice, chooseBackend, probeBackend } from './choose.js';
 import { asGpu, type GpuKernel } from './internal/define.js';
 import { gpuKernels } from './kernels/index.js';
 import { GPU_MODES } from './modes.js';
-import { runKernel } from './split.js';
+import { runWithinIndexLimit } from './split.js';
 
 const kernelsByName = new Map<KernelName, GpuKernel>(gpuKernels.map((k) => [k.kernelName, k]));
 
@@ -26,7 +26,7 @@ function dispatch(
   attrs: object,
   backend: GpuBackend,
 ): TensorInfo {
-  return runKernel(kernel, inputs, attrs, backend, (name, others, otherAttrs) => {
+  return runWithinIndexLimit(kernel, inputs, attrs, backend, (name, others, otherAttrs) => {
     const other = kernelsByName.get(name);
     if (!other) throw new Error(`internal: no gpu.js kernel '${name}'`);
     return dispatch(other, others, otherAttrs, backend);
@@ -38,9 +38,8 @@ function configFor(kernel: GpuKernel, mode: string): KernelConfig {
   return {
     kernelName: kernel.kernelName,
     backendName: mode,
-    kernelFunc: ({ inputs, attrs, backend }) =>
-      dispatch(kernel, inputs, attrs as object, asGpu(backend)),
-  } as KernelConfig;
+    kernelFunc: ({ inputs, attrs, backend }) => dispatch(kernel, inputs, attrs, asGpu(backend)),
+  };
 }
 
 let lastAutoChoice: AutoChoice | null = null;
