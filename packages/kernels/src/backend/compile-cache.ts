@@ -25,7 +25,8 @@ export class CompileCache {
     const key = `${source}\n/* out ${outSize} args ${argSizes.join(',')}${onCpu ? ' cpu' : ''} */`;
     let kernel = this.kernels.get(key);
     if (!kernel) {
-      const gpu = onCpu ? (this.cpuGpu ??= new GPU({ mode: 'cpu' })) : this.gpu;
+      if (onCpu) this.cpuGpu ??= new GPU({ mode: 'cpu' });
+      const gpu = onCpu && this.cpuGpu ? this.cpuGpu : this.gpu;
       kernel = gpu.createKernel(source, {
         output: [outSize],
         pipeline: true,
