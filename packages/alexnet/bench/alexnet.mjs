@@ -60,7 +60,6 @@ const WINDOW_MS = quick ? 300 : 1500;
 const PAIRS = {
   wasm: 'wasm',
   webasm: 'wasm',
-  'webasm-threads': 'wasm',
   cpu: 'cpu',
   reference: 'cpu',
   headlessgl: null,
@@ -99,7 +98,7 @@ const inputs = new Map();
 async function input(batch, size) {
   const key = `${batch}x${size}`;
   if (!inputs.has(key)) {
-    // Read asynchronously: webasm-threads has no synchronous reads.
+    // Read asynchronously: webgpu has no synchronous reads.
     const values = await randn([batch, 3, size, size], { generator: new Generator(batch) }).data();
     inputs.set(key, values);
   }
@@ -244,7 +243,7 @@ const notes = [
     .filter((a) => a !== '--')
     .join(' ')}\`.`,
   `Load average (1 min) at the start and end: ${loadStart.toFixed(2)} and ${loadEnd.toFixed(2)}${Math.max(loadStart, loadEnd) > cores * 0.75 ? ' (other work shared the CPU: low and noisy numbers)' : ' (a quiet machine)'}.`,
-  'Images per second. gpunet wasm and gpu.js webasm-threads use every core; TF.js wasm one thread (Node); the other gpu.js modes and the reference backend one. "> budget": one image took over 1 s, so the batch-16 cells were not run. tfjs-backend-wasm has no filter-gradient kernel, so no training step.',
+  'Images per second. gpunet wasm uses every core; TF.js wasm one thread (Node); the other gpu.js modes and the reference backend one. "> budget": one image took over 1 s, so the batch-16 cells were not run. tfjs-backend-wasm has no filter-gradient kernel, so no training step.',
   `The same network on both sides: ${checks.join('; ')}.`,
 ];
 console.log([...notes, '', ...lines].join('\n'));

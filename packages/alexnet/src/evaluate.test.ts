@@ -45,16 +45,19 @@ describe('evaluate', () => {
     expect(Array.from(flipHorizontal(x).dataSync())).toEqual([3, 2, 1, 6, 5, 4]);
   });
 
-  it("'ten' runs on gpu.js webasm-threads (no synchronous reads) exactly as on webasm", async () => {
+  it("'ten' runs on gpu.js webgpu (no synchronous reads) as on webasm", async () => {
     const tenCrops = () => {
       const [batch] = syntheticBars({ count: 4, size: 30, seed: 1 });
       return evaluate(mini(), [batch as { images: Tensor; labels: Tensor }], { crops: 'ten' });
     };
-    const threaded = await onBackend('webasm-threads', tenCrops);
-    expect(threaded.count).toBe(4);
-    expect(Number.isFinite(threaded.loss)).toBe(true);
-    expect(threaded).toEqual(await onBackend('webasm', tenCrops));
-  }, 60_000);
+    // webgpu in Node: Dawn (SwiftShader without a GPU), set up by @gpunet/kernels.
+    const onGpu = await onBackend('webgpu', tenCrops);
+    const expected = await onBackend('webasm', tenCrops);
+    expect(onGpu.count).toBe(4);
+    expect(onGpu.loss).toBeGreaterThan(0);
+    assertClose([onGpu.loss], [expected.loss], { atol: 1e-4, rtol: 1e-3 }, 'loss');
+    expect([onGpu.top1, onGpu.top5]).toEqual([expected.top1, expected.top5]);
+  }, 120_000);
 
   it("'ten' averages the softmax over 4 corners, the centre and their mirrors (the paper's 10-crop test)", async () => {
     const model = mini();
@@ -138,15 +141,22 @@ describe('predict and features', () => {
     expect(model.isTraining).toBe(true); // the mode is restored, after an error too
   });
 
-  it('predict runs on gpu.js webasm-threads (no synchronous reads) exactly as on webasm', async () => {
+  it('predict runs on gpu.js webgpu (no synchronous reads) as on webasm', async () => {
     const ranked = () => {
       const [batch] = syntheticBars({ count: 1, size: 24, seed: 2 });
       return predict(mini(), batch?.images as Tensor, { topK: 6 });
     };
-    const threaded = await onBackend('webasm-threads', ranked);
-    expect(threaded).toHaveLength(6);
-    expect(threaded).toEqual(await onBackend('webasm', ranked));
-  }, 60_000);
+    const onGpu = await onBackend('webgpu', ranked);
+    const expected = await onBackend('webasm', ranked);
+    expect(onGpu).toHaveLength(6);
+    assertClose(
+      onGpu.map((p) => p.probability),
+      expected.map((p) => p.probability),
+      { atol: 1e-4, rtol: 1e-3 },
+      'probabilities',
+    );
+    expect(onGpu.map((p) => p.index).sort()).toEqual(expected.map((p) => p.index).sort());
+  }, 120_000);
 
   it('features gives conv1 maps after ReLU and fc7 features', () => {
     const model = mini();

@@ -46,8 +46,8 @@ function asBatch(model: AlexNet, image: Tensor, op: string): Tensor {
  * Classifies one preprocessed image (`[C, H, W]` or `[1, C, H, W]`, normalized as the model
  * was trained) in eval mode and resolves with the `topK` most probable classes and their softmax
  * probabilities, like TF.js's `mobilenet.classify`. The probabilities are read with
- * `await data()`, so it runs on every backend, the asynchronous ones (webgpu,
- * webasm-threads) included. The model's train/eval mode is restored before the read.
+ * `await data()`, so it runs on every backend, the asynchronous one (webgpu)
+ * included. The model's train/eval mode is restored before the read.
  */
 export async function predict(
   model: AlexNet,

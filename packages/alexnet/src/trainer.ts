@@ -179,7 +179,7 @@ export class Trainer extends EventTarget {
     for await (const { images, labels } of this.options.data) {
       const size = labels.size;
       // Forward and backward, then the loss and predictions read with `await`, so that the
-      // backends without synchronous reads (webgpu, webasm-threads) train too. The step comes
+      // backends without synchronous reads (webgpu) train too. The step comes
       // after the check: a NaN must never reach the weights.
       const [lossTensor, predictedTensor] = tidy(() => {
         const logits = model.forward(images);

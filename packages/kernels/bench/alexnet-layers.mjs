@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Per-op speed of AlexNet's layers on the gpu.js modes of @gpunet/kernels, side by side with
- * TensorFlow.js on the comparable backend in the same run: in Node, webasm and webasm-threads vs
+ * TensorFlow.js on the comparable backend in the same run: in Node, webasm vs
  * @tensorflow/tfjs-backend-wasm and cpu vs @tensorflow/tfjs-backend-cpu (headlessgl, when listed,
  * vs tfjs-backend-cpu: TF.js has no headless GL backend in Node); in headless Chromium
  * (bench/browser-layers.mjs), webgl2 and webgl vs tfjs-backend-webgl and webgpu vs
@@ -14,7 +14,7 @@
  *   xvfb-run -a node bench/alexnet-layers.mjs --modes headlessgl
  *   node bench/alexnet-layers.mjs --write                (also rewrites the docs section)
  *
- * Options: --modes (default webasm,webasm-threads,cpu,webgl2,webgpu, plus headlessgl when a
+ * Options: --modes (default webasm,cpu,webgl2,webgpu, plus headlessgl when a
  * DISPLAY is set),
  * --batches (1,16), --repeats (3), --budget-s (10: a batch-16 cell predicted from batch 1 to take
  * longer is skipped as "> budget"), --page-timeout-s (900, per browser mode), --write,
@@ -40,7 +40,7 @@ import {
   TABLE_HEADER,
 } from './layers-common.mjs';
 
-const NODE_PEER = { webasm: 'wasm', 'webasm-threads': 'wasm', cpu: 'cpu', headlessgl: 'cpu' };
+const NODE_PEER = { webasm: 'wasm', cpu: 'cpu', headlessgl: 'cpu' };
 // `pnpm ... bench -- --write` may pass the `--` on.
 const argv = process.argv.slice(2).filter((a) => a !== '--');
 const { values: opts } = parseArgs({
@@ -48,7 +48,7 @@ const { values: opts } = parseArgs({
   options: {
     modes: {
       type: 'string',
-      default: `webasm,webasm-threads,cpu,${process.env.DISPLAY ? 'headlessgl,' : ''}webgl2,webgpu`,
+      default: `webasm,cpu,${process.env.DISPLAY ? 'headlessgl,' : ''}webgl2,webgpu`,
     },
     batches: { type: 'string', default: '1,16' },
     repeats: { type: 'string', default: '3' },
@@ -165,7 +165,7 @@ const notes = [
   '- Rate: GFLOP/s with a multiply-add as 2 FLOPs (conv: batch x output elements x in-channels per group x kernel area; fc: batch x in x out), for each of forward, data gradient and filter gradient; GB/s (bytes read + written once) for LRN and pooling.',
   '- "gpunet / TF.js" is TF.js time / gpunet time: above 1, gpunet is faster. "n/a (En)": the cell threw the error En listed under the table; in the ratio table "n/a" where either side threw.',
   "- Shapes: the paper's two-tower AlexNet (groups 2 on conv2, conv4, conv5; TF.js has no groups argument, so it runs one conv per group on split channels); LRN (size 5) and 3x3/2 max-pooling on conv1's output [batch, 96, 55, 55]. fc rows: forward x Wᵀ, data grad dy W, filter grad dyᵀ x.",
-  '- Peers, in the same process: webasm vs TF.js wasm (XNNPACK, one thread in Node), webasm-threads (the same kernels split over one worker thread per core) vs the same TF.js wasm cells, cpu vs TF.js cpu, headlessgl vs TF.js cpu (TF.js has no headless GL backend in Node; headlessgl runs on Mesa llvmpipe under Xvfb; the TF.js cpu cells measured beside cpu are reused, not measured again); in the same Chromium page: webgl2 vs TF.js webgl (WebGL 2), webgpu vs TF.js webgpu.',
+  '- Peers, in the same process: webasm vs TF.js wasm (XNNPACK, one thread in Node), cpu vs TF.js cpu, headlessgl vs TF.js cpu (TF.js has no headless GL backend in Node; headlessgl runs on Mesa llvmpipe under Xvfb; the TF.js cpu cells measured beside cpu are reused, not measured again); in the same Chromium page: webgl2 vs TF.js webgl (WebGL 2), webgpu vs TF.js webgpu.',
   ...meta.failures.map((f) => `- Not measured: ${f}`),
 ];
 const lines = [

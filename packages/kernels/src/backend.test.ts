@@ -1,24 +1,26 @@
 /**
- * The backend's own behaviour on every mode in GPUNET_MODES: compile caching, no leaks over a
- * training loop, data staying on the device, and the errors of modes that cannot run here.
+ * The backend's own behaviour on every mode in GPUNET_MODES: training steps equal to the
+ * reference backend's, compile caching, no leaks over a training loop, data staying on the
+ * device; `auto`'s choice, and the errors of modes that cannot run here.
  */
 
-import { readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as T from '@gpunet/tensor';
+import { assertClose } from '@gpunet/tensor/testing';
 import { describe, expect, it } from 'vitest';
+import { TOLERANCE } from '../test/modes.js';
 import {
   autoChoice,
-  chooseMode,
-  GPU_MODES,
-  GpuBackend,
-  type GpuBackendName,
+  chooseBackend,
+  GPU_BACKENDS,
+  type GpuBackend,
+  type GpuMode,
+  probeBackend,
   probeMode,
 } from './index.js';
 
-const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm')
-  .split(',')
-  .filter(Boolean) as GpuBackendName[];
+const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm').split(',').filter(Boolean) as GpuMode[];
 
 /** A small conv net: conv 3x3 (4 filters) -> relu -> maxPool 2 -> linear 3, cross-entropy loss. */
 function makeNet() {
@@ -53,8 +55,31 @@ function makeNet() {
   return { step, params, x, y };
 }
 
+/** The parameters after `steps` SGD steps of `makeNet` on `backend`. */
+async function trainedParams(backend: string, steps: number): Promise<Float32Array[]> {
+  await T.setBackend(backend);
+  const net = makeNet();
+  for (let i = 0; i < steps; i++) net.step();
+  const values = await Promise.all(net.params.map(async (p) => (await p.data()) as Float32Array));
+  T.dispose([...net.params, net.x, net.y]);
+  await T.setBackend('reference');
+  return values;
+}
+
 for (const mode of MODES) {
   describe(`gpu.js ${mode} backend`, () => {
+    it('trains a small conv net as the reference backend does (5 SGD steps)', async () => {
+      const expected = await trainedParams('reference', 5);
+      const actual = await trainedParams(mode, 5);
+      // The steps moved the parameters: a backend that computed no gradient would fail.
+      const initial = await trainedParams('reference', 0);
+      expect(Math.max(...expected[0].map((v, i) => Math.abs(v - initial[0][i])))).toBeGreaterThan(
+        1e-2,
+      );
+      for (const [k, values] of actual.entries())
+        assertClose(values, expected[k], TOLERANCE[mode], `${mode}: parameter ${k} after 5 steps`);
+    });
+
     it('a training step on fixed shapes compiles nothing after its first run and leaks nothing', async () => {
       await T.setBackend(mode);
       const backend = T.getBackend() as GpuBackend;
@@ -87,25 +112,33 @@ for (const mode of MODES) {
   });
 }
 
-describe('mode resolution', () => {
-  it('auto picks the best mode that runs here and says why better ones were passed over', async () => {
-    const choice = chooseMode();
-    expect(GPU_MODES).toContain(choice.mode);
-    const better = GPU_MODES.slice(0, GPU_MODES.indexOf(choice.mode));
-    expect(choice.passedOver.map((line) => line.split(':')[0])).toEqual(better);
-    for (const mode of better) expect(probeMode(mode).isSupported).toBe(false);
+describe('auto', () => {
+  it('takes a GPU backend only on a real GPU, else the CPU backend, and says why', async () => {
+    const choice = await chooseBackend();
+    const probes = await Promise.all(GPU_BACKENDS.map((name) => probeBackend(name)));
+    const taken = probes.find((p) => p.isSupported && !p.software);
+    expect(choice.name).toBe(taken ? taken.name : 'reference'); // @gpunet/wasm is not imported here
+    const passed = taken ? probes.slice(0, probes.indexOf(taken)) : probes;
+    expect(choice.passedOver.map((line) => line.split(':')[0])).toEqual([
+      ...passed.map((p) => p.name),
+      ...(taken ? [] : ['wasm']),
+    ]);
+    for (const [k, probe] of passed.entries())
+      expect(choice.passedOver[k]).toContain(probe.reason || probe.software);
     await T.setBackend('auto');
-    expect(T.getBackendName()).toBe(choice.mode);
+    expect(T.getBackendName()).toBe(choice.name);
     expect(autoChoice()).toEqual(choice);
     await T.setBackend('reference');
   });
 
-  it('webgpu in Node fails with an error that says what it needs', async () => {
-    await expect(T.setBackend('webgpu')).rejects.toThrow(
-      /mode 'webgpu' cannot run here: .*navigator\.gpu/,
-    );
+  it('names the CPU backend it was given when no real GPU is here', async () => {
+    const choice = await chooseBackend({ cpu: 'webasm' });
+    if (!GPU_BACKENDS.includes(choice.name as (typeof GPU_BACKENDS)[number]))
+      expect(choice.name).toBe('webasm');
   });
+});
 
+describe('mode resolution', () => {
   it('webgl2 in Node fails pointing to headlessgl', async () => {
     await expect(T.setBackend('webgl2')).rejects.toThrow(
       /webgl2 runs only in a browser; in Node use headlessgl/,
@@ -114,71 +147,42 @@ describe('mode resolution', () => {
 
   it('headlessgl either runs or says it needs the gl package and a display', () => {
     const support = probeMode('headlessgl');
-    if (!support.isSupported) expect(support.reason).toMatch(/`gl` package.*xvfb-run -a/);
+    expect(support.reason).toMatch(support.isSupported ? /^$/ : /`gl` package.*xvfb-run -a/);
   });
 });
 
-describe('webasm-threads', () => {
-  /** conv2 of AlexNet at a third of its width: 64 x 27 x 27 outputs, over the 4096 that split. */
-  async function convStep(): Promise<Float32Array[]> {
-    const g = new T.Generator(11);
-    const x = T.keep(T.randn([1, 32, 27, 27], { generator: g }));
-    const w = T.keep(T.mul(T.randn([64, 16, 5, 5], { generator: g }), 0.1));
-    x.requiresGrad = true;
-    w.requiresGrad = true;
-    const y = T.tidy(() => {
-      const out = T.relu(T.conv2d(x, w, { padding: 2, groups: 2 }));
-      T.sum(T.mul(out, out)).backward();
-      return out;
+describe('webgpu in Node', () => {
+  /** Starts webgpu in a fresh Node process with `env`; returns what it printed. */
+  const startIn = (env: NodeJS.ProcessEnv): string => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `import(${JSON.stringify(dist)}).then(async (k) => {
+      const t = await import('@gpunet/tensor');
+      try { await t.setBackend('webgpu'); console.log('ok', (await k.probeBackend('webgpu')).device); }
+      catch (e) { console.log('error', e.message); }
+    });`;
+    const childEnv = { ...process.env, ...env };
+    for (const key of Object.keys(env)) if (env[key] === undefined) delete childEnv[key];
+    return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: childEnv,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
-    const out = [y, x.grad, w.grad].map((t) => {
-      if (!t) throw new Error('no gradient');
-      return t;
-    });
-    const values = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
-    T.dispose([...out, x, w]);
-    return values;
-  }
+  };
 
-  it('gives the results of webasm bit for bit, on one pool of one worker per core', async () => {
-    await T.setBackend('webasm');
-    const expected = await convStep();
-    await T.setBackend('webasm-threads');
-    const backend = T.getBackend() as GpuBackend;
-    expect(backend.name).toBe('webasm-threads');
-    expect(backend.mode).toBe('webasm');
-    // The process's threads (Linux), to see that the kernels made no pools of their own.
-    const threads = () =>
-      process.platform === 'linux' ? readdirSync('/proc/self/task').length : Number.NaN;
-    const before = threads();
-    const actual = await convStep();
-    const added = threads() - before;
-    actual.forEach((values, k) => {
-      expect(values.length).toBe(expected[k].length);
-      expect(Buffer.from(values.buffer).equals(Buffer.from(expected[k].buffer))).toBe(true);
-    });
-    // gpu.js would give each of these kernels (forward, both gradients, relu, sums: 9 of them)
-    // a pool of its own, one worker per core each; the backend hands them one.
-    expect(backend.workerCount).toBe(availableParallelism());
-    expect(backend.stats.compiles).toBeGreaterThan(5);
-    if (process.platform === 'linux') expect(added).toBeLessThan(2 * availableParallelism());
-    await T.setBackend('reference');
+  it("uses the user's VK_ICD_FILENAMES and says so when Dawn finds no adapter with it", () => {
+    expect(startIn({ VK_ICD_FILENAMES: '/nonexistent/icd.json' })).toMatch(
+      /^error .*mode 'webgpu' cannot run here: .*no adapter with the Vulkan drivers tried \(user\)/,
+    );
   });
 
-  it('says to await reads, since results arrive from worker threads', async () => {
-    await T.setBackend('webasm-threads');
-    const t = T.add(T.tensor([1, 2, 3]), 1);
-    expect(() => t.dataSync()).toThrow(
-      /webasm-threads.*worker threads.*'webasm' backend reads synchronously.*await tensor\.data\(\)/,
-    );
-    expect(Array.from(await t.data())).toEqual([2, 3, 4]);
-    t.dispose();
-    await T.setBackend('reference');
-  });
-
-  it('is only for webasm', () => {
-    expect(() => new GpuBackend('cpu', { threads: true })).toThrow(
-      /threads option is for mode 'webasm'.*not 'cpu'/,
-    );
+  it('finds a driver by itself (the system GPU, else Chromium SwiftShader), and auto passes SwiftShader over', async () => {
+    const out = startIn({ VK_ICD_FILENAMES: undefined, VK_DRIVER_FILES: undefined });
+    expect(out).toMatch(/^ok .*Vulkan drivers: (system|.*vk_swiftshader_icd\.json)\)$/m);
+    if (!/drivers: system/.test(out)) expect(out).toMatch(/^ok SwiftShader/);
+    const probe = await probeBackend('webgpu');
+    if (/SwiftShader/.test(probe.device)) {
+      expect(probe.software).toMatch(/swiftshader, a CPU rasteriser/i);
+      expect((await chooseBackend()).passedOver[0]).toMatch(/^webgpu: .*swiftshader.*CPU/i);
+    }
   });
 });

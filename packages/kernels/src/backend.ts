@@ -9,57 +9,35 @@
  * without waiting for the GPU; `await t.data()` reads back (`dataSync` cannot). An error in a
  * webgpu kernel surfaces at the read.
  *
- * `webasm-threads` is webasm under the same asynchronous contract: gpu.js splits each kernel
- * call over a pool of worker threads, and a buffer is a host array or the Promise of one.
+ * The class wires four modules, one job each: backend/storage.ts (the tensors and their bytes),
+ * backend/queue.ts (webgpu's program order), backend/compile-cache.ts (compiled kernels) and
+ * backend/pieces.ts (tensors over the index limit, stored as pieces).
  */
 import type { Backend, DataId, DType, Shape, TensorInfo, TypedArray } from '@gpunet/tensor';
-import { GPU, type IKernelRunShortcut, Texture } from 'gpu.js';
+import { GPU, Texture } from 'gpu.js';
+import { CompileCache } from './backend/compile-cache.js';
+import { assembleParts, type PieceHost, rangeOf, solidify } from './backend/pieces.js';
+import { LaunchQueue } from './backend/queue.js';
+import {
+  type GpuBufferHandle,
+  type Piece,
+  piecesOf,
+  type Stored,
+  TensorStore,
+} from './backend/storage.js';
 import { size } from './internal/index-math.js';
-import { type GpuBackendName, type GpuMode, probeMode } from './modes.js';
+import { type GpuMode, probeMode } from './modes.js';
 
-/** The parts of gpu.js's WebGPU buffer handle (`WebGPUBufferResult`) the backend uses. */
-interface GpuBufferHandle {
-  toArray(): Promise<Float32Array>;
-  delete(): void;
-}
-
-/**
- * What a buffer holds: a typed array (cpu, webasm), a gpu.js texture (GL modes), the Promise of
- * a WebGPU buffer handle (webgpu), or the Promise of a typed array (webasm-threads).
- */
-type Stored = Float32Array | Texture | Promise<GpuBufferHandle | Float32Array>;
-
-/** One contiguous piece of a tensor stored in several buffers (see `GpuBackend.indexLimit`). */
-interface Piece {
-  value: Stored;
-  length: number;
-}
-
-interface Record_ {
-  /** The buffer; null when the tensor is stored in `pieces`. */
-  value: Stored | null;
-  /** A tensor over `indexLimit` elements on the GL modes and webgpu: its consecutive pieces. */
-  pieces: Piece[] | null;
-  length: number;
-  dtype: DType;
-  /** A view of another record's buffer (made while splitting a kernel): never frees it. */
-  isView: boolean;
-}
+export { MAX_KERNEL_INPUTS } from './backend/pieces.js';
 
 /**
  * The largest tensor (in elements) whose flat indices the generated kernels compute exactly in
  * f32 arithmetic: webasm, the GL modes and webgpu compute indices as f32, and `idiv` adds one
  * half before dividing, so indices must stay below 2^23 (see internal/index-math.ts). The cpu
  * mode computes in JavaScript doubles and has no such limit. Kernels over larger tensors are
- * split into launches that each stay under it (internal/split.ts).
+ * split into launches that each stay under it (split.ts).
  */
 export const EXACT_INDEX_LIMIT = 2 ** 23;
-
-/**
- * The most tensors one kernel reads: WebGPU allows 8 storage buffers per shader stage, one of
- * them the output (WebGL guarantees 16 texture units). Merges and concats read in groups.
- */
-export const MAX_KERNEL_INPUTS = 7;
 
 /** Counters the tests and benchmarks read. */
 export interface GpuBackendStats {
@@ -75,51 +53,21 @@ export interface GpuBackendStats {
   copies: number;
 }
 
-/** Options of a `GpuBackend`. */
-export interface GpuBackendOptions {
-  /**
-   * webasm only: run every kernel under gpu.js's asynchronous contract, which splits a kernel
-   * of at least 4096 outputs over a pool of worker threads (Node `worker_threads`; Web Workers
-   * on a cross-origin isolated page) sharing one WebAssembly memory. Results are the same as
-   * on one thread, bit for bit; reads must be asynchronous (`await t.data()`), as on webgpu.
-   * Registered as the backend `webasm-threads`.
-   */
-  threads?: boolean;
-}
-
-/**
- * The gpu.js backend of one mode. Kernels are registered under the backend's name: the mode's,
- * or `webasm-threads` for webasm with `threads`.
- */
-export class GpuBackend implements Backend {
-  /** The name the backend is registered under (the mode, or `webasm-threads`). */
-  readonly name: GpuBackendName;
-  /** The gpu.js mode its kernels are compiled for. */
+/** The gpu.js backend of one mode, registered under the mode's name. */
+export class GpuBackend implements Backend, PieceHost {
+  /** The name the backend is registered under: its gpu.js mode. */
+  readonly name: GpuMode;
+  /** The gpu.js mode its kernels are compiled for (the same as `name`). */
   readonly mode: GpuMode;
   readonly gpu: GPU;
   /** True on the modes whose kernels output textures (data lives on the device). */
   readonly isTextureMode: boolean;
-  readonly stats: GpuBackendStats = {
-    compiles: 0,
-    launches: 0,
-    fallbacks: 0,
-    splits: 0,
-    copies: 0,
-  };
-  private cpuGpu: GPU | null = null;
-  private readonly store = new Map<DataId, Record_>();
-  private readonly kernels = new Map<string, IKernelRunShortcut>();
-  private bytes = 0;
-  /** webasm-threads: the worker pool every kernel shares (see `sharePool`). */
-  private pool: { destroyed?: boolean } | null = null;
-  /** webgpu and webasm-threads: launches, uploads and frees, in program order. */
-  private queue: Promise<unknown> = Promise.resolve();
-  /** True on webgpu and webasm-threads, whose kernels return Promises. */
+  /** True on webgpu, whose kernels return Promises. */
   readonly isAsync: boolean;
-  /** True on cpu and webasm (threads or not), whose buffers are host arrays. */
+  /** True on cpu and webasm, whose buffers are host arrays. */
   readonly holdsHostArrays: boolean;
-  /** True on webasm-threads: webasm kernels under gpu.js's async contract, on worker threads. */
-  private readonly threads: boolean;
+  /** True on the modes that compute indices in f32 and so split large tensors (all but cpu). */
+  readonly splitsLargeTensors: boolean;
   /**
    * The most elements one launch may index (default EXACT_INDEX_LIMIT). A kernel meeting a
    * larger tensor runs split into launches under it; on the GL modes and webgpu such a tensor
@@ -127,41 +75,39 @@ export class GpuBackend implements Backend {
    * tensors take the split paths, which is how the tests exercise them. Not used by `cpu`.
    */
   indexLimit = EXACT_INDEX_LIMIT;
-  /** True on the modes that compute indices in f32 and so split large tensors (all but cpu). */
-  readonly splitsLargeTensors: boolean;
+  /** @internal The tensors this backend holds. */
+  readonly store: TensorStore;
+  private readonly cache: CompileCache;
+  private readonly queue = new LaunchQueue();
+  readonly stats: GpuBackendStats = {
+    compiles: 0,
+    launches: 0,
+    fallbacks: 0,
+    splits: 0,
+    copies: 0,
+  };
 
   /** Makes the backend of `mode`, or throws saying why the mode cannot run here. */
-  constructor(mode: GpuMode, options: GpuBackendOptions = {}) {
+  constructor(mode: GpuMode) {
     const support = probeMode(mode);
     if (!support.isSupported)
       throw new Error(`@gpunet/kernels: mode '${mode}' cannot run here: ${support.reason}`);
-    const threads = options.threads ?? false;
-    if (threads && mode !== 'webasm')
-      throw new Error(
-        `@gpunet/kernels: the threads option is for mode 'webasm' (gpu.js threads only its WebAssembly kernels), not '${mode}'`,
-      );
     this.mode = mode;
-    this.threads = threads;
-    this.name = threads ? 'webasm-threads' : mode;
+    this.name = mode;
     this.isTextureMode = mode === 'headlessgl' || mode === 'webgl' || mode === 'webgl2';
-    this.isAsync = mode === 'webgpu' || threads;
+    this.isAsync = mode === 'webgpu';
     this.holdsHostArrays = mode === 'cpu' || mode === 'webasm';
     this.splitsLargeTensors = mode !== 'cpu';
     this.gpu = new GPU({ mode });
-  }
-
-  /** Runs `task` after everything queued before it (async modes); its failure does not stop the queue. */
-  private enqueue<T>(task: () => T | Promise<T>): Promise<T> {
-    const result = this.queue.then(task);
-    this.queue = result.catch(() => undefined);
-    return result;
+    this.cache = new CompileCache(this.gpu, () => this.stats.compiles++);
+    this.store = new TensorStore(mode);
   }
 
   write(values: TypedArray, shape: Shape, dtype: DType): DataId {
     // int32 tensors are stored as float32: every gpu.js mode computes in f32, and int32 values
     // in gpunet are labels and indices, exact below 2^24.
     const host = values instanceof Float32Array ? values.slice() : Float32Array.from(values);
-    if (this.holdsHostArrays || host.length === 0) return this.adopt(host, dtype);
+    if (this.holdsHostArrays || host.length === 0) return this.store.adopt(host, dtype);
     // Upload once, so that every kernel argument on a GL mode is a texture: a compiled gpu.js
     // kernel is specialised to its argument types, and mixing arrays and textures recompiles.
     // A tensor over the index limit is uploaded as consecutive pieces of whole rows (along dim
@@ -179,112 +125,87 @@ export class GpuBackend implements Backend {
       pieces.push({ value: this.upload(part), length: part.length });
     }
     return pieces.length === 1
-      ? this.adopt(pieces[0].value, dtype, host.length)
-      : this.adoptPieces(pieces, dtype);
+      ? this.store.adopt(pieces[0].value, dtype, host.length)
+      : this.store.adoptPieces(pieces, dtype);
   }
 
   /** A host array as a texture (GL modes) or the Promise of a buffer (webgpu). */
   private upload(host: Float32Array): Stored {
-    const upload = this.kernel('function(a) { return a[this.thread.x]; }', host.length, [
-      host.length,
-    ]);
+    const source = 'function(a) { return a[this.thread.x]; }';
+    const upload = this.cache.kernel(source, host.length, [host.length]);
     this.stats.launches++;
-    if (this.isAsync)
-      return this.enqueue(() => upload(host) as unknown as Promise<GpuBufferHandle>);
+    if (this.isAsync) return this.queue.enqueue(() => asBufferHandle(upload(host)));
     return upload(host) as Texture;
   }
 
   async read(dataId: DataId): Promise<TypedArray> {
-    const record = this.record(dataId);
+    const entry = this.store.get(dataId);
     if (!this.isAsync) return this.readSync(dataId);
-    const out = new Float32Array(record.length);
+    const out = new Float32Array(entry.length);
     let offset = 0;
-    for (const piece of this.piecesOf(record)) {
-      // A host array (webasm-threads, and empty tensors on webgpu too) or a WebGPU buffer.
-      const value = await (piece.value as Float32Array | Promise<GpuBufferHandle | Float32Array>);
+    for (const piece of piecesOf(entry)) {
+      // A WebGPU buffer, or a host array (an empty tensor).
+      const value = await (piece.value as Float32Array | Promise<GpuBufferHandle>);
       const values = value instanceof Float32Array ? value : await value.toArray();
       out.set(values.subarray(0, piece.length), offset);
       offset += piece.length;
     }
-    return record.dtype === 'int32' ? Int32Array.from(out) : out;
+    return entry.dtype === 'int32' ? Int32Array.from(out) : out;
   }
 
   /** Reads a buffer back (GL modes: a texture readback) as a fresh array of its dtype. */
   readSync(dataId: DataId): TypedArray {
-    const record = this.record(dataId);
+    const entry = this.store.get(dataId);
     if (this.isAsync) {
-      const why =
-        this.mode === 'webgpu'
-          ? 'reads from WebGPU are asynchronous'
-          : "kernels run on worker threads and their results arrive asynchronously (the 'webasm' backend reads synchronously, on one thread)";
       throw new Error(
-        `@gpunet/kernels (${this.name}): ${why}: use \`await tensor.data()\` (or \`array()\`), not dataSync(), item() or a synchronous read`,
+        `@gpunet/kernels (${this.name}): reads from WebGPU are asynchronous: use \`await tensor.data()\` (or \`array()\`), not dataSync(), item() or a synchronous read`,
       );
     }
-    const out = new Float32Array(record.length);
+    const out = new Float32Array(entry.length);
     let offset = 0;
-    for (const piece of this.piecesOf(record)) {
+    for (const piece of piecesOf(entry)) {
       const values =
         piece.value instanceof Texture ? (piece.value.toArray() as Float32Array) : piece.value;
       out.set((values as Float32Array).subarray(0, piece.length), offset);
       offset += piece.length;
     }
     // Int32Array.from truncates toward zero; int32 results are exact integers already.
-    return record.dtype === 'int32' ? Int32Array.from(out) : out;
-  }
-
-  /** The pieces of a record: its one buffer, or the pieces of a split tensor. */
-  private piecesOf(record: Record_): Piece[] {
-    return record.pieces ?? [{ value: record.value as Stored, length: record.length }];
+    return entry.dtype === 'int32' ? Int32Array.from(out) : out;
   }
 
   disposeData(dataId: DataId): void {
-    const record = this.store.get(dataId);
-    if (!record) return;
-    this.store.delete(dataId);
-    if (record.isView) return;
-    for (const piece of this.piecesOf(record)) this.free(piece.value);
-    this.bytes -= record.length * 4;
+    const entry = this.store.remove(dataId);
+    if (!entry || entry.isView) return;
+    for (const piece of piecesOf(entry)) this.free(piece.value);
   }
 
-  private free(value: Stored): void {
+  /** @internal Frees a buffer; on webgpu after every launch queued so far, which may bind it. */
+  free(value: Stored): void {
     if (value instanceof Texture) value.delete();
-    else if (value instanceof Promise && !this.holdsHostArrays) {
-      // After every launch queued so far, which may still bind this buffer.
-      void this.enqueue(async () =>
+    else if (value instanceof Promise) {
+      void this.queue.enqueue(async () =>
         ((await value.catch(() => null)) as GpuBufferHandle | null)?.delete(),
       );
     }
   }
 
   numBytes(): number {
-    return this.bytes;
+    return this.store.numBytes;
   }
 
   dispose(): void {
-    for (const dataId of [...this.store.keys()]) this.disposeData(dataId);
-    for (const k of this.kernels.values()) k.destroy();
-    this.kernels.clear();
-    this.gpu.destroy();
-    this.cpuGpu?.destroy();
-  }
-
-  /**
-   * webasm-threads: the worker threads its kernels run on, one per core once the first kernel
-   * of at least 4096 outputs has run (smaller kernels run on the calling thread); 0 elsewhere.
-   */
-  get workerCount(): number {
-    return (this.pool as { liveWorkerCount?: number } | null)?.liveWorkerCount ?? 0;
+    for (const dataId of this.store.ids()) this.disposeData(dataId);
+    this.cache.destroy();
   }
 
   /** Number of live buffers, for leak tests. */
   numBuffers(): number {
-    return this.store.size;
+    return this.store.count;
   }
 
   /** Number of elements a buffer holds. */
   lengthOf(dataId: DataId): number {
-    return this.record(dataId).length;
+    return this.store.get(dataId).length;
   }
 
   /**
@@ -293,8 +214,8 @@ export class GpuBackend implements Backend {
    * the argument and output sizes, so the same op on the same shapes compiles once.
    *
    * Every tensor must be within `indexLimit` elements: kernels meeting larger ones are split
-   * before they get here (internal/split.ts). On webasm a kernel that could not be split runs
-   * as a cpu-mode kernel instead (exact, slower; counted in `stats.fallbacks`).
+   * before they get here (split.ts). On webasm a kernel that could not be split runs as a
+   * cpu-mode kernel instead (exact, slower; counted in `stats.fallbacks`).
    */
   run(
     source: string,
@@ -303,8 +224,9 @@ export class GpuBackend implements Backend {
     dtype: DType = 'float32',
   ): TensorInfo {
     const outSize = size(shape);
-    if (outSize === 0) return { dataId: this.adopt(new Float32Array(0), dtype), shape, dtype };
-    const args = inputs.map((t) => this.solid(this.record(t.dataId)));
+    if (outSize === 0)
+      return { dataId: this.store.adopt(new Float32Array(0), dtype), shape, dtype };
+    const args = inputs.map((t) => solidify(this, this.store.get(t.dataId)));
     const largest = Math.max(outSize, ...args.map((a) => a.length));
     let onCpu = false;
     if (this.splitsLargeTensors && largest > this.indexLimit) {
@@ -326,62 +248,31 @@ export class GpuBackend implements Backend {
       outSize,
       onCpu,
     );
-    return { dataId: this.adopt(out, dtype, outSize), shape, dtype };
+    return { dataId: this.store.adopt(out, dtype, outSize), shape, dtype };
   }
 
-  /**
-   * The record with its pieces merged into one buffer when they fit in one launch (a tensor
-   * stored in pieces under a lower `indexLimit`); a record over the limit is left as it is.
-   */
-  private solid(record: Record_): Record_ {
-    if (record.pieces && record.length <= this.indexLimit) {
-      const pieces = record.pieces;
-      record.value = this.merge(pieces);
-      record.pieces = null;
-      for (const piece of pieces) this.free(piece.value);
-    }
-    return record;
-  }
-
-  /** Launches a kernel on stored buffers; on the async modes through the queue. */
-  private launch(
+  /** @internal Launches a kernel on stored buffers; on webgpu through the queue. */
+  launch(
     source: string,
     args: readonly Stored[],
     argSizes: readonly number[],
     outSize: number,
     onCpu = false,
   ): Stored {
-    const kernel = this.kernel(source, outSize, argSizes, onCpu);
+    const kernel = this.cache.kernel(source, outSize, argSizes, onCpu);
     this.stats.launches++;
     if (this.isAsync) {
-      return this.enqueue(async () => {
+      return this.queue.enqueue(async () => {
         const values = await Promise.all(args);
-        if (this.threads) this.sharePool(kernel);
-        const out = await kernel(...(values as unknown as Parameters<typeof kernel>));
-        if (this.threads) this.sharePool(kernel);
-        // webasm-threads computes a multiple of 4 outputs (see `kernel`): drop the padding.
-        if (out instanceof Float32Array && out.length > outSize) return out.subarray(0, outSize);
-        return out as unknown as GpuBufferHandle | Float32Array;
-      }) as Stored;
+        return asBufferHandle(await kernel(...(values as Parameters<typeof kernel>)));
+      });
     }
     return kernel(...args) as Stored;
   }
 
-  /**
-   * webasm-threads: every kernel runs on one worker pool. gpu.js gives each WebAssembly kernel
-   * a pool of its own (one worker per core, made at its first threaded call), which for the
-   * dozens of kernels of a training step would be dozens of pools; launches here run one at a
-   * time, so one pool serves them all. The pool is the first kernel's, handed to each
-   * kernel before its first call (a private field of gpu.js 2.24's `WebAssemblyKernel`; if it
-   * is not there, each kernel keeps its own pool, which is slower to start but just as exact).
-   */
-  private sharePool(kernel: IKernelRunShortcut): void {
-    const inner = (kernel as unknown as { kernel?: { _pool?: { destroyed?: boolean } | null } })
-      .kernel;
-    if (!inner || !('_pool' in inner)) return;
-    if (inner._pool == null) {
-      if (this.pool && !this.pool.destroyed) inner._pool = this.pool;
-    } else if (!this.pool || this.pool.destroyed) this.pool = inner._pool;
+  /** @internal Counts a block copied out of stored pieces (`stats.copies`). */
+  countCopy(): void {
+    this.stats.copies++;
   }
 
   /**
@@ -391,164 +282,19 @@ export class GpuBackend implements Backend {
    * kernel. Dispose the result like any tensor (a view frees nothing).
    */
   range(info: TensorInfo, start: number, length: number, shape: Shape): TensorInfo {
-    const record = this.record(info.dataId);
-    if (length > this.indexLimit) throw new Error(`internal: a range of ${length} elements`);
-    const view = (value: Stored): TensorInfo => {
-      const dataId = {};
-      this.store.set(dataId, { value, pieces: null, length, dtype: record.dtype, isView: true });
-      return { dataId, shape, dtype: record.dtype };
-    };
-    if (record.value instanceof Float32Array)
-      return view(record.value.subarray(start, start + length));
-    if (this.holdsHostArrays) {
-      // webasm-threads: the Promise of a host array.
-      const whole = record.value as Promise<Float32Array>;
-      return view(whole.then((values) => values.subarray(start, start + length)));
-    }
-    const parts: Piece[] = [];
-    const copies: Stored[] = [];
-    let pieceStart = 0;
-    for (const piece of this.piecesOf(record)) {
-      const from = Math.max(start, pieceStart);
-      const to = Math.min(start + length, pieceStart + piece.length);
-      if (from === pieceStart && to - from === piece.length) parts.push(piece);
-      else if (from < to) {
-        const source = `function(v) {\nreturn v[this.thread.x + ${from - pieceStart}];\n}`;
-        const value = this.launch(source, [piece.value], [piece.length], to - from);
-        parts.push({ value, length: to - from });
-        copies.push(value);
-      }
-      pieceStart += piece.length;
-    }
-    if (parts.length === 1 && copies.length === 0) return view(parts[0].value);
-    this.stats.copies++;
-    const merged = this.merge(parts);
-    if (parts.length > 1) for (const copy of copies) this.free(copy);
-    return { dataId: this.adopt(merged, record.dtype, length), shape, dtype: record.dtype };
+    return rangeOf(this, info, start, length, shape);
   }
 
   /**
    * The tensor whose elements are those of `parts` one after the other, as `shape`; takes the
-   * parts' buffers over (the parts are gone afterwards). On the GL modes and webgpu a result
-   * over `indexLimit` elements keeps the parts as its pieces, a smaller one is merged into one
-   * buffer; webasm concatenates host arrays.
+   * parts' buffers over (the parts are gone afterwards). See backend/pieces.ts.
    */
   assemble(parts: readonly TensorInfo[], shape: Shape): TensorInfo {
-    const records = parts.map((p) => this.record(p.dataId));
-    const dtype = parts[0].dtype;
-    const length = size(shape);
-    if (parts.length === 1) return { dataId: parts[0].dataId, shape, dtype };
-    const pieces = records.flatMap((r) => this.piecesOf(r));
-    for (const p of parts) {
-      const record = this.record(p.dataId);
-      this.store.delete(p.dataId);
-      if (!record.isView) this.bytes -= record.length * 4;
-    }
-    if (this.holdsHostArrays) {
-      const join = (values: readonly Float32Array[]): Float32Array => {
-        const out = new Float32Array(length);
-        let offset = 0;
-        for (const v of values) {
-          out.set(v, offset);
-          offset += v.length;
-        }
-        return out;
-      };
-      const values = pieces.map((p) => p.value as Float32Array | Promise<Float32Array>);
-      const out = values.every((v) => v instanceof Float32Array)
-        ? join(values as Float32Array[])
-        : Promise.all(values).then(join);
-      return { dataId: this.adopt(out, dtype, length), shape, dtype };
-    }
-    if (length > this.indexLimit) return { dataId: this.adoptPieces(pieces, dtype), shape, dtype };
-    const merged = this.merge(pieces);
-    for (const piece of pieces) this.free(piece.value);
-    return { dataId: this.adopt(merged, dtype, length), shape, dtype };
+    return assembleParts(this, parts, shape);
   }
+}
 
-  /** One buffer holding `pieces` one after the other (at most `indexLimit` elements in all). */
-  private merge(pieces: readonly Piece[]): Stored {
-    if (pieces.length === 1) return pieces[0].value;
-    if (pieces.length > MAX_KERNEL_INPUTS) {
-      const groups: Piece[] = [];
-      for (let k = 0; k < pieces.length; k += MAX_KERNEL_INPUTS) {
-        const group = pieces.slice(k, k + MAX_KERNEL_INPUTS);
-        const value = this.merge(group);
-        groups.push({ value, length: group.reduce((n, p) => n + p.length, 0) });
-      }
-      const merged = this.merge(groups);
-      for (const group of groups) this.free(group.value);
-      return merged;
-    }
-    const lines = ['const i = this.thread.x;'];
-    let end = 0;
-    pieces.forEach((piece, k) => {
-      const read = `return v${k}[i - ${end}];`;
-      end += piece.length;
-      lines.push(k === pieces.length - 1 ? read : `if (i < ${end}) { ${read} }`);
-    });
-    return this.launch(
-      `function(${pieces.map((_, k) => `v${k}`).join(', ')}) {\n${lines.join('\n')}\n}`,
-      pieces.map((p) => p.value),
-      pieces.map((p) => p.length),
-      end,
-    );
-  }
-
-  private kernel(
-    source: string,
-    outSize: number,
-    argSizes: readonly number[],
-    onCpu = false,
-  ): IKernelRunShortcut {
-    const key = `${source}\n/* out ${outSize} args ${argSizes.join(',')}${onCpu ? ' cpu' : ''} */`;
-    let kernel = this.kernels.get(key);
-    if (!kernel) {
-      if (onCpu) this.cpuGpu ??= new GPU({ mode: 'cpu' });
-      const gpu = onCpu && this.cpuGpu ? this.cpuGpu : this.gpu;
-      // webasm-threads: gpu.js's workers run four outputs per SIMD step only when the output's
-      // row (here the whole 1-D output) is a multiple of 4 long, else one at a time; so compute
-      // up to 3 outputs more (reads past an array are clamped into it) and drop them.
-      const threaded = this.threads && !onCpu;
-      kernel = gpu.createKernel(source, {
-        output: [threaded ? Math.ceil(outSize / 4) * 4 : outSize],
-        pipeline: true,
-        // A fresh output texture per call: without it a GL kernel overwrites its last output.
-        immutable: true,
-        precision: 'single',
-        tactic: 'precision',
-        // webasm-threads: gpu.js's async contract, under which webasm splits over workers.
-        asyncMode: threaded,
-      });
-      this.kernels.set(key, kernel);
-      this.stats.compiles++;
-    }
-    return kernel;
-  }
-
-  private record(dataId: DataId): Record_ {
-    const record = this.store.get(dataId);
-    if (!record) throw new Error(`@gpunet/kernels (${this.name}): unknown or disposed buffer`);
-    return record;
-  }
-
-  private adopt(value: Stored, dtype: DType, knownLength?: number): DataId {
-    const length =
-      knownLength ??
-      (value instanceof Texture
-        ? size((value as unknown as { output: number[] }).output)
-        : (value as Float32Array).length);
-    const dataId = {};
-    this.store.set(dataId, { value, pieces: null, length, dtype, isView: false });
-    this.bytes += length * 4;
-    return dataId;
-  }
-
-  private adoptPieces(pieces: Piece[], dtype: DType): DataId {
-    const length = pieces.reduce((n, p) => n + p.length, 0);
-    const dataId = {};
-    this.store.set(dataId, { value: null, pieces, length, dtype, isView: false });
-    this.bytes += length * 4;
-    return dataId;
-  }
+/** gpu.js's types know no webgpu: its kernels there resolve to a buffer handle. */
+function asBufferHandle(out: unknown): GpuBufferHandle {
+  return out as GpuBufferHandle;
 }

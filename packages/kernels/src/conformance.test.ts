@@ -8,11 +8,9 @@ import * as T from '@gpunet/tensor';
 import { checkConformance, conformanceCases } from '@gpunet/tensor/conformance';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startMode, TOLERANCE } from '../test/modes.js';
-import type { GpuBackendName } from './index.js';
+import type { GpuMode } from './index.js';
 
-const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm')
-  .split(',')
-  .filter(Boolean) as GpuBackendName[];
+const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm').split(',').filter(Boolean) as GpuMode[];
 
 for (const mode of MODES) {
   describe(`gpu.js ${mode} conforms to the reference backend`, () => {

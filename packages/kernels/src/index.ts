@@ -1,7 +1,7 @@
 /**
  * @gpunet/kernels: the gpu.js backend of gpunet. Importing it registers one backend per gpu.js
- * mode (`cpu`, `webasm`, `headlessgl`, `webgl`, `webgl2`, `webgpu`), `webasm-threads` (webasm
- * split over worker threads, with asynchronous reads) and `auto`.
+ * mode (`webgpu`, `webgl2`, `webgl`, `headlessgl`, and the test modes `webasm` and `cpu`) and
+ * `auto`, whose policy (`chooseBackend`) is the one every front end uses.
  */
 import { registerGpuBackends } from './register.js';
 
@@ -10,16 +10,23 @@ registerGpuBackends();
 export {
   EXACT_INDEX_LIMIT,
   GpuBackend,
-  type GpuBackendOptions,
   type GpuBackendStats,
 } from './backend.js';
 export {
   type AutoChoice,
-  chooseMode,
-  GPU_MODES,
-  type GpuBackendName,
-  type GpuMode,
-  type ModeSupport,
-  probeMode,
-} from './modes.js';
+  BACKEND_NAMES,
+  type BackendName,
+  type BackendProbe,
+  chooseBackend,
+  GPU_BACKENDS,
+  isWebGPUAvailable,
+  probeBackend,
+} from './choose.js';
+export { GPU_MODES, type GpuMode, type ModeSupport, probeMode } from './modes.js';
+export {
+  findSwiftShaderIcd,
+  installNodeWebGPU,
+  type NodeWebGPU,
+  type WebGPUAdapterInfo,
+} from './node-webgpu.js';
 export { autoChoice, registerGpuBackends } from './register.js';

@@ -1,18 +1,14 @@
 /**
- * The gpu.js modes gpunet can run on, and what each needs to start here.
+ * The gpu.js modes gpunet can run on, and what each needs to start here. Users pick from
+ * webgpu, webgl2, webgl and headlessgl (see choose.ts); `webasm` and `cpu` are registered too,
+ * as test modes: the conformance suite runs on them in Node without a GPU or a display.
  */
 import { GPU } from 'gpu.js';
 
 /** A gpu.js mode, each registered as a backend of the same name. */
 export type GpuMode = 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl' | 'webasm' | 'cpu';
 
-/**
- * The name of a gpu.js backend: one per mode, plus `webasm-threads` (webasm under gpu.js's
- * asynchronous contract, which splits kernels over worker threads; reads must be awaited).
- */
-export type GpuBackendName = GpuMode | 'webasm-threads';
-
-/** Every mode, best first: the order `auto` tries them in. */
+/** Every mode, GPU modes first (best first), then the test modes. */
 export const GPU_MODES: readonly GpuMode[] = [
   'webgpu',
   'webgl2',
@@ -24,29 +20,30 @@ export const GPU_MODES: readonly GpuMode[] = [
 
 /** Whether a mode can start in this process, and if not, why and what to do about it. */
 export interface ModeSupport {
-  mode: GpuBackendName;
+  mode: GpuMode;
   isSupported: boolean;
   /** Why the mode cannot start here, with the remedy; empty when it can. */
   reason: string;
 }
 
-const isNode =
+/** True in Node (not in a browser, nor in a page's Node-like test environment). */
+export const isNode =
   typeof process !== 'undefined' &&
   process.versions?.node !== undefined &&
   !('window' in globalThis);
 
 /**
- * Whether a gpu.js mode (or backend: `webasm-threads` runs where webasm does) can run here (a
- * synchronous probe; no kernel is compiled).
+ * Whether a gpu.js mode can run here: a synchronous probe, no kernel is compiled. For webgpu it
+ * is optimistic (the API is there, or in Node Dawn can provide it): the backend's factory and
+ * `probeBackend` ask for an adapter.
  */
-export function probeMode(mode: GpuBackendName): ModeSupport {
+export function probeMode(mode: GpuMode): ModeSupport {
   const no = (reason: string): ModeSupport => ({ mode, isSupported: false, reason });
   const yes: ModeSupport = { mode, isSupported: true, reason: '' };
   switch (mode) {
     case 'cpu':
       return yes;
     case 'webasm':
-    case 'webasm-threads':
       return GPU.isWebAssemblySupported
         ? yes
         : no('webasm needs WebAssembly with SIMD (Node >= 16.4 or a current browser)');
@@ -76,31 +73,10 @@ export function probeMode(mode: GpuBackendName): ModeSupport {
               : 'this browser has no WebGL context',
           );
     case 'webgpu':
-      // navigator.gpu proves the API, not an adapter: the backend's factory asks for one.
-      return GPU.isWebGPUSupported
+      // navigator.gpu proves the API, not an adapter: the backend's factory asks for one. In
+      // Node the factory sets navigator.gpu up with Dawn (node-webgpu.ts).
+      return isNode || GPU.isWebGPUSupported
         ? yes
-        : no(
-            isNode
-              ? 'webgpu in Node needs a WebGPU implementation installed as `navigator.gpu` (the `webgpu` package, Dawn, on a machine with a GPU); without a GPU use headlessgl or the wasm backend'
-              : 'this browser has no WebGPU (navigator.gpu); use webgl2, or the wasm backend',
-          );
+        : no('this browser has no WebGPU (navigator.gpu); use webgl2, or the wasm backend');
   }
-}
-
-/** The mode `auto` picks, with the reasons the better modes were passed over. */
-export interface AutoChoice {
-  mode: GpuMode;
-  /** One line per better mode that was passed over, saying why. */
-  passedOver: string[];
-}
-
-/** Picks the best mode that can run here; `cpu` always can. */
-export function chooseMode(): AutoChoice {
-  const passedOver: string[] = [];
-  for (const mode of GPU_MODES) {
-    const support = probeMode(mode);
-    if (support.isSupported) return { mode, passedOver };
-    passedOver.push(`${mode}: ${support.reason}`);
-  }
-  return { mode: 'cpu', passedOver };
 }

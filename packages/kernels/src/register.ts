@@ -10,12 +10,12 @@ import {
   registerKernel,
   type TensorInfo,
 } from '@gpunet/tensor';
-import { GPU } from 'gpu.js';
 import { GpuBackend } from './backend.js';
+import { type AutoChoice, chooseBackend, probeBackend } from './choose.js';
 import { asGpu, type GpuKernel } from './internal/define.js';
 import { gpuKernels } from './kernels/index.js';
-import { type AutoChoice, chooseMode, GPU_MODES, probeMode } from './modes.js';
-import { runKernel } from './split.js';
+import { GPU_MODES } from './modes.js';
+import { runWithinIndexLimit } from './split.js';
 
 const kernelsByName = new Map<KernelName, GpuKernel>(gpuKernels.map((k) => [k.kernelName, k]));
 
@@ -26,7 +26,7 @@ function dispatch(
   attrs: object,
   backend: GpuBackend,
 ): TensorInfo {
-  return runKernel(kernel, inputs, attrs, backend, (name, others, otherAttrs) => {
+  return runWithinIndexLimit(kernel, inputs, attrs, backend, (name, others, otherAttrs) => {
     const other = kernelsByName.get(name);
     if (!other) throw new Error(`internal: no gpu.js kernel '${name}'`);
     return dispatch(other, others, otherAttrs, backend);
@@ -38,9 +38,8 @@ function configFor(kernel: GpuKernel, mode: string): KernelConfig {
   return {
     kernelName: kernel.kernelName,
     backendName: mode,
-    kernelFunc: ({ inputs, attrs, backend }) =>
-      dispatch(kernel, inputs, attrs as object, asGpu(backend)),
-  } as KernelConfig;
+    kernelFunc: ({ inputs, attrs, backend }) => dispatch(kernel, inputs, attrs, asGpu(backend)),
+  };
 }
 
 let lastAutoChoice: AutoChoice | null = null;
@@ -51,8 +50,8 @@ export function autoChoice(): AutoChoice | null {
 }
 
 /**
- * Registers the backends `cpu`, `webasm`, `webasm-threads`, `headlessgl`, `webgl`, `webgl2`,
- * `webgpu` and `auto`.
+ * Registers the backends `webgpu`, `webgl2`, `webgl`, `headlessgl`, the test modes `webasm` and
+ * `cpu`, and `auto` (see choose.ts).
  * Priorities are below the reference backend's, so importing this package does not change the
  * default backend: pick one with `await setBackend('auto')` (or a mode's name).
  */
@@ -62,30 +61,22 @@ export function registerGpuBackends(): void {
     registerBackend(
       mode,
       async () => {
-        if (mode === 'webgpu' && probeMode(mode).isSupported && !(await GPU.isWebGPUAvailable())) {
-          throw new Error(
-            "@gpunet/kernels: mode 'webgpu' cannot run here: navigator.gpu gives no adapter (no usable GPU, or WebGPU is disabled); use webgl2",
-          );
+        if (mode === 'webgpu') {
+          // An adapter, not just the API (in Node: Dawn, set up here on first use).
+          const probe = await probeBackend(mode);
+          if (!probe.isSupported)
+            throw new Error(`@gpunet/kernels: mode 'webgpu' cannot run here: ${probe.reason}`);
         }
         return new GpuBackend(mode);
       },
       -1,
     );
   }
-  // webasm on worker threads: asynchronous reads, so opt-in by name, never picked by `auto`.
-  for (const kernel of gpuKernels) registerKernel(configFor(kernel, 'webasm-threads'));
-  registerBackend('webasm-threads', async () => new GpuBackend('webasm', { threads: true }), -1);
   registerBackend(
     'auto',
     async () => {
-      let choice = chooseMode();
-      if (choice.mode === 'webgpu' && !(await GPU.isWebGPUAvailable())) {
-        // The API is there but no adapter answers: pass over webgpu too.
-        const rest = GPU_MODES.slice(1).find((m) => probeMode(m).isSupported) ?? 'cpu';
-        choice = { mode: rest, passedOver: ['webgpu: navigator.gpu gives no adapter'] };
-      }
-      lastAutoChoice = choice;
-      return findBackend(lastAutoChoice.mode);
+      lastAutoChoice = await chooseBackend();
+      return findBackend(lastAutoChoice.name);
     },
     -1,
   );

@@ -8,7 +8,7 @@
 import * as T from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
 import { GpuBackend } from './backend.js';
-import type { GpuBackendName } from './modes.js';
+import type { GpuMode } from './modes.js';
 
 /** The lowered limit: every case has tensors over it, and rows under it. */
 export const SPLIT_TEST_LIMIT = 1024;
@@ -179,7 +179,7 @@ async function outputAndGrads(c: SplitCase, backend: string): Promise<Float32Arr
  * split at least `minSplits` kernels, and no buffer is left behind.
  */
 export async function checkSplitCase(
-  mode: GpuBackendName,
+  mode: GpuMode,
   c: SplitCase,
   tolerance: { atol: number; rtol: number },
 ): Promise<void> {

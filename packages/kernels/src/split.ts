@@ -24,18 +24,16 @@
 import {
   BINARY_KERNELS,
   type BinaryKernelName,
-  broadcastShapes,
-  type Conv2dAttrs,
   type KernelAttrs,
   type KernelName,
-  type Pool2dAttrs,
+  outputShape,
   type Shape,
+  sizeOf as size,
   type TensorInfo,
   UNARY_KERNELS,
 } from '@gpunet/tensor';
 import { type GpuBackend, MAX_KERNEL_INPUTS } from './backend.js';
 import type { GpuKernel } from './internal/define.js';
-import { size } from './internal/index-math.js';
 
 /** A large case that no plan covers; `reason` says why. */
 class Unsplittable extends Error {}
@@ -52,11 +50,17 @@ interface Job {
 }
 
 interface SplitRule {
-  /** The output's shape, known before anything runs. */
-  outShape(inputs: readonly TensorInfo[], attrs: never): Shape;
   /** Runs the kernel as launches under the index limit; throws Unsplittable before launching. */
   split(job: Job): TensorInfo;
 }
+
+/** The output shape of the job's kernel (declared once, in @gpunet/tensor's registry). */
+const outShapeOf = (job: Pick<Job, 'kernel' | 'inputs' | 'attrs'>): Shape =>
+  outputShape(
+    job.kernel.kernelName,
+    job.inputs.map((t) => t.shape),
+    job.attrs,
+  );
 
 /**
  * Runs `job.kernel` on `rows`-row blocks along dim 0 of the inputs listed in `rowInputs` (the
@@ -163,32 +167,15 @@ function concat(job: Job, parts: readonly TensorInfo[], dim: number, ownsParts =
   return level[0];
 }
 
-const convShapes = {
-  Conv2d: (a: Conv2dAttrs) => [a.batch, a.outChannels, a.outHeight, a.outWidth],
-  Conv2dBackpropInput: (a: Conv2dAttrs) => [a.batch, a.inChannels, a.inHeight, a.inWidth],
-};
-const poolOut = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
-const poolIn = (a: Pool2dAttrs) => [a.batch, a.channels, a.inHeight, a.inWidth];
-
 /** A kernel that runs on blocks of the batch: `rowInputs` are split, `attrs.batch` follows. */
-function batchRule(rowInputs: number[], outShape: (attrs: never) => Shape): SplitRule {
+function batchRule(rowInputs: number[]): SplitRule {
   return {
-    outShape: (_, attrs) => outShape(attrs),
     split: (job) =>
-      byRows(job, rowInputs, job.attrs.batch, outShape(job.attrs as never), (rows) => ({
+      byRows(job, rowInputs, job.attrs.batch, outShapeOf(job), (rows) => ({
         ...job.attrs,
         batch: rows,
       })),
   };
-}
-
-/** Keeps the dims of `shape` not in `dims`. */
-const keep = (shape: Shape, dims: readonly number[]) => shape.filter((_, d) => !dims.includes(d));
-
-function matmulShape(a: Shape, b: Shape, attrs: KernelAttrs['BatchMatMul']): Shape {
-  const m = attrs.transposeA ? a[2] : a[1];
-  const n = attrs.transposeB ? b[1] : b[2];
-  return [a[0], m, n];
 }
 
 /** BatchMatMul: see the file comment. */
@@ -197,7 +184,7 @@ function splitMatmul(job: Job): TensorInfo {
   const [a, b] = inputs;
   const { transposeA, transposeB } = attrs as KernelAttrs['BatchMatMul'];
   const limit = backend.indexLimit;
-  const outShape = matmulShape(a.shape, b.shape, attrs);
+  const outShape = outShapeOf(job);
   if (a.shape[0] > 1) return byRows(job, [0, 1], a.shape[0], outShape);
   const [, m, n] = outShape;
   const k = transposeA ? a.shape[1] : a.shape[2];
@@ -264,19 +251,14 @@ function splitMatmul(job: Job): TensorInfo {
 
 const RULES: Partial<Record<KernelName, SplitRule>> = {};
 
-for (const name of UNARY_KERNELS) {
-  RULES[name] = {
-    outShape: ([x]) => x.shape,
-    split: (job) => byElements(job, job.inputs[0].shape),
-  };
+for (const name of [...UNARY_KERNELS, 'Cast'] as const) {
+  RULES[name] = { split: (job) => byElements(job, outShapeOf(job)) };
 }
-RULES.Cast = RULES.Neg;
 for (const name of BINARY_KERNELS) {
   RULES[name] = {
-    outShape: ([a, b]) => broadcastShapes(name, a.shape, b.shape),
     split: (job) => {
       const [a, b] = job.inputs;
-      const shape = broadcastShapes(name, a.shape, b.shape);
+      const shape = outShapeOf(job);
       return sameShapes([a.shape, b.shape]) ? byElements(job, shape) : byOutputRows(job, shape);
     },
   };
@@ -287,41 +269,27 @@ for (const [name, combine] of [
   ['Min', 'Minimum'],
 ] as const) {
   RULES[name] = {
-    outShape: ([x], { dims }: KernelAttrs['Sum']) => keep(x.shape, dims),
     split: (job) => {
-      const [x] = job.inputs;
-      const outShape = keep(x.shape, job.attrs.dims);
       const reduce = job.attrs.dims.includes(0) ? combine : undefined;
-      return byRows(job, [0], x.shape[0], outShape, undefined, reduce);
+      return byRows(job, [0], job.inputs[0].shape[0], outShapeOf(job), undefined, reduce);
     },
   };
 }
 RULES.ArgMax = {
-  outShape: ([x], { dim }: KernelAttrs['ArgMax']) => keep(x.shape, [dim]),
   split: (job) => {
-    const [x] = job.inputs;
     if (job.attrs.dim === 0) throw new Unsplittable('ArgMax along dim 0 reads every row');
-    return byRows(job, [0], x.shape[0], keep(x.shape, [job.attrs.dim]));
+    return byRows(job, [0], job.inputs[0].shape[0], outShapeOf(job));
   },
 };
-RULES.OneHot = {
-  outShape: ([x], { depth }: KernelAttrs['OneHot']) => [...x.shape, depth],
-  split: (job) =>
-    byRows(job, [0], job.inputs[0].shape[0], [...job.inputs[0].shape, job.attrs.depth]),
-};
+RULES.OneHot = { split: (job) => byRows(job, [0], job.inputs[0].shape[0], outShapeOf(job)) };
 RULES.Transpose = {
-  outShape: ([x], { perm }: KernelAttrs['Transpose']) => perm.map((d) => x.shape[d]),
   split: (job) => {
     const { perm } = job.attrs as KernelAttrs['Transpose'];
     if (perm[0] !== 0) throw new Unsplittable('a transpose that moves dim 0');
-    return byOutputRows(
-      job,
-      perm.map((d) => job.inputs[0].shape[d]),
-    );
+    return byOutputRows(job, outShapeOf(job));
   },
 };
 RULES.Slice = {
-  outShape: (_, { size: sliceSize }: KernelAttrs['Slice']) => sliceSize,
   split: (job) => {
     // Output row r is input row begin[0] + r: blocks of those rows, sliced along the rest.
     const { begin, size: sliceSize } = job.attrs as KernelAttrs['Slice'];
@@ -333,14 +301,9 @@ RULES.Slice = {
   },
 };
 RULES.Concat = {
-  outShape: (inputs, { dim }: KernelAttrs['Concat']) => {
-    const shape = [...inputs[0].shape];
-    shape[dim] = inputs.reduce((total, t) => total + t.shape[dim], 0);
-    return shape;
-  },
   split: (job) => {
     const { backend, inputs } = job;
-    const shape = RULES.Concat?.outShape(inputs, job.attrs as never) as Shape;
+    const shape = outShapeOf(job);
     if (job.attrs.dim !== 0) return byOutputRows(job, shape);
     // Along dim 0 every input is one contiguous block of the output.
     const parts: TensorInfo[] = [];
@@ -355,14 +318,12 @@ RULES.Concat = {
   },
 };
 RULES.Pad = {
-  outShape: ([x], { paddings }: KernelAttrs['Pad']) =>
-    x.shape.map((d, k) => paddings[k][0] + d + paddings[k][1]),
   split: (job) => {
     // Blocks of output rows; each pads the input rows it holds (maybe none) along dim 0 too.
     const { backend, inputs } = job;
     const [x] = inputs;
     const { paddings, value } = job.attrs as KernelAttrs['Pad'];
-    const outShape = RULES.Pad?.outShape(inputs, job.attrs as never) as Shape;
+    const outShape = outShapeOf(job);
     const [before, after] = paddings[0];
     const n = x.shape[0];
     const rest = x.shape.slice(1);
@@ -393,53 +354,41 @@ RULES.Pad = {
   },
 };
 RULES.Flip = {
-  outShape: ([x]) => x.shape,
   split: (job) => {
     // Rows keep their place unless dim 0 is flipped: blocks of rows, each flipped in place.
     if ((job.attrs as KernelAttrs['Flip']).dims.includes(0))
       throw new Unsplittable('a flip of dim 0');
-    return byOutputRows(job, job.inputs[0].shape);
+    return byOutputRows(job, outShapeOf(job));
   },
 };
 RULES.BroadcastTo = {
-  outShape: (_, { shape }: KernelAttrs['BroadcastTo']) => shape,
   split: (job) => {
-    const shape = job.attrs.shape as Shape;
+    const shape = outShapeOf(job);
     return byOutputRows(job, shape, (rows) => ({ shape: [rows, ...shape.slice(1)] }));
   },
 };
-RULES.BatchMatMul = {
-  outShape: ([a, b], attrs: KernelAttrs['BatchMatMul']) => matmulShape(a.shape, b.shape, attrs),
-  split: splitMatmul,
-};
-RULES.Conv2d = batchRule([0], convShapes.Conv2d);
-RULES.Conv2dBackpropInput = batchRule([0], convShapes.Conv2dBackpropInput);
+RULES.BatchMatMul = { split: splitMatmul };
+RULES.Conv2d = batchRule([0]);
+RULES.Conv2dBackpropInput = batchRule([0]);
 RULES.Conv2dBackpropFilter = {
-  outShape: (_, a: Conv2dAttrs) => [
-    a.outChannels,
-    a.inChannels / a.groups,
-    a.kernelHeight,
-    a.kernelWidth,
-  ],
   split: (job) =>
     byRows(
       job,
       [0, 1],
       job.attrs.batch,
-      RULES.Conv2dBackpropFilter?.outShape(job.inputs, job.attrs as never) as Shape,
+      outShapeOf(job),
       (rows) => ({ ...job.attrs, batch: rows }),
       'Add',
     ),
 };
-RULES.MaxPool2d = batchRule([0], poolOut);
-RULES.AvgPool2d = batchRule([0], poolOut);
-RULES.AdaptiveAvgPool2d = batchRule([0], poolOut as never);
-RULES.MaxPool2dGrad = batchRule([0, 1], poolIn);
-RULES.AvgPool2dGrad = batchRule([0], poolIn);
-RULES.AdaptiveAvgPool2dGrad = batchRule([0], poolIn as never);
+RULES.MaxPool2d = batchRule([0]);
+RULES.AvgPool2d = batchRule([0]);
+RULES.AdaptiveAvgPool2d = batchRule([0]);
+RULES.MaxPool2dGrad = batchRule([0, 1]);
+RULES.AvgPool2dGrad = batchRule([0]);
+RULES.AdaptiveAvgPool2dGrad = batchRule([0]);
 for (const name of ['LRN', 'LRNGrad'] as const) {
   RULES[name] = {
-    outShape: ([x]) => x.shape,
     split: (job) =>
       byRows(job, name === 'LRN' ? [0] : [0, 1], job.inputs[0].shape[0], job.inputs[0].shape),
   };
@@ -447,9 +396,10 @@ for (const name of ['LRN', 'LRNGrad'] as const) {
 
 /**
  * Runs `kernel` on `backend`: directly when every tensor is within the index limit, else split
- * by its rule. `call` runs other kernels of the backend (used by the plans).
+ * into launches under it by its rule. `call` runs other kernels of the backend (used by the
+ * plans). (The engine's `runKernel` dispatches an op to a backend; this runs one on it.)
  */
-export function runKernel(
+export function runWithinIndexLimit(
   kernel: GpuKernel,
   inputs: readonly TensorInfo[],
   attrs: object,
@@ -465,7 +415,7 @@ export function runKernel(
   if (backend.splitsLargeTensors && rule) {
     const limit = backend.indexLimit;
     const largest = Math.max(
-      size(rule.outShape(inputs, attrs as never)),
+      size(outShapeOf({ kernel, inputs, attrs })),
       ...inputs.map((t) => backend.lengthOf(t.dataId)),
     );
     if (largest > limit) {

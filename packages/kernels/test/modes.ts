@@ -6,7 +6,7 @@
 import { getBackend, setBackend } from '@gpunet/tensor';
 import type { Tolerance } from '@gpunet/tensor/testing';
 // Through the package entry, which registers the backends.
-import { GpuBackend, type GpuBackendName } from '../src/index.js';
+import { GpuBackend, type GpuMode } from '../src/index.js';
 
 /**
  * Tolerances per mode, passed to `checkConformance` (atol is scaled by the largest magnitude of
@@ -17,11 +17,9 @@ import { GpuBackend, type GpuBackendName } from '../src/index.js';
  * transcendental functions (exp, log, pow) with GPU-grade accuracy, about 1e-6 relative on
  * SwiftShader and looser on real GPUs, and read textures through float coordinates: rtol 1e-3.
  */
-export const TOLERANCE: Record<GpuBackendName, Required<Tolerance>> = {
+export const TOLERANCE: Record<GpuMode, Required<Tolerance>> = {
   cpu: { atol: 1e-4, rtol: 1e-4 },
   webasm: { atol: 1e-4, rtol: 1e-4 },
-  // The same WebAssembly as webasm, split over threads by output ranges: the same sums.
-  'webasm-threads': { atol: 1e-4, rtol: 1e-4 },
   headlessgl: { atol: 1e-3, rtol: 1e-3 },
   webgl: { atol: 1e-3, rtol: 1e-3 },
   webgl2: { atol: 1e-3, rtol: 1e-3 },
@@ -29,7 +27,7 @@ export const TOLERANCE: Record<GpuBackendName, Required<Tolerance>> = {
 };
 
 /** Makes `mode` current, or throws why it cannot run: a mode that cannot start fails the run. */
-export async function startMode(mode: GpuBackendName): Promise<void> {
+export async function startMode(mode: GpuMode): Promise<void> {
   await setBackend(mode);
   if (!(getBackend() instanceof GpuBackend))
     throw new Error(`setBackend('${mode}') did not give a gpu.js backend`);

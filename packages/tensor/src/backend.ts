@@ -44,11 +44,16 @@ export type KernelFunc<A = unknown> = (args: {
   backend: Backend;
 }) => TensorInfo;
 
-/** One kernel of one backend, as registered: `{ kernelName, backendName, kernelFunc }`. */
+/**
+ * One kernel of one backend, as registered: `{ kernelName, backendName, kernelFunc }`.
+ * `kernelFunc` is declared as a method, so a `KernelConfig<'Conv2d'>` (or a family's
+ * `KernelConfig<UnaryKernelName>`) is a `KernelConfig`: a backend lists its kernels, each typed by
+ * its own attributes, without a cast; the engine calls each with the attrs of its name.
+ */
 export interface KernelConfig<K extends KernelName = KernelName> {
   kernelName: K;
   backendName: string;
-  kernelFunc: KernelFunc<KernelAttrs[K]>;
+  kernelFunc(args: Parameters<KernelFunc<KernelAttrs[K]>>[0]): TensorInfo;
 }
 
 const kernels = new Map<string, KernelConfig>();
@@ -56,7 +61,7 @@ const key = (kernelName: string, backendName: string) => `${backendName}/${kerne
 
 /** Registers (or replaces) a backend's implementation of a kernel. */
 export function registerKernel<K extends KernelName>(config: KernelConfig<K>): void {
-  kernels.set(key(config.kernelName, config.backendName), config as unknown as KernelConfig);
+  kernels.set(key(config.kernelName, config.backendName), config);
 }
 
 /** The kernel a backend registered under this name, if any. */
@@ -64,6 +69,7 @@ export function getKernel<K extends KernelName>(
   kernelName: K,
   backendName: string,
 ): KernelConfig<K> | undefined {
+  // Stored under its own kernelName (see `registerKernel`), so it is the config of K.
   return kernels.get(key(kernelName, backendName)) as KernelConfig<K> | undefined;
 }
 

@@ -6,7 +6,13 @@ import { registerReferenceBackend } from './backends/reference/index.js';
 
 registerReferenceBackend();
 
-export type { Backend, DataId, KernelConfig, KernelFunc, TensorInfo } from './backend.js';
+export type {
+  Backend,
+  DataId,
+  KernelConfig,
+  KernelFunc,
+  TensorInfo,
+} from './backend.js';
 export { getKernel, listKernels, registerKernel } from './backend.js';
 export {
   type HostBackend,

@@ -4,6 +4,7 @@
  * The op front-ends (src/ops) validate arguments and compute these attributes; every backend
  * reads the same attributes, so a backend never re-derives a shape or a padding.
  */
+import { broadcastShapes } from './internal/shape.js';
 import type { DType, Shape } from './types.js';
 
 /** Elementwise one-input kernels. Output has the input's shape and dtype. */
@@ -151,3 +152,95 @@ export interface KernelAttrs
 
 /** The name of a kernel in the registry. */
 export type KernelName = keyof KernelAttrs;
+
+/** A kernel's output shape from its inputs' shapes (in order) and its attributes. */
+export type OutputShapeFn<K extends KernelName> = (
+  inputs: readonly Shape[],
+  attrs: KernelAttrs[K],
+) => Shape;
+
+/** The same output-shape rule for every kernel of a family. */
+function forFamily<N extends KernelName>(
+  names: readonly N[],
+  rule: (inputs: readonly Shape[], attrs: KernelAttrs[N], name: N) => Shape,
+): { [K in N]: OutputShapeFn<K> } {
+  const table: Partial<Record<N, OutputShapeFn<N>>> = {};
+  for (const name of names) table[name] = (inputs, attrs) => rule(inputs, attrs, name);
+  return table as { [K in N]: OutputShapeFn<K> };
+}
+
+/** The input of a convolution's geometry: [batch, inChannels, inHeight, inWidth]. */
+const convInput = (a: Conv2dAttrs): Shape => [a.batch, a.inChannels, a.inHeight, a.inWidth];
+/** The output of a pooling's geometry: [batch, channels, outHeight, outWidth]. */
+const poolOutput = (a: Pool2dAttrs | AdaptivePool2dAttrs): Shape => [
+  a.batch,
+  a.channels,
+  a.outHeight,
+  a.outWidth,
+];
+/** The input of a pooling's geometry: [batch, channels, inHeight, inWidth]. */
+const poolInput = (a: Pool2dAttrs | AdaptivePool2dAttrs): Shape => [
+  a.batch,
+  a.channels,
+  a.inHeight,
+  a.inWidth,
+];
+
+/** The dims of `shape` that are not in `dims` (what a reduction over `dims` leaves). */
+export function withoutDims(shape: Shape, dims: readonly number[]): Shape {
+  return shape.filter((_, d) => !dims.includes(d));
+}
+
+/**
+ * The output shape of every kernel, declared once beside its attributes: backends allocate
+ * from it and @gpunet/kernels plans split launches with it, so none re-derives a shape.
+ */
+export const OUTPUT_SHAPES: { [K in KernelName]: OutputShapeFn<K> } = {
+  ...forFamily(UNARY_KERNELS, ([x]) => x),
+  ...forFamily(BINARY_KERNELS, ([a, b], _, name) => broadcastShapes(name, a, b)),
+  ...forFamily(REDUCE_KERNELS, ([x], { dims }) => withoutDims(x, dims)),
+  ArgMax: ([x], { dim }) => withoutDims(x, [dim]),
+  Cast: ([x]) => x,
+  OneHot: ([x], { depth }) => [...x, depth],
+  Transpose: ([x], { perm }) => perm.map((d) => x[d]),
+  Slice: (_, { size }) => size,
+  Concat: (inputs, { dim }) => {
+    const shape = [...inputs[0]];
+    shape[dim] = inputs.reduce((total, s) => total + s[dim], 0);
+    return shape;
+  },
+  Pad: ([x], { paddings }) => x.map((d, k) => paddings[k][0] + d + paddings[k][1]),
+  Flip: ([x]) => x,
+  BroadcastTo: (_, { shape }) => shape,
+  BatchMatMul: ([a, b], { transposeA, transposeB }) => [
+    a[0],
+    transposeA ? a[2] : a[1],
+    transposeB ? b[1] : b[2],
+  ],
+  Conv2d: (_, a) => [a.batch, a.outChannels, a.outHeight, a.outWidth],
+  Conv2dBackpropInput: (_, a) => convInput(a),
+  Conv2dBackpropFilter: (_, a) => [
+    a.outChannels,
+    a.inChannels / a.groups,
+    a.kernelHeight,
+    a.kernelWidth,
+  ],
+  MaxPool2d: (_, a) => poolOutput(a),
+  MaxPool2dGrad: (_, a) => poolInput(a),
+  AvgPool2d: (_, a) => poolOutput(a),
+  AvgPool2dGrad: (_, a) => poolInput(a),
+  AdaptiveAvgPool2d: (_, a) => poolOutput(a),
+  AdaptiveAvgPool2dGrad: (_, a) => poolInput(a),
+  LRN: ([x]) => x,
+  LRNGrad: ([x]) => x,
+};
+
+/** The output shape of kernel `name` on inputs of these shapes (see `OUTPUT_SHAPES`). */
+export function outputShape<K extends KernelName>(
+  name: K,
+  inputs: readonly Shape[],
+  attrs: KernelAttrs[K],
+): Shape {
+  const rule: OutputShapeFn<K> = OUTPUT_SHAPES[name];
+  return rule(inputs, attrs);
+}

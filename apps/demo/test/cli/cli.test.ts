@@ -24,6 +24,14 @@ describe('gpunet train', () => {
 
   it('--json writes one object per epoch with the fields, and nothing else on stdout', () => {
     expect(lines[0]).toMatchObject({ event: 'backend', backend: 'wasm' });
+    // @gpunet/kernels' auto: every GPU mode passed over (no real GPU here), each with its reason.
+    const passedOver = lines[0]?.passedOver as string[];
+    expect(passedOver.map((line) => line.split(':')[0])).toEqual([
+      'webgpu',
+      'webgl2',
+      'webgl',
+      'headlessgl',
+    ]);
     const perEpoch = epochs(lines);
     expect(perEpoch.map((l) => l.epoch)).toEqual([1, 2, 3]);
     for (const l of perEpoch) {
@@ -267,7 +275,12 @@ describe('gpunet on other data and commands', () => {
     [['train', '--data', 'mnist'], /--data 'mnist': expected synthetic/],
     [['train', '--epochs', '0'], /--epochs must be a positive integer, got 0/],
     [['train', '--bogus'], /unknown option '--bogus'/],
-    [['train', '--backend', 'metal'], /Allowed choices are auto, webgpu/],
+    [
+      ['train', '--backend', 'metal'],
+      /Allowed choices are auto, webgpu, webgl2, webgl, headlessgl, wasm, reference\./,
+    ],
+    // gpu.js's test modes are not offered.
+    [['train', '--backend', 'webasm'], /argument 'webasm' is invalid. Allowed choices are auto,/],
     [['train', '--backend', 'webgl2'], /webgl2 runs only in a browser/],
   ])(
     'bad input %j exits 2 with one line naming the problem',

@@ -11,25 +11,10 @@
  * boundary, which holds while `a` stays below about 2^22 (4M elements per tensor dim product);
  * larger tensors are split by the kernels that can meet them (see conv.ts).
  */
-import type { Pool2dAttrs, Shape } from '@gpunet/tensor';
+import { type Pool2dAttrs, type Shape, sizeOf as size, stridesOf as strides } from '@gpunet/tensor';
 
-/** Row-major strides of a shape. */
-export function strides(shape: Shape): number[] {
-  const out = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    out[i] = s;
-    s *= shape[i];
-  }
-  return out;
-}
-
-/** Number of elements of a shape. */
-export function size(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+/** Row-major strides and element count of a shape: @gpunet/tensor's, under the kernels' names. */
+export { size, strides };
 
 /** Source of the floor of `a / b` for a non-negative integer expression `a` and integer `b > 0`. */
 export function idiv(a: string, b: number): string {

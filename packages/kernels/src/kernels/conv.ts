@@ -10,7 +10,7 @@
  * Every bound is a literal of the generated source, so the loops have constant trip counts and
  * the compiled kernel is cached per layer geometry.
  */
-import type { Conv2dAttrs } from '@gpunet/tensor';
+import { type Conv2dAttrs, outputShape } from '@gpunet/tensor';
 import { defineKernel, type GpuKernel } from '../internal/define.js';
 import {
   idiv,
@@ -33,8 +33,9 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
   const plane = a.inHeight * a.inWidth;
   const taps = a.kernelHeight * a.kernelWidth;
   const rowCheck = `if (ih >= 0 && ih < ${a.inHeight}) {`;
+  const outShape = outputShape('Conv2d', [x.shape, w.shape], a);
   const head = [
-    unravel('i', [a.batch, a.outChannels, a.outHeight, a.outWidth], 'o'),
+    unravel('i', outShape, 'o'),
     `const g = ${idiv('o1', outPerGroup)};`,
     `const xBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${plane};`,
     `const wBase = o1 * ${inPerGroup * taps};`,
@@ -86,15 +87,11 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
         '}',
       ];
   const body = [...head, ...loops, 'return acc;'].join('\n');
-  return backend.run(
-    kernelSource(['x', 'w'], body),
-    [x, w],
-    [a.batch, a.outChannels, a.outHeight, a.outWidth],
-  );
+  return backend.run(kernelSource(['x', 'w'], body), [x, w], outShape);
 });
 
 /** Output and input channels per group. */
-function backOffset(a: Conv2dAttrs) {
+function channelsPerGroup(a: Conv2dAttrs) {
   return { outPerGroup: a.outChannels / a.groups, inPerGroup: a.inChannels / a.groups };
 }
 
@@ -145,11 +142,12 @@ function tapsReaching(a: Conv2dAttrs, axis: 'h' | 'w', coord: string, inner: str
 export const conv2dBackpropInputKernel = defineKernel(
   'Conv2dBackpropInput',
   ({ inputs: [dy, w], attrs: a, backend }) => {
-    const { outPerGroup, inPerGroup } = backOffset(a);
+    const { outPerGroup, inPerGroup } = channelsPerGroup(a);
     const outPlane = a.outHeight * a.outWidth;
     const taps = a.kernelHeight * a.kernelWidth;
+    const outShape = outputShape('Conv2dBackpropInput', [dy.shape, w.shape], a);
     const body = [
-      unravel('i', [a.batch, a.inChannels, a.inHeight, a.inWidth], 'o'),
+      unravel('i', outShape, 'o'),
       `const g = ${idiv('o1', inPerGroup)};`,
       `const c = o1 - g * ${inPerGroup};`,
       `const dyBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${outPlane};`,
@@ -170,11 +168,7 @@ export const conv2dBackpropInputKernel = defineKernel(
       ]),
       'return acc;',
     ].join('\n');
-    return backend.run(
-      kernelSource(['dy', 'w'], body),
-      [dy, w],
-      [a.batch, a.inChannels, a.inHeight, a.inWidth],
-    );
+    return backend.run(kernelSource(['dy', 'w'], body), [dy, w], outShape);
   },
 );
 
@@ -187,10 +181,11 @@ export const conv2dBackpropInputKernel = defineKernel(
 export const conv2dBackpropFilterKernel = defineKernel(
   'Conv2dBackpropFilter',
   ({ inputs: [x, dy], attrs: a, backend }) => {
-    const { outPerGroup, inPerGroup } = backOffset(a);
+    const { outPerGroup, inPerGroup } = channelsPerGroup(a);
     const outPlane = a.outHeight * a.outWidth;
     const rows = windowInterior(a, 'h');
     const cols = windowInterior(a, 'w');
+    const outShape = outputShape('Conv2dBackpropFilter', [x.shape, dy.shape], a);
     const iw = (ow: number) => `${ow * a.strideWidth - a.padLeft} + o3 * ${a.dilationWidth}`;
     /** The sum over one output row `oh`; `checked` rows test that the row is inside the input. */
     const row = (oh: string, name: string, checked: boolean) => {
@@ -227,7 +222,7 @@ export const conv2dBackpropFilterKernel = defineKernel(
           ]
         : [];
     const body = [
-      unravel('i', [a.outChannels, inPerGroup, a.kernelHeight, a.kernelWidth], 'o'),
+      unravel('i', outShape, 'o'),
       `const g = ${idiv('o0', outPerGroup)};`,
       `const ci = g * ${inPerGroup} + o1;`,
       'let acc = 0;',
@@ -240,11 +235,7 @@ export const conv2dBackpropFilterKernel = defineKernel(
       '}',
       'return acc;',
     ].join('\n');
-    return backend.run(
-      kernelSource(['x', 'dy'], body),
-      [x, dy],
-      [a.outChannels, inPerGroup, a.kernelHeight, a.kernelWidth],
-    );
+    return backend.run(kernelSource(['x', 'dy'], body), [x, dy], outShape);
   },
 );
 

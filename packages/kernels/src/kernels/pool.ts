@@ -7,18 +7,14 @@
  * (an exact division of its offset by the stride) instead of scattering from each window,
  * since gpu.js threads cannot write to each other's cells.
  */
-import type { AdaptivePool2dAttrs, Pool2dAttrs } from '@gpunet/tensor';
+import { type AdaptivePool2dAttrs, outputShape, type Pool2dAttrs } from '@gpunet/tensor';
 import { defineKernel, type GpuKernel } from '../internal/define.js';
 import { idiv, kernelSource, unravel, windowLeaves } from '../internal/index-math.js';
 import { literal } from './transform.js';
 
-const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
-const inShape = (a: Pool2dAttrs | AdaptivePool2dAttrs) => [
-  a.batch,
-  a.channels,
-  a.inHeight,
-  a.inWidth,
-];
+/** A pooling's output and input shapes, as the registry declares them (any pooling's attrs). */
+const outShape = (a: AdaptivePool2dAttrs) => outputShape('AdaptiveAvgPool2d', [], a);
+const inShape = (a: AdaptivePool2dAttrs) => outputShape('AdaptiveAvgPool2dGrad', [], a);
 
 /**
  * Source declaring `${name}H`, `${name}W` (the first maximum of window (oh, ow) of plane `p`)
@@ -227,7 +223,7 @@ export const adaptiveAvgPool2dKernel = defineKernel(
   'AdaptiveAvgPool2d',
   ({ inputs: [x], attrs: a, backend }) => {
     const body = [
-      unravel('i', [a.batch, a.channels, a.outHeight, a.outWidth], 'o'),
+      unravel('i', outShape(a), 'o'),
       `const planeBase = (o0 * ${a.channels} + o1) * ${a.inHeight * a.inWidth};`,
       adaptiveWindow('o2', a.inHeight, a.outHeight, 'h'),
       adaptiveWindow('o3', a.inWidth, a.outWidth, 'w'),
@@ -239,11 +235,7 @@ export const adaptiveAvgPool2dKernel = defineKernel(
       '}',
       'return acc / ((h1 - h0) * (w1 - w0));',
     ].join('\n');
-    return backend.run(
-      kernelSource(['x'], body),
-      [x],
-      [a.batch, a.channels, a.outHeight, a.outWidth],
-    );
+    return backend.run(kernelSource(['x'], body), [x], outShape(a));
   },
 );
 

@@ -53,8 +53,10 @@ for (const mode of modes) {
     globalThis.GPUNET_MODE = m;
   }, mode);
   await page.addScriptTag({ path: bundle });
+  // A mode's whole suite: about 4 minutes for webgpu on SwiftShader on 2 idle cores, and over
+  // 9 on 2 cores shared with other test runs (the CI machine), so 25 minutes before giving up.
   await page.waitForFunction(() => globalThis.gpunetResults?.isDone === true, null, {
-    timeout: 540_000,
+    timeout: 1_500_000,
     polling: 500,
   });
   const results = await page.evaluate(() => globalThis.gpunetResults);

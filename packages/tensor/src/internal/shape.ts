@@ -81,3 +81,24 @@ export function pair(
   }
   return [p[0], p[1]];
 }
+
+/**
+ * How many windows fit along one axis of a convolution or pooling: PyTorch's
+ * `pooling_output_shape` (conv's formula is the same without `ceilMode`), including its rule that
+ * with `ceilMode` the last window must start inside the input or the left padding.
+ */
+export function windowCount(
+  size: number,
+  kernel: number,
+  stride: number,
+  padBefore: number,
+  padAfter: number,
+  dilation: number,
+  ceilMode = false,
+): number {
+  const span = dilation * (kernel - 1) + 1;
+  const numerator = size + padBefore + padAfter - span + (ceilMode ? stride - 1 : 0);
+  let out = Math.floor(numerator / stride) + 1;
+  if (ceilMode && (out - 1) * stride >= size + padBefore) out--;
+  return out;
+}

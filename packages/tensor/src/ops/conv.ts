@@ -1,6 +1,6 @@
 import { runKernel } from '../engine.js';
 import { DTypeError, formatShape, ShapeError } from '../errors.js';
-import { pair } from '../internal/shape.js';
+import { pair, windowCount } from '../internal/shape.js';
 import type { Conv2dAttrs } from '../kernel-names.js';
 import type { Tensor } from '../tensor.js';
 import type { Shape } from '../types.js';
@@ -82,8 +82,15 @@ export function conv2dAttrs(
     [padTop, padLeft] = pair(op, 'padding', padding);
     [padBottom, padRight] = [padTop, padLeft];
   }
-  const outHeight = Math.floor((inHeight + padTop + padBottom - spanHeight) / strideHeight) + 1;
-  const outWidth = Math.floor((inWidth + padLeft + padRight - spanWidth) / strideWidth) + 1;
+  const outHeight = windowCount(
+    inHeight,
+    kernelHeight,
+    strideHeight,
+    padTop,
+    padBottom,
+    dilationHeight,
+  );
+  const outWidth = windowCount(inWidth, kernelWidth, strideWidth, padLeft, padRight, dilationWidth);
   if (outHeight < 1 || outWidth < 1) {
     throw new ShapeError(
       `${op}: kernel ${kernelHeight}x${kernelWidth} (dilation ${dilationHeight}x${dilationWidth}) is larger than the padded input ` +

@@ -1,6 +1,6 @@
 import { runKernel } from '../engine.js';
 import { DTypeError, formatShape, ShapeError } from '../errors.js';
-import { pair } from '../internal/shape.js';
+import { pair, windowCount } from '../internal/shape.js';
 import type { AdaptivePool2dAttrs, Pool2dAttrs } from '../kernel-names.js';
 import type { Tensor } from '../tensor.js';
 import { reshape } from './shape.js';
@@ -33,6 +33,7 @@ export interface AvgPool2dOptions {
   divisorOverride?: number;
 }
 
+/** Windows along one axis, padded by `pad` on both sides (see `windowCount`). */
 function outputSize(
   size: number,
   kernel: number,
@@ -41,12 +42,7 @@ function outputSize(
   dilation: number,
   ceilMode: boolean,
 ): number {
-  // PyTorch's pooling_output_shape, including its rule that the last window must start inside the input or left padding.
-  const span = dilation * (kernel - 1) + 1;
-  const numerator = size + 2 * pad - span + (ceilMode ? stride - 1 : 0);
-  let out = Math.floor(numerator / stride) + 1;
-  if (ceilMode && (out - 1) * stride >= size + pad) out--;
-  return out;
+  return windowCount(size, kernel, stride, pad, pad, dilation, ceilMode);
 }
 
 function poolAttrs(

@@ -1,4 +1,4 @@
-import type { Conv2dAttrs, KernelConfig } from '@gpunet/tensor';
+import { type Conv2dAttrs, type KernelConfig, outputShape } from '@gpunet/tensor';
 import type { WasmBackend } from '../backend.js';
 import { asWasm } from './common.js';
 import { gemm } from './gemm.js';
@@ -111,7 +111,7 @@ export const conv2dKernel: KernelConfig<'Conv2d'> = {
   kernelFunc: ({ inputs: [x, w], attrs: a, backend }) => {
     const wasm = asWasm(backend);
     const g = geometry(a);
-    const out = wasm.allocate([a.batch, a.outChannels, a.outHeight, a.outWidth]);
+    const out = wasm.allocate(outputShape('Conv2d', [x.shape, w.shape], a));
     const [xOffset, wOffset, yOffset] = [
       wasm.offset(x.dataId),
       wasm.offset(w.dataId),
@@ -150,7 +150,7 @@ export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
   kernelFunc: ({ inputs: [dy, w], attrs: a, backend }) => {
     const wasm = asWasm(backend);
     const g = geometry(a);
-    const out = wasm.allocate([a.batch, a.inChannels, a.inHeight, a.inWidth]);
+    const out = wasm.allocate(outputShape('Conv2dBackpropInput', [dy.shape, w.shape], a));
     wasm.view(out.dataId).fill(0);
     const [dyOffset, wOffset, dxOffset] = [
       wasm.offset(dy.dataId),
@@ -195,7 +195,7 @@ export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = 
   kernelFunc: ({ inputs: [x, dy], attrs: a, backend }) => {
     const wasm = asWasm(backend);
     const g = geometry(a);
-    const shape = [a.outChannels, g.groupIn, a.kernelHeight, a.kernelWidth];
+    const shape = outputShape('Conv2dBackpropFilter', [x.shape, dy.shape], a);
     const out = wasm.allocate(shape);
     const [xOffset, dyOffset, dwOffset] = [
       wasm.offset(x.dataId),

@@ -1,4 +1,10 @@
-import type { KernelConfig, LrnAttrs, Pool2dAttrs } from '@gpunet/tensor';
+import {
+  type AdaptivePool2dAttrs,
+  type KernelConfig,
+  type LrnAttrs,
+  outputShape,
+  type Pool2dAttrs,
+} from '@gpunet/tensor';
 import { asWasm } from './common.js';
 
 function windowArgs(a: Pool2dAttrs): number[] {
@@ -17,8 +23,9 @@ function windowArgs(a: Pool2dAttrs): number[] {
   ];
 }
 
-const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
-const inShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.inHeight, a.inWidth];
+/** A pooling's output and input shapes, as the registry declares them (any pooling's attrs). */
+const outShape = (a: AdaptivePool2dAttrs) => outputShape('AdaptiveAvgPool2d', [], a);
+const inShape = (a: AdaptivePool2dAttrs) => outputShape('AdaptiveAvgPool2dGrad', [], a);
 
 /** Splits [0, total) into one range per thread (fewer when there is little work). */
 function ranges(total: number, threads: number, minPerThread: number): [number, number][] {

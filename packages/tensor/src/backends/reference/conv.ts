@@ -1,5 +1,6 @@
 import type { KernelConfig } from '../../backend.js';
-import type { Conv2dAttrs } from '../../kernel-names.js';
+import { sizeOf } from '../../internal/shape.js';
+import { type Conv2dAttrs, outputShape } from '../../kernel-names.js';
 import { asReference } from './backend.js';
 
 /**
@@ -43,11 +44,12 @@ export const conv2dKernel: KernelConfig<'Conv2d'> = {
     const ref = asReference(backend);
     const xv = ref.values(x.dataId);
     const wv = ref.values(w.dataId);
-    const y = new Float64Array(a.batch * a.outChannels * a.outHeight * a.outWidth);
+    const shape = outputShape('Conv2d', [x.shape, w.shape], a);
+    const y = new Float64Array(sizeOf(shape));
     forEachTap(a, (xi, wi, yi) => {
       y[yi] += xv[xi] * wv[wi];
     });
-    return ref.output(y, [a.batch, a.outChannels, a.outHeight, a.outWidth]);
+    return ref.output(y, shape);
   },
 };
 
@@ -58,11 +60,12 @@ export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
     const ref = asReference(backend);
     const dyv = ref.values(dy.dataId);
     const wv = ref.values(w.dataId);
-    const dx = new Float64Array(a.batch * a.inChannels * a.inHeight * a.inWidth);
+    const shape = outputShape('Conv2dBackpropInput', [dy.shape, w.shape], a);
+    const dx = new Float64Array(sizeOf(shape));
     forEachTap(a, (xi, wi, yi) => {
       dx[xi] += dyv[yi] * wv[wi];
     });
-    return ref.output(dx, [a.batch, a.inChannels, a.inHeight, a.inWidth]);
+    return ref.output(dx, shape);
   },
 };
 
@@ -73,11 +76,11 @@ export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = 
     const ref = asReference(backend);
     const xv = ref.values(x.dataId);
     const dyv = ref.values(dy.dataId);
-    const inPerGroup = a.inChannels / a.groups;
-    const dw = new Float64Array(a.outChannels * inPerGroup * a.kernelHeight * a.kernelWidth);
+    const shape = outputShape('Conv2dBackpropFilter', [x.shape, dy.shape], a);
+    const dw = new Float64Array(sizeOf(shape));
     forEachTap(a, (xi, wi, yi) => {
       dw[wi] += xv[xi] * dyv[yi];
     });
-    return ref.output(dw, [a.outChannels, inPerGroup, a.kernelHeight, a.kernelWidth]);
+    return ref.output(dw, shape);
   },
 };

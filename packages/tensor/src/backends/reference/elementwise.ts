@@ -67,7 +67,7 @@ export function broadcastIndices(inShape: Shape, outShape: Shape): Int32Array {
   return indices;
 }
 
-export const unaryKernels: KernelConfig[] = UNARY_KERNELS.map((kernelName) => ({
+export const unaryKernels: KernelConfig<UnaryKernelName>[] = UNARY_KERNELS.map((kernelName) => ({
   kernelName,
   backendName: 'reference',
   kernelFunc: ({ inputs: [x], backend }) => {
@@ -81,7 +81,7 @@ export const unaryKernels: KernelConfig[] = UNARY_KERNELS.map((kernelName) => ({
   },
 }));
 
-export const binaryKernels: KernelConfig[] = BINARY_KERNELS.map((kernelName) => ({
+export const binaryKernels: KernelConfig<BinaryKernelName>[] = BINARY_KERNELS.map((kernelName) => ({
   kernelName,
   backendName: 'reference',
   kernelFunc: ({ inputs: [a, b], backend }) => {

@@ -51,7 +51,7 @@ export const referenceKernels: KernelConfig[] = [
   adaptiveAvgPool2dGradKernel,
   lrnKernel,
   lrnGradKernel,
-] as KernelConfig[];
+];
 
 /** Registers the reference backend (priority 0: any other registered backend is preferred by default). */
 export function registerReferenceBackend(): void {

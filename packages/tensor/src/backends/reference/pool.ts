@@ -1,5 +1,6 @@
 import type { KernelConfig } from '../../backend.js';
-import type { AdaptivePool2dAttrs, Pool2dAttrs } from '../../kernel-names.js';
+import { sizeOf } from '../../internal/shape.js';
+import { type AdaptivePool2dAttrs, outputShape, type Pool2dAttrs } from '../../kernel-names.js';
 import { asReference } from './backend.js';
 
 /**
@@ -47,25 +48,17 @@ function argMaxTap(values: ArrayLike<number>, taps: readonly number[]): number {
   return best;
 }
 
-const outShape = (a: Pool2dAttrs) => [a.batch, a.channels, a.outHeight, a.outWidth];
-const inShape = (a: Pool2dAttrs | AdaptivePool2dAttrs) => [
-  a.batch,
-  a.channels,
-  a.inHeight,
-  a.inWidth,
-];
-
 export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
   kernelName: 'MaxPool2d',
   backendName: 'reference',
   kernelFunc: ({ inputs: [x], attrs: a, backend }) => {
     const ref = asReference(backend);
     const xv = ref.values(x.dataId);
-    const y = new Float32Array(a.batch * a.channels * a.outHeight * a.outWidth);
+    const y = new Float32Array(sizeOf(outputShape('MaxPool2d', [x.shape], a)));
     forEachWindow(a, (yi, taps) => {
       y[yi] = taps.length > 0 ? xv[argMaxTap(xv, taps)] : Number.NEGATIVE_INFINITY;
     });
-    return ref.output(y, outShape(a));
+    return ref.output(y, outputShape('MaxPool2d', [x.shape], a));
   },
 };
 
@@ -80,7 +73,7 @@ export const maxPool2dGradKernel: KernelConfig<'MaxPool2dGrad'> = {
     forEachWindow(a, (yi, taps) => {
       if (taps.length > 0) dx[argMaxTap(xv, taps)] += dyv[yi];
     });
-    return ref.output(dx, inShape(a));
+    return ref.output(dx, outputShape('MaxPool2dGrad', [dy.shape, x.shape], a));
   },
 };
 
@@ -90,13 +83,13 @@ export const avgPool2dKernel: KernelConfig<'AvgPool2d'> = {
   kernelFunc: ({ inputs: [x], attrs: a, backend }) => {
     const ref = asReference(backend);
     const xv = ref.values(x.dataId);
-    const y = new Float32Array(a.batch * a.channels * a.outHeight * a.outWidth);
+    const y = new Float32Array(sizeOf(outputShape('AvgPool2d', [x.shape], a)));
     forEachWindow(a, (yi, taps, divisor) => {
       let acc = 0;
       for (const t of taps) acc += xv[t];
       y[yi] = acc / divisor;
     });
-    return ref.output(y, outShape(a));
+    return ref.output(y, outputShape('AvgPool2d', [x.shape], a));
   },
 };
 
@@ -106,11 +99,11 @@ export const avgPool2dGradKernel: KernelConfig<'AvgPool2dGrad'> = {
   kernelFunc: ({ inputs: [dy], attrs: a, backend }) => {
     const ref = asReference(backend);
     const dyv = ref.values(dy.dataId);
-    const dx = new Float64Array(a.batch * a.channels * a.inHeight * a.inWidth);
+    const dx = new Float64Array(sizeOf(outputShape('AvgPool2dGrad', [dy.shape], a)));
     forEachWindow(a, (yi, taps, divisor) => {
       for (const t of taps) dx[t] += dyv[yi] / divisor;
     });
-    return ref.output(dx, inShape(a));
+    return ref.output(dx, outputShape('AvgPool2dGrad', [dy.shape], a));
   },
 };
 
@@ -142,7 +135,7 @@ export const adaptiveAvgPool2dKernel: KernelConfig<'AdaptiveAvgPool2d'> = {
   kernelFunc: ({ inputs: [x], attrs: a, backend }) => {
     const ref = asReference(backend);
     const xv = ref.values(x.dataId);
-    const y = new Float32Array(a.batch * a.channels * a.outHeight * a.outWidth);
+    const y = new Float32Array(sizeOf(outputShape('AdaptiveAvgPool2d', [x.shape], a)));
     forEachAdaptiveWindow(a, (yi, taps) => {
       let acc = 0;
       for (const t of taps) acc += xv[t];
@@ -158,10 +151,10 @@ export const adaptiveAvgPool2dGradKernel: KernelConfig<'AdaptiveAvgPool2dGrad'> 
   kernelFunc: ({ inputs: [dy], attrs: a, backend }) => {
     const ref = asReference(backend);
     const dyv = ref.values(dy.dataId);
-    const dx = new Float64Array(a.batch * a.channels * a.inHeight * a.inWidth);
+    const dx = new Float64Array(sizeOf(outputShape('AdaptiveAvgPool2dGrad', [dy.shape], a)));
     forEachAdaptiveWindow(a, (yi, taps) => {
       for (const t of taps) dx[t] += dyv[yi] / taps.length;
     });
-    return ref.output(dx, inShape(a));
+    return ref.output(dx, outputShape('AdaptiveAvgPool2dGrad', [dy.shape], a));
   },
 };

@@ -1,6 +1,6 @@
 import type { KernelConfig } from '../../backend.js';
 import { sizeOf, stridesOf } from '../../internal/shape.js';
-import type { ReduceKernelName } from '../../kernel-names.js';
+import { REDUCE_KERNELS, type ReduceKernelName, withoutDims } from '../../kernel-names.js';
 import type { Shape } from '../../types.js';
 import { asReference } from './backend.js';
 
@@ -8,8 +8,8 @@ import { asReference } from './backend.js';
 function reducedIndices(
   shape: Shape,
   dims: readonly number[],
-): { outShape: number[]; indices: Int32Array } {
-  const outShape = shape.filter((_, i) => !dims.includes(i));
+): { outShape: Shape; indices: Int32Array } {
+  const outShape = withoutDims(shape, dims);
   const outStrides = stridesOf(outShape);
   const strides: number[] = [];
   let k = 0;
@@ -41,12 +41,11 @@ const COMBINE: Record<ReduceKernelName, (acc: number, v: number) => number> = {
   Min: (acc, v) => (v < acc || Number.isNaN(v) ? v : acc),
 };
 
-export const reduceKernels: KernelConfig[] = (['Sum', 'Max', 'Min'] as const).map((kernelName) => ({
+export const reduceKernels: KernelConfig<ReduceKernelName>[] = REDUCE_KERNELS.map((kernelName) => ({
   kernelName,
   backendName: 'reference',
-  kernelFunc: ({ inputs: [x], attrs, backend }) => {
+  kernelFunc: ({ inputs: [x], attrs: { dims }, backend }) => {
     const ref = asReference(backend);
-    const { dims } = attrs as { dims: number[] };
     const { outShape, indices } = reducedIndices(x.shape, dims);
     const acc = new Float64Array(sizeOf(outShape)).fill(INITIAL[kernelName]);
     const values = ref.values(x.dataId);

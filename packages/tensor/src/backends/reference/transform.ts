@@ -1,5 +1,6 @@
 import type { KernelConfig } from '../../backend.js';
 import { sizeOf, stridesOf } from '../../internal/shape.js';
+import { outputShape } from '../../kernel-names.js';
 import type { DType } from '../../types.js';
 import { asReference } from './backend.js';
 import { broadcastIndices } from './elementwise.js';
@@ -30,7 +31,7 @@ export const transposeKernel: KernelConfig<'Transpose'> = {
   kernelFunc: ({ inputs: [x], attrs: { perm }, backend }) => {
     const ref = asReference(backend);
     const values = ref.values(x.dataId);
-    const outShape = perm.map((d) => x.shape[d]);
+    const outShape = outputShape('Transpose', [x.shape], { perm });
     const inStrides = stridesOf(x.shape);
     const out = allocate(x.dtype, values.length);
     forEachIndex(outShape, (i, coords) => {
@@ -65,8 +66,11 @@ export const concatKernel: KernelConfig<'Concat'> = {
   kernelFunc: ({ inputs, attrs: { dim }, backend }) => {
     const ref = asReference(backend);
     const first = inputs[0];
-    const outShape = [...first.shape];
-    outShape[dim] = inputs.reduce((total, t) => total + t.shape[dim], 0);
+    const outShape = outputShape(
+      'Concat',
+      inputs.map((t) => t.shape),
+      { dim },
+    );
     const outer = sizeOf(first.shape.slice(0, dim));
     const inner = sizeOf(first.shape.slice(dim + 1));
     const out = allocate(first.dtype, sizeOf(outShape));
@@ -89,7 +93,7 @@ export const padKernel: KernelConfig<'Pad'> = {
   kernelFunc: ({ inputs: [x], attrs: { paddings, value }, backend }) => {
     const ref = asReference(backend);
     const values = ref.values(x.dataId);
-    const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+    const outShape = outputShape('Pad', [x.shape], { paddings, value });
     const outStrides = stridesOf(outShape);
     const out = allocate(x.dtype, sizeOf(outShape)).fill(value);
     forEachIndex(x.shape, (i, coords) => {

@@ -1,0 +1,51 @@
+/**
+ * The compiled gpu.js kernels of a backend, keyed by their source and the argument and output
+ * sizes: the same op on the same shapes compiles once (a training step on fixed shapes
+ * compiles nothing after its first run).
+ */
+import { GPU, type IKernelRunShortcut } from 'gpu.js';
+
+export class CompileCache {
+  private readonly kernels = new Map<string, IKernelRunShortcut>();
+  /** A cpu-mode GPU for webasm kernels over the index limit (see `GpuBackend.run`). */
+  private cpuGpu: GPU | null = null;
+  /** `onCompile` is called once per kernel compiled. */
+  constructor(
+    readonly gpu: GPU,
+    private readonly onCompile: () => void,
+  ) {}
+
+  /** The compiled kernel of `source` over a 1-D output of `outSize` (in cpu mode with `onCpu`). */
+  kernel(
+    source: string,
+    outSize: number,
+    argSizes: readonly number[],
+    onCpu = false,
+  ): IKernelRunShortcut {
+    const key = `${source}\n/* out ${outSize} args ${argSizes.join(',')}${onCpu ? ' cpu' : ''} */`;
+    let kernel = this.kernels.get(key);
+    if (!kernel) {
+      if (onCpu) this.cpuGpu ??= new GPU({ mode: 'cpu' });
+      const gpu = onCpu && this.cpuGpu ? this.cpuGpu : this.gpu;
+      kernel = gpu.createKernel(source, {
+        output: [outSize],
+        pipeline: true,
+        // A fresh output texture per call: without it a GL kernel overwrites its last output.
+        immutable: true,
+        precision: 'single',
+        tactic: 'precision',
+      });
+      this.kernels.set(key, kernel);
+      this.onCompile();
+    }
+    return kernel;
+  }
+
+  /** Destroys every compiled kernel and the GPU instances. */
+  destroy(): void {
+    for (const k of this.kernels.values()) k.destroy();
+    this.kernels.clear();
+    this.gpu.destroy();
+    this.cpuGpu?.destroy();
+  }
+}
