@@ -15,6 +15,7 @@
 import type { Backend, DataId, DType, Shape, TensorInfo, TypedArray } from '@gpunet/tensor';
 import { GPU, type IKernelRunShortcut, Texture } from 'gpu.js';
 import { size } from './internal/index-math.js';
+import { BLOCKED_MODES, flattenVec4 } from './internal/vec4.js';
 import { type GpuBackendName, type GpuMode, probeMode } from './modes.js';
 
 /** The parts of gpu.js's WebGPU buffer handle (`WebGPUBufferResult`) the backend uses. */
@@ -129,6 +130,14 @@ export class GpuBackend implements Backend {
   indexLimit = EXACT_INDEX_LIMIT;
   /** True on the modes that compute indices in f32 and so split large tensors (all but cpu). */
   readonly splitsLargeTensors: boolean;
+  /**
+   * True on the modes (webgpu, webgl2) where Conv2d, its data gradient and BatchMatMul compute
+   * four outputs per thread (`run(..., { components: 4 })`, internal/vec4.ts); the other modes
+   * run the one-output kernels. Setting it to false makes these modes run the one-output
+   * kernels too (the same results within the mode's tolerance): what bench/blocked-ab.mjs
+   * compares.
+   */
+  blocksOutputs: boolean;
 
   /** Makes the backend of `mode`, or throws saying why the mode cannot run here. */
   constructor(mode: GpuMode, options: GpuBackendOptions = {}) {
@@ -147,6 +156,7 @@ export class GpuBackend implements Backend {
     this.isAsync = mode === 'webgpu' || threads;
     this.holdsHostArrays = mode === 'cpu' || mode === 'webasm';
     this.splitsLargeTensors = mode !== 'cpu';
+    this.blocksOutputs = BLOCKED_MODES.includes(mode);
     this.gpu = new GPU({ mode });
   }
 
@@ -295,12 +305,16 @@ export class GpuBackend implements Backend {
    * Every tensor must be within `indexLimit` elements: kernels meeting larger ones are split
    * before they get here (internal/split.ts). On webasm a kernel that could not be split runs
    * as a cpu-mode kernel instead (exact, slower; counted in `stats.fallbacks`).
+   *
+   * `components: 4` (only where `blocksOutputs`): the source returns `[v0, v1, v2, v3]`, the
+   * outputs `4 * i` to `4 * i + 3` of thread `i`, for an output whose size is a multiple of 4.
    */
   run(
     source: string,
     inputs: readonly TensorInfo[],
     shape: Shape,
     dtype: DType = 'float32',
+    { components = 1 }: { components?: 1 | 4 } = {},
   ): TensorInfo {
     const outSize = size(shape);
     if (outSize === 0) return { dataId: this.adopt(new Float32Array(0), dtype), shape, dtype };
@@ -319,12 +333,15 @@ export class GpuBackend implements Backend {
       onCpu = true;
       this.stats.fallbacks++;
     }
+    if (components === 4 && (!this.blocksOutputs || onCpu || outSize % 4 !== 0))
+      throw new Error(`internal: a blocked kernel of ${outSize} outputs on ${this.name}`);
     const out = this.launch(
       source,
       args.map((a) => a.value as Stored),
       args.map((a) => a.length),
       outSize,
       onCpu,
+      components,
     );
     return { dataId: this.adopt(out, dtype, outSize), shape, dtype };
   }
@@ -350,8 +367,9 @@ export class GpuBackend implements Backend {
     argSizes: readonly number[],
     outSize: number,
     onCpu = false,
+    components: 1 | 4 = 1,
   ): Stored {
-    const kernel = this.kernel(source, outSize, argSizes, onCpu);
+    const kernel = this.kernel(source, outSize / components, argSizes, onCpu);
     this.stats.launches++;
     if (this.isAsync) {
       return this.enqueue(async () => {
@@ -359,12 +377,14 @@ export class GpuBackend implements Backend {
         if (this.threads) this.sharePool(kernel);
         const out = await kernel(...(values as unknown as Parameters<typeof kernel>));
         if (this.threads) this.sharePool(kernel);
+        if (components === 4) return flattenVec4(out as unknown as GpuBufferHandle, outSize);
         // webasm-threads computes a multiple of 4 outputs (see `kernel`): drop the padding.
         if (out instanceof Float32Array && out.length > outSize) return out.subarray(0, outSize);
         return out as unknown as GpuBufferHandle | Float32Array;
       }) as Stored;
     }
-    return kernel(...args) as Stored;
+    const out = kernel(...args) as Stored;
+    return components === 4 ? flattenVec4(out, outSize) : out;
   }
 
   /**
