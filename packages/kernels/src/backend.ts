@@ -15,6 +15,7 @@
 import type { Backend, DataId, DType, Shape, TensorInfo, TypedArray } from '@gpunet/tensor';
 import { GPU, type IKernelRunShortcut, Texture } from 'gpu.js';
 import { size } from './internal/index-math.js';
+import { pieceLength } from './internal/pieces.js';
 import { BLOCKED_MODES, flattenVec4 } from './internal/vec4.js';
 import { type GpuBackendName, type GpuMode, probeMode } from './modes.js';
 
@@ -174,15 +175,11 @@ export class GpuBackend implements Backend {
     if (this.holdsHostArrays || host.length === 0) return this.adopt(host, dtype);
     // Upload once, so that every kernel argument on a GL mode is a texture: a compiled gpu.js
     // kernel is specialised to its argument types, and mixing arrays and textures recompiles.
-    // A tensor over the index limit is uploaded as consecutive pieces of whole rows (along dim
-    // 0), so that the split kernels' blocks of rows are whole pieces, passed on without a copy.
-    const row = size(shape.slice(1));
+    // A tensor over the index limit is uploaded as consecutive pieces of whole rows (of its
+    // longest trailing block that fits, `pieceLength`), so that the split kernels' blocks of
+    // rows are whole pieces, passed on without a copy.
     const step =
-      host.length <= this.indexLimit
-        ? host.length
-        : row > 0 && row <= this.indexLimit
-          ? row * Math.floor(this.indexLimit / row)
-          : this.indexLimit;
+      host.length <= this.indexLimit ? host.length : pieceLength(shape, this.indexLimit);
     const pieces: Piece[] = [];
     for (let start = 0; start < host.length; start += step) {
       const part = host.subarray(start, Math.min(host.length, start + step));
