@@ -178,8 +178,7 @@ export class GpuBackend implements Backend {
     // A tensor over the index limit is uploaded as consecutive pieces of whole rows (of its
     // longest trailing block that fits, `pieceLength`), so that the split kernels' blocks of
     // rows are whole pieces, passed on without a copy.
-    const step =
-      host.length <= this.indexLimit ? host.length : pieceLength(shape, this.indexLimit);
+    const step = host.length <= this.indexLimit ? host.length : pieceLength(shape, this.indexLimit);
     const pieces: Piece[] = [];
     for (let start = 0; start < host.length; start += step) {
       const part = host.subarray(start, Math.min(host.length, start + step));
