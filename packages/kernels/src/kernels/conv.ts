@@ -8,7 +8,9 @@
  * - Conv2dBackpropFilter: dw[co, c, kh, kw] sums x * dy over the batch and output positions.
  *
  * Every bound is a literal of the generated source, so the loops have constant trip counts and
- * the compiled kernel is cached per layer geometry.
+ * the compiled kernel is cached per layer geometry. On webgpu and webgl2, Conv2d and the
+ * stride-1 data gradient compute four neighbouring outputs of a row per thread
+ * (`blockedConv2d`, `blockedConv2dBackpropInput`); the other modes run one output per thread.
  */
 import type { Conv2dAttrs, TensorInfo } from '@gpunet/tensor';
 import type { GpuBackend } from '../backend.js';

@@ -1,7 +1,8 @@
 /**
  * BatchMatMul: [B, M, K] x [B, K, N] -> [B, M, N], either side transposed in its last two dims.
  *
- * gpu.js gives each thread one output value, so the blocking available is along K: the inner
+ * On webgpu and webgl2 a thread computes four neighbouring outputs (`blockedMatMul`, below). On
+ * the other modes gpu.js gives each thread one output value, so the blocking available is along K: the inner
  * loop is unrolled four wide into four independent accumulators, which lets cpu and webasm
  * overlap the multiply-adds and the GL compilers schedule them, and halves the loop overhead.
  * The four partial sums are added at the end, so the summation order differs from the
