@@ -16,8 +16,11 @@
  *
  * Options: --modes (default webasm,cpu,webgl2,webgpu, plus headlessgl when a
  * DISPLAY is set),
- * --batches (1,16), --repeats (3), --budget-s (10: a batch-16 cell predicted from batch 1 to take
+ * --batches (1,16), --layers (e.g. conv2,fc6; default all), --passes (e.g. 'forward,data grad';
+ * default all), --repeats (3), --budget-s (10: a batch-16 cell predicted from batch 1 to take
  * longer is skipped as "> budget"), --page-timeout-s (900, per browser mode), --write,
+ * --section NAME (with --write: write the section "... vs TF.js (NAME)" instead of the main one,
+ * so that a run of some modes leaves the table of the others in place),
  * --save-json FILE (where the measured run is kept; default a file in the OS temp dir),
  * --from-json FILE (print and --write a saved run instead of measuring).
  */
@@ -51,10 +54,13 @@ const { values: opts } = parseArgs({
       default: `webasm,cpu,${process.env.DISPLAY ? 'headlessgl,' : ''}webgl2,webgpu`,
     },
     batches: { type: 'string', default: '1,16' },
+    layers: { type: 'string' },
+    passes: { type: 'string' },
     repeats: { type: 'string', default: '3' },
     'budget-s': { type: 'string', default: '10' },
     'page-timeout-s': { type: 'string', default: '900' },
     write: { type: 'boolean', default: false },
+    section: { type: 'string' },
     'save-json': { type: 'string' },
     'from-json': { type: 'string' },
   },
@@ -71,8 +77,11 @@ const batches = opts.batches.split(',').map(Number);
 if (batches.some((b) => !Number.isInteger(b) || b < 1)) {
   throw new Error(`--batches: expected positive integers, got '${opts.batches}'`);
 }
+const list = (value) => (value ? value.split(',').filter(Boolean) : null);
 const settings = {
   batches,
+  layers: list(opts.layers),
+  passes: list(opts.passes),
   repeats: Number(opts.repeats),
   slowMs: 3000,
   budgetMs: Number(opts['budget-s']) * 1000,
@@ -180,7 +189,7 @@ const lines = [
 console.log(['', ...notes, '', ...lines].join('\n'));
 if (opts.write) {
   writeBenchSection(
-    '## @gpunet/kernels: AlexNet layers on the gpu.js modes vs TF.js',
+    `## @gpunet/kernels: AlexNet layers on the gpu.js modes vs TF.js${opts.section ? ` (${opts.section})` : ''}`,
     notes,
     lines,
   );

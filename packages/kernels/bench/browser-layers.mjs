@@ -19,6 +19,8 @@ export async function runInChromium({
   repeats,
   slowMs,
   budgetMs,
+  layers = null,
+  passes = null,
   pageTimeoutS = 600,
   log = (line) => process.stderr.write(`${line}\n`),
 }) {
@@ -44,7 +46,7 @@ export async function runInChromium({
           globalThis.GPUNET_BENCH = settings;
         },
         // Never the warm-up as the measurement here: a GPU backend's first call uploads too.
-        { mode, peer, batches, repeats, slowMs, budgetMs, warmupOnlyMs: 1e12 },
+        { mode, peer, batches, repeats, slowMs, budgetMs, layers, passes, warmupOnlyMs: 1e12 },
       );
       await page.addScriptTag({ url: '/bench.js', type: 'module' });
       let r;

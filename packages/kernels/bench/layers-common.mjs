@@ -230,7 +230,8 @@ const firstLine = (error) => String(error?.message ?? error).split('\n')[0];
  * `batches` (ascending). A cell past batch 1 whose time predicted from batch 1 (linear in the
  * batch) is over `budgetMs` is skipped (`skipped`); a cell that throws carries the error.
  * A TF.js cell already in `peerCells` (shared between calls: two gpu.js modes with the same peer)
- * is reused, not measured again. Calls `onRow` with each row as soon as it is measured and
+ * is reused, not measured again. `layers` (names such as 'conv2', 'fc6', 'lrn1', 'pool1') and
+ * `passes` ('forward', 'data grad', 'filter grad'), when given, keep only those cells. Calls `onRow` with each row as soon as it is measured and
  * returns them all.
  */
 export async function runPair({
@@ -242,6 +243,8 @@ export async function runPair({
   budgetMs = 10000,
   warmupOnlyMs = budgetMs,
   peerCells = new Map(),
+  layers = null,
+  passes = null,
   onRow = () => {},
   log = () => {},
 }) {
@@ -253,6 +256,9 @@ export async function runPair({
   const first = new Map(); // `${side} ${layer} ${pass}` -> batch-1 ms
   for (const batch of batches) {
     for (const spec of layerSpecs(batch)) {
+      if (layers && !layers.includes(spec.layer.split(' ')[0])) continue;
+      const wanted = spec.passes.filter((p) => !passes || passes.includes(p.pass));
+      if (wanted.length === 0) continue;
       const sides = {};
       for (const side of ['gpunet', 'tfjs']) {
         try {
@@ -261,7 +267,7 @@ export async function runPair({
           sides[side] = { error: firstLine(error) };
         }
       }
-      for (const { pass, flops, bytes } of spec.passes) {
+      for (const { pass, flops, bytes } of wanted) {
         const row = { mode, peer, layer: spec.layer, pass, batch, flops, bytes };
         for (const side of ['gpunet', 'tfjs']) {
           const s = sides[side];

@@ -26,6 +26,8 @@ import {
   TensorStore,
 } from './backend/storage.js';
 import { size } from './internal/index-math.js';
+import { pieceLength } from './internal/pieces.js';
+import { BLOCKED_MODES, flattenVec4 } from './internal/vec4.js';
 import { type GpuMode, probeMode } from './modes.js';
 
 export { MAX_KERNEL_INPUTS } from './backend/pieces.js';
@@ -75,6 +77,14 @@ export class GpuBackend implements Backend, PieceHost {
    * tensors take the split paths, which is how the tests exercise them. Not used by `cpu`.
    */
   indexLimit = EXACT_INDEX_LIMIT;
+  /**
+   * True on the modes (webgpu, webgl2) where Conv2d, its data gradient and BatchMatMul compute
+   * four outputs per thread (`run(..., { components: 4 })`, internal/vec4.ts); the other modes
+   * run the one-output kernels. Setting it to false makes these modes run the one-output
+   * kernels too (the same results within the mode's tolerance): what bench/blocked-ab.mjs
+   * compares.
+   */
+  blocksOutputs: boolean;
   /** @internal The tensors this backend holds. */
   readonly store: TensorStore;
   private readonly cache: CompileCache;
@@ -98,6 +108,7 @@ export class GpuBackend implements Backend, PieceHost {
     this.isAsync = mode === 'webgpu';
     this.holdsHostArrays = mode === 'cpu' || mode === 'webasm';
     this.splitsLargeTensors = mode !== 'cpu';
+    this.blocksOutputs = BLOCKED_MODES.includes(mode);
     this.gpu = new GPU({ mode });
     this.cache = new CompileCache(this.gpu, () => this.stats.compiles++);
     this.store = new TensorStore(mode);
@@ -110,15 +121,10 @@ export class GpuBackend implements Backend, PieceHost {
     if (this.holdsHostArrays || host.length === 0) return this.store.adopt(host, dtype);
     // Upload once, so that every kernel argument on a GL mode is a texture: a compiled gpu.js
     // kernel is specialised to its argument types, and mixing arrays and textures recompiles.
-    // A tensor over the index limit is uploaded as consecutive pieces of whole rows (along dim
-    // 0), so that the split kernels' blocks of rows are whole pieces, passed on without a copy.
-    const row = size(shape.slice(1));
-    const step =
-      host.length <= this.indexLimit
-        ? host.length
-        : row > 0 && row <= this.indexLimit
-          ? row * Math.floor(this.indexLimit / row)
-          : this.indexLimit;
+    // A tensor over the index limit is uploaded as consecutive pieces of whole rows (of its
+    // longest trailing block that fits, `pieceLength`), so that the split kernels' blocks of
+    // rows are whole pieces, passed on without a copy.
+    const step = host.length <= this.indexLimit ? host.length : pieceLength(shape, this.indexLimit);
     const pieces: Piece[] = [];
     for (let start = 0; start < host.length; start += step) {
       const part = host.subarray(start, Math.min(host.length, start + step));
@@ -216,12 +222,16 @@ export class GpuBackend implements Backend, PieceHost {
    * Every tensor must be within `indexLimit` elements: kernels meeting larger ones are split
    * before they get here (split.ts). On webasm a kernel that could not be split runs as a
    * cpu-mode kernel instead (exact, slower; counted in `stats.fallbacks`).
+   *
+   * `components: 4` (only where `blocksOutputs`): the source returns `[v0, v1, v2, v3]`, the
+   * outputs `4 * i` to `4 * i + 3` of thread `i`, for an output whose size is a multiple of 4.
    */
   run(
     source: string,
     inputs: readonly TensorInfo[],
     shape: Shape,
     dtype: DType = 'float32',
+    { components = 1 }: { components?: 1 | 4 } = {},
   ): TensorInfo {
     const outSize = size(shape);
     if (outSize === 0)
@@ -241,12 +251,15 @@ export class GpuBackend implements Backend, PieceHost {
       onCpu = true;
       this.stats.fallbacks++;
     }
+    if (components === 4 && (!this.blocksOutputs || onCpu || outSize % 4 !== 0))
+      throw new Error(`internal: a blocked kernel of ${outSize} outputs on ${this.name}`);
     const out = this.launch(
       source,
       args.map((a) => a.value as Stored),
       args.map((a) => a.length),
       outSize,
       onCpu,
+      components,
     );
     return { dataId: this.store.adopt(out, dtype, outSize), shape, dtype };
   }
@@ -258,16 +271,19 @@ export class GpuBackend implements Backend, PieceHost {
     argSizes: readonly number[],
     outSize: number,
     onCpu = false,
+    components: 1 | 4 = 1,
   ): Stored {
-    const kernel = this.cache.kernel(source, outSize, argSizes, onCpu);
+    const kernel = this.cache.kernel(source, outSize / components, argSizes, onCpu);
     this.stats.launches++;
     if (this.isAsync) {
       return this.queue.enqueue(async () => {
         const values = await Promise.all(args);
-        return asBufferHandle(await kernel(...(values as Parameters<typeof kernel>)));
+        const out = asBufferHandle(await kernel(...(values as Parameters<typeof kernel>)));
+        return components === 4 ? flattenVec4(out, outSize) : out;
       });
     }
-    return kernel(...args) as Stored;
+    const out = kernel(...args) as Stored;
+    return components === 4 ? flattenVec4(out, outSize) : out;
   }
 
   /** @internal Counts a block copied out of stored pieces (`stats.copies`). */

@@ -17,6 +17,8 @@ interface CaseResult {
 
 interface Harness {
   GPUNET_MODE?: GpuMode;
+  /** Only the cases whose name contains one of these words (the run's GPUNET_CASES). */
+  GPUNET_CASES?: string[] | null;
   gpunetResults?: { mode: string; startError: string; cases: CaseResult[]; isDone: boolean };
 }
 
@@ -43,7 +45,8 @@ async function main(): Promise<void> {
       check: () => checkSplitCase(mode, c, TOLERANCE[mode]),
     })),
   ];
-  for (const c of checks) {
+  const only = g.GPUNET_CASES;
+  for (const c of checks.filter((k) => !only || only.some((w) => k.name.includes(w)))) {
     const start = performance.now();
     let error = '';
     try {

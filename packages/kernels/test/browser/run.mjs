@@ -6,6 +6,8 @@
  * cannot start FAILS the run, it is never skipped.
  *
  *   node test/browser/run.mjs webgl2 webgl
+ *   GPUNET_CASES=conv,matmul node test/browser/run.mjs webgpu   (only the cases whose name
+ *                                                               contains one of these words)
  *
  * Needs Debian's chromium at /usr/bin/chromium (or CHROMIUM_PATH); no browser is downloaded.
  */
@@ -49,9 +51,13 @@ for (const mode of modes) {
   page.on('console', (message) => console.log(`  [${mode}] ${message.text()}`));
   page.on('pageerror', (error) => console.log(`  [${mode}] page error: ${error.message}`));
   await page.goto(pageUrl);
-  await page.evaluate((m) => {
-    globalThis.GPUNET_MODE = m;
-  }, mode);
+  await page.evaluate(
+    ({ m, cases }) => {
+      globalThis.GPUNET_MODE = m;
+      globalThis.GPUNET_CASES = cases;
+    },
+    { m: mode, cases: process.env.GPUNET_CASES?.split(',').filter(Boolean) ?? null },
+  );
   await page.addScriptTag({ path: bundle });
   // A mode's whole suite: about 4 minutes for webgpu on SwiftShader on 2 idle cores, and over
   // 9 on 2 cores shared with other test runs (the CI machine), so 25 minutes before giving up.

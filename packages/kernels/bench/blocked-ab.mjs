@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * The blocked kernels (four outputs per thread: Conv2d, its data gradient, BatchMatMul) against
+ * the one-output kernels they replace, on the same gpu.js browser mode in the same headless
+ * Chromium page, call by call in alternation (median of --repeats each), so that the speed-up
+ * holds on a loaded machine where the layer table's absolute times drift. Never run by tests.
+ *
+ *   node bench/blocked-ab.mjs --modes webgpu,webgl2 --layers conv2,fc7 --passes forward --repeats 5
+ *
+ * Options: --modes (webgpu,webgl2), --batch (1), --layers, --passes (default all), --repeats (3).
+ */
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { launchChromium, serveBundle } from '@gpunet/dev-chromium';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: opts } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: {
+    modes: { type: 'string', default: 'webgpu,webgl2' },
+    batch: { type: 'string', default: '1' },
+    layers: { type: 'string' },
+    passes: { type: 'string' },
+    repeats: { type: 'string', default: '3' },
+  },
+});
+const list = (v) => (v ? v.split(',').filter(Boolean) : null);
+const load = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+console.log(`load average at the start: ${load()}`);
+const browser = await launchChromium();
+const { server, pageUrl } = await serveBundle(
+  join(here, 'blocked-ab-entry.mjs'),
+  'gpunet blocked A/B',
+);
+try {
+  for (const mode of list(opts.modes)) {
+    const page = await browser.newPage();
+    page.on('console', (m) => console.log(m.text()));
+    page.on('pageerror', (e) => console.log(`[${mode}] page error: ${e.message}`));
+    await page.goto(pageUrl);
+    await page.evaluate(
+      (settings) => {
+        globalThis.GPUNET_BENCH = settings;
+      },
+      {
+        mode,
+        batch: Number(opts.batch),
+        layers: list(opts.layers),
+        passes: list(opts.passes),
+        repeats: Number(opts.repeats),
+      },
+    );
+    await page.addScriptTag({ url: '/bench.js', type: 'module' });
+    await page.waitForFunction(() => globalThis.gpunetBench?.isDone === true, null, {
+      timeout: 1_800_000,
+      polling: 500,
+    });
+    const r = await page.evaluate(() => globalThis.gpunetBench);
+    if (r.error) console.log(`${mode}: ${r.error}`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+console.log(`load average at the end: ${load()}`);
+process.exit(0);
