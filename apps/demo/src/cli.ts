@@ -122,7 +122,18 @@ export function buildProgram(): Command {
       .addOption(workersOption())
       .option('--seed <n>', 'seed of the init, dropout and shuffling', int('--seed'), 0)
       .option('--out <dir>', 'where checkpoints, weights and pictures go', 'gpunet-out')
-      .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors'),
+      .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors')
+      .addOption(
+        new Option(
+          '--weights <file>',
+          'start from pretrained weights (.pth, .safetensors): fine-tuning; a head with another class count is re-initialized',
+        ),
+      )
+      .option(
+        '--freeze <module>',
+        'do not train this module (features, classifier.1, ...); repeatable',
+        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      ),
     async (o, report) => {
       const result = await runTraining(o as never, report);
       if (result.interrupted) process.exitCode = 130;

@@ -35,7 +35,7 @@ import { runTraining, type TrainOptions } from './train.js';
 export function imageTransform(config: ModelConfig): Transform {
   const size = config.model.inputSize;
   return compose([
-    resize(config.augment ? scaledSize(size) : size),
+    resize(config.augment ? (config.resize ?? scaledSize(size)) : size),
     centerCrop(size),
     toTensor(),
     normalize({ mean: config.mean, std: config.std }),
@@ -111,6 +111,7 @@ export async function evalCommand(
     mean: config.mean,
     std: config.std,
     augment: config.augment,
+    resize: config.resize,
   };
   const loader = (mode: 'eval' | 'ten') =>
     new DataLoader(source.open('val', transformFor(source, pre, mode)), {

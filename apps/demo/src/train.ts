@@ -12,6 +12,8 @@ import {
   type BatchEventDetail,
   disposeCheckpoint,
   type EpochEventDetail,
+  freeze,
+  loadPretrained,
   NonFiniteLossError,
   paperOptimizer,
   Trainer,
@@ -21,7 +23,7 @@ import { DataLoader } from '@gpunet/data';
 import { channelStats, parseDataSpec, type SyntheticOptions, transformFor } from './data.js';
 import { curvesPng, filterTiles, gridPng, writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
-import { type ModelConfig, saveModel } from './model-file.js';
+import { type ModelConfig, readWeightsFile, saveModel, type WeightsFile } from './model-file.js';
 import type { Reporter } from './progress.js';
 
 /** Options of `runTraining` (the flags of `gpunet train`). */
@@ -35,6 +37,13 @@ export interface TrainOptions {
   seed: number;
   out: string;
   resume?: string;
+  /**
+   * Pretrained weights to start from (`.pth`, `.safetensors`): fine-tuning. The head (fc8) is
+   * re-initialized when the data has another class count; the weights' preprocessing is kept.
+   */
+  weights?: string;
+  /** Module paths to freeze (`features`, `classifier.1`, ...): not trained, no gradients computed. */
+  freeze?: string[];
   /** Sizes of the synthetic task (the demo keeps it small). */
   synthetic?: SyntheticOptions;
 }
@@ -90,6 +99,12 @@ export function checkTrainOptions(options: TrainOptions): void {
   parseDataSpec(options.data, options.synthetic);
   if (options.resume && !existsSync(options.resume))
     throw new CliError(`--resume ${options.resume}: no such file`);
+  if (options.weights && !existsSync(options.weights))
+    throw new CliError(`--weights ${options.weights}: no such file`);
+  if (options.weights && options.resume)
+    throw new CliError(
+      '--weights and --resume: give one (a checkpoint already holds the weights it resumes from)',
+    );
 }
 
 /** Trains as the options say; resolves when done, interrupted (Ctrl-C) or stopped by a NaN. */
@@ -109,6 +124,8 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   }
   const numClasses = source.classes.length;
   let config: ModelConfig;
+  let pretrained: WeightsFile | null = null;
+  let freezePaths = options.freeze ?? [];
   if (options.resume) {
     if (!existsSync(options.resume)) throw new CliError(`--resume ${options.resume}: no such file`);
     const runPath = join(dirname(options.resume), 'run.json');
@@ -116,12 +133,36 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       throw new CliError(
         `--resume ${options.resume}: no run.json beside it (written by gpunet train)`,
       );
-    config = (JSON.parse(await readFile(runPath, 'utf8')) as { config: ModelConfig }).config;
+    const run = JSON.parse(await readFile(runPath, 'utf8')) as {
+      config: ModelConfig;
+      options?: { freeze?: string[] };
+    };
+    config = run.config;
+    // The optimizer's state is per trainable parameter: the resumed run freezes the same modules.
+    if (options.freeze === undefined) freezePaths = run.options?.freeze ?? [];
     if (config.model.variant !== options.model || config.model.numClasses !== numClasses) {
       throw new CliError(
         `--resume ${options.resume}: the checkpoint is a ${config.model.variant} model with ${config.model.numClasses} classes; this run asks for --model ${options.model} with ${numClasses} classes`,
       );
     }
+  } else if (options.weights) {
+    // Fine-tuning: the weights' own preprocessing (ImageNet's for a torchvision .pth), the
+    // folder's classes.
+    pretrained = await readWeightsFile(options.weights, { variant: options.model });
+    // A file from gpunet train names its variant; a .pth is read as --model says.
+    const base = pretrained.config;
+    if (base.model.inChannels !== source.channels) {
+      throw new CliError(
+        `--weights ${options.weights} takes ${base.model.inChannels}-channel images, but --data ${options.data} has ${source.channels}`,
+      );
+    }
+    config = {
+      ...base,
+      model: { ...base.model, numClasses },
+      classes: [...source.classes],
+      data: options.data,
+      pretrained: options.weights,
+    };
   } else {
     const stats = await channelStats(
       source.open(
@@ -142,7 +183,13 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       data: options.data,
     };
   }
-  const pre = { size: inputSize, mean: config.mean, std: config.std, augment: config.augment };
+  const pre = {
+    size: config.model.inputSize,
+    mean: config.mean,
+    std: config.std,
+    augment: config.augment,
+    resize: config.resize,
+  };
   const train = new DataLoader(source.open('train', transformFor(source, pre, 'train')), {
     batchSize: options.batchSize,
     shuffle: true,
@@ -155,6 +202,40 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   });
 
   const model = alexnet({ ...config.model, seed: options.seed });
+  if (pretrained) {
+    try {
+      const loaded = loadPretrained(model, pretrained.tensors);
+      if (loaded.replacedHead)
+        report.info(
+          `${loaded.head} (the head) replaced: ${loaded.pretrainedClasses} classes in ${options.weights} -> ${numClasses} classes of ${options.data}, re-initialized`,
+        );
+      report.json({ event: 'pretrained', weights: options.weights, ...loaded });
+    } catch (error) {
+      throw new CliError(
+        `--weights ${options.weights} does not fit the ${config.model.variant} model: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      for (const t of pretrained.tensors.values()) t.dispose();
+    }
+  }
+  if (freezePaths.length > 0) {
+    let frozen: number;
+    try {
+      frozen = freeze(model, freezePaths);
+    } catch (error) {
+      throw new CliError(`--freeze ${(error as Error).message.replace(/^freeze: /, '')}`);
+    }
+    const trainable = model
+      .parameters()
+      .filter((p) => p.requiresGrad)
+      .reduce((n, p) => n + p.size, 0);
+    if (trainable === 0)
+      throw new CliError(`--freeze ${freezePaths.join(' ')}: nothing is left to train`);
+    report.info(
+      `frozen: ${freezePaths.join(', ')} (${frozen.toLocaleString('en-US')} parameters); training ${trainable.toLocaleString('en-US')}`,
+    );
+    report.json({ event: 'freeze', modules: freezePaths, frozen, trainable });
+  }
   const { optimizer, scheduler } = paperOptimizer(model, { lr: options.lr });
   let interruptRequested = false;
   const onSigint = () => {

@@ -33,6 +33,7 @@ export {
   flipHorizontal,
   topKCounts,
 } from './evaluate.js';
+export { freeze, headPath, type LoadPretrainedResult, loadPretrained } from './finetune.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
 export { features, type Prediction, type PredictOptions, predict } from './predict.js';
 export { type PaperOptimizerOptions, paperOptimizer } from './recipe.js';

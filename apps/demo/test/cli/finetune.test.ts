@@ -1,0 +1,121 @@
+import { mkdtempSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readPth, readSafetensors } from '@gpunet/layers';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+// torchvision's AlexNet layout written by PyTorch with small widths (16/48/96/64/64, fc 128,
+// 10 classes): packages/alexnet/fixtures/make_fixtures.py.
+const PTH = fileURLToPath(
+  new URL('../../../../packages/alexnet/fixtures/torchvision_small.pth', import.meta.url),
+);
+const scratch = mkdtempSync(join(tmpdir(), 'gpunet-finetune-'));
+const photos = join(scratch, 'photos');
+
+/** A folder of 3 classes of 6 full-colour JPEGs (300-400 px wide, tinted per class). */
+async function writePhotos(root: string): Promise<void> {
+  const tints: Record<string, number[]> = {
+    cat: [200, 60, 40],
+    dog: [40, 160, 60],
+    fox: [30, 60, 200],
+  };
+  for (const [name, tint] of Object.entries(tints)) {
+    await mkdir(join(root, name), { recursive: true });
+    for (let i = 0; i < 6; i++) {
+      const [width, height] = [300 + 20 * i, 240];
+      const data = Buffer.alloc(width * height * 3);
+      for (let p = 0; p < width * height; p++)
+        for (let c = 0; c < 3; c++)
+          data[3 * p + c] = Math.max(
+            0,
+            Math.min(255, (tint[c] ?? 0) + ((p * 7 + i * 13 + c) % 50) - 25),
+          );
+      await sharp(data, { raw: { width, height, channels: 3 } })
+        .jpeg()
+        .toFile(join(root, name, `${i}.jpg`));
+    }
+  }
+}
+
+describe('gpunet train --weights (fine-tuning a torchvision checkpoint)', () => {
+  const out = join(scratch, 'run');
+  let lines: Record<string, unknown>[] = [];
+  let text = '';
+  beforeAll(async () => {
+    await writePhotos(photos);
+    const args = [
+      'train',
+      '--model',
+      'torchvision',
+      '--weights',
+      PTH,
+      '--data',
+      `imagefolder:${photos}`,
+    ];
+    const rest = ['--freeze', 'features', '--epochs', '2', '--batch-size', '4', '--out', out];
+    const run = await runCli([...args, ...rest, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    lines = run.lines;
+    // The same run for people says what happened to the head, in one line.
+    text = (await runCli([...args, ...rest.slice(0, -1), join(scratch, 'text')])).stdout;
+  }, 180_000);
+
+  it('replaces the 10-class head by a 3-class one and says so', () => {
+    expect(lines.find((l) => l.event === 'pretrained')).toMatchObject({
+      head: 'classifier.6',
+      pretrainedClasses: 10,
+      numClasses: 3,
+      replacedHead: true,
+    });
+    expect(text).toContain(
+      `classifier.6 (the head) replaced: 10 classes in ${PTH} -> 3 classes of imagefolder:${photos}, re-initialized\n`,
+    );
+    expect(text).toContain('frozen: features (158,928 parameters); training 311,939\n');
+  });
+
+  it('--freeze features leaves every features.* tensor byte-identical and trains the classifier', async () => {
+    const before = readPth(new Uint8Array(await readFile(PTH))).tensors;
+    const after = await readSafetensors(
+      new Uint8Array(await readFile(join(out, 'model.safetensors'))),
+    );
+    const keys = [...after.tensors.keys()];
+    expect(keys.filter((k) => k.startsWith('features.')).length).toBe(10);
+    for (const key of keys) {
+      const a = await after.tensors.get(key)!.data();
+      if (key.startsWith('classifier.6.')) {
+        expect(after.tensors.get(key)!.shape[0], key).toBe(3);
+        continue;
+      }
+      const b = await before.get(key)!.data();
+      const same = Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+        Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+      );
+      expect(same, key).toBe(key.startsWith('features.'));
+    }
+  });
+
+  it("keeps torchvision's preprocessing and saves it with the folder's class names", async () => {
+    const file = await readSafetensors(
+      new Uint8Array(await readFile(join(out, 'model.safetensors'))),
+    );
+    const config = JSON.parse(file.metadata['gpunet.demo.model'] ?? '{}');
+    expect(config).toMatchObject({
+      model: {
+        variant: 'torchvision',
+        numClasses: 3,
+        inputSize: 224,
+        channels: [16, 48, 96, 64, 64],
+        hidden: 128,
+      },
+      classes: ['cat', 'dog', 'fox'],
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      resize: 256,
+    });
+  });
+});
