@@ -133,6 +133,10 @@ export function buildProgram(): Command {
         '--freeze <module>',
         'do not train this module (features, classifier.1, ...); repeatable',
         (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      )
+      .option(
+        '--skip-bad-images',
+        'leave undecodable images of an image folder out (listed in run.json) instead of stopping',
       ),
     async (o, report) => {
       const result = await runTraining(o as never, report);
@@ -221,6 +225,8 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`gpunet: ${describeError(error)}\n`);
+    if (error instanceof CliError)
+      for (const line of error.details) process.stderr.write(`  ${line}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
 }

@@ -38,6 +38,11 @@ export interface DataSource {
   size: number;
   /** Builds a split with a transform. */
   open(split: 'train' | 'val', transform: Transform): ImageDataset;
+  /**
+   * Image folders only: every file once (the training folder first), for the first pass that
+   * decodes them all; and the files `open` leaves out (the undecodable ones it found).
+   */
+  files?: { scan(transform: Transform): ImageDataset[]; exclude: Set<string> };
 }
 
 /** Options of the synthetic task. */
@@ -168,6 +173,7 @@ export function parseDataSpec(spec: string, synthetic: SyntheticOptions = {}): D
           );
         }
       }
+      const exclude = new Set<string>();
       return {
         spec,
         kind,
@@ -176,8 +182,18 @@ export function parseDataSpec(spec: string, synthetic: SyntheticOptions = {}): D
         size: 64,
         open: (which, transform) =>
           split
-            ? new ImageFolder(join(root, which), { transform })
-            : holdOut(new ImageFolder(root, { transform }), which),
+            ? new ImageFolder(join(root, which), { transform, exclude })
+            : holdOut(new ImageFolder(root, { transform, exclude }), which),
+        files: {
+          scan: (transform) =>
+            split
+              ? [
+                  new ImageFolder(join(root, 'train'), { transform }),
+                  new ImageFolder(join(root, 'val'), { transform }),
+                ]
+              : [new ImageFolder(root, { transform })],
+          exclude,
+        },
       };
     }
     default:

@@ -20,7 +20,14 @@ import {
 } from '@gpunet/alexnet';
 import { loadCheckpoint, saveCheckpoint } from '@gpunet/alexnet/node';
 import { DataLoader } from '@gpunet/data';
-import { channelStats, parseDataSpec, type SyntheticOptions, transformFor } from './data.js';
+import {
+  channelStats,
+  type DataSource,
+  type Preprocessing,
+  parseDataSpec,
+  type SyntheticOptions,
+  transformFor,
+} from './data.js';
 import { curvesPng, filterTiles, gridPng, writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
 import { type ModelConfig, readWeightsFile, saveModel, type WeightsFile } from './model-file.js';
@@ -44,6 +51,8 @@ export interface TrainOptions {
   weights?: string;
   /** Module paths to freeze (`features`, `classifier.1`, ...): not trained, no gradients computed. */
   freeze?: string[];
+  /** Leave undecodable images of an image folder out (listed in run.json) instead of stopping. */
+  skipBadImages?: boolean;
   /** Sizes of the synthetic task (the demo keeps it small). */
   synthetic?: SyntheticOptions;
 }
@@ -107,6 +116,95 @@ export function checkTrainOptions(options: TrainOptions): void {
     );
 }
 
+/** An image the first pass could not decode. */
+export interface BadImage {
+  file: string;
+  reason: string;
+}
+
+/**
+ * The first pass over an image folder: decodes every file once (on the loader's workers), lists
+ * every one that cannot be decoded with its reason, and, when `withStats`, measures the
+ * per-channel mean and std of the training images at the model's input size (for `normalize`).
+ */
+export async function firstPass(
+  source: DataSource,
+  pre: Preprocessing,
+  options: { workers: number; withStats: boolean },
+  report: Reporter,
+): Promise<{ images: number; bad: BadImage[]; stats: { mean: number[]; std: number[] } | null }> {
+  const files = source.files;
+  if (!files) return { images: 0, bad: [], stats: null };
+  const transform = transformFor(source, { ...pre, mean: [], std: [] }, 'eval');
+  const bad: BadImage[] = [];
+  let images = 0;
+  let sums: number[] = [];
+  let squares: number[] = [];
+  let pixels = 0;
+  const datasets = files.scan(transform);
+  const total = datasets.reduce((n, d) => n + d.length, 0);
+  report.startBar(Math.ceil(total / 32), 'checking images', '{ok} decoded | {bad} undecodable');
+  let batches = 0;
+  for (const [k, dataset] of datasets.entries()) {
+    const loader = new DataLoader(dataset, {
+      batchSize: 32,
+      numWorkers: options.workers,
+      onError: 'skip',
+    });
+    try {
+      for await (const batch of loader) {
+        const [n = 0, channels = 0, height = 0, width = 0] = batch.images.shape;
+        images += n;
+        // Statistics of the training folder only (the first one scanned).
+        if (options.withStats && k === 0) {
+          const values = (await batch.images.data()) as Float32Array;
+          if (sums.length === 0) {
+            sums = new Array(channels).fill(0);
+            squares = new Array(channels).fill(0);
+          }
+          const plane = height * width;
+          for (let i = 0; i < n; i++)
+            for (let c = 0; c < channels; c++) {
+              let sum = 0;
+              let square = 0;
+              const offset = (i * channels + c) * plane;
+              for (let p = 0; p < plane; p++) {
+                const v = values[offset + p] as number;
+                sum += v;
+                square += v * v;
+              }
+              sums[c] = (sums[c] as number) + sum;
+              squares[c] = (squares[c] as number) + square;
+            }
+          pixels += n * plane;
+        }
+        batch.images.dispose();
+        batch.labels.dispose();
+        batches++;
+        report.updateBar(batches, {
+          ok: String(images),
+          bad: String(bad.length + loader.skipped.length),
+        });
+      }
+    } finally {
+      await loader.close();
+    }
+    for (const s of loader.skipped)
+      bad.push({ file: s.source, reason: s.message.replace(`${s.source}: `, '') });
+  }
+  report.stopBar();
+  const stats =
+    options.withStats && pixels > 0
+      ? {
+          mean: sums.map((s) => s / pixels),
+          std: squares.map((q, c) =>
+            Math.sqrt(Math.max(q / pixels - ((sums[c] as number) / pixels) ** 2, 1e-6)),
+          ),
+        }
+      : null;
+  return { images, bad, stats };
+}
+
 /** Trains as the options say; resolves when done, interrupted (Ctrl-C) or stopped by a NaN. */
 export async function runTraining(options: TrainOptions, report: Reporter): Promise<TrainResult> {
   checkTrainOptions(options);
@@ -126,6 +224,7 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   let config: ModelConfig;
   let pretrained: WeightsFile | null = null;
   let freezePaths = options.freeze ?? [];
+  let pass: Awaited<ReturnType<typeof firstPass>> | null = null;
   if (options.resume) {
     if (!existsSync(options.resume)) throw new CliError(`--resume ${options.resume}: no such file`);
     const runPath = join(dirname(options.resume), 'run.json');
@@ -164,16 +263,18 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       pretrained: options.weights,
     };
   } else {
-    const stats = await channelStats(
-      source.open(
-        'train',
-        transformFor(
-          source,
-          { size: inputSize, mean: [], std: [], augment: source.kind !== 'idx' },
-          'eval',
-        ),
-      ),
-    );
+    const scratch = { size: inputSize, mean: [], std: [], augment: source.kind !== 'idx' };
+    // An image folder's statistics come from the first pass, which also checks every file.
+    if (source.files)
+      pass = await firstPass(
+        source,
+        scratch,
+        { workers: options.workers, withStats: true },
+        report,
+      );
+    const stats =
+      pass?.stats ??
+      (await channelStats(source.open('train', transformFor(source, scratch, 'eval'))));
     config = {
       model: { variant: options.model, numClasses, inputSize, inChannels: source.channels },
       classes: [...source.classes],
@@ -190,6 +291,32 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
     augment: config.augment,
     resize: config.resize,
   };
+  if (source.files && !pass)
+    pass = await firstPass(source, pre, { workers: options.workers, withStats: false }, report);
+  const badImages = pass?.bad ?? [];
+  if (pass && source.files) {
+    report.json({ event: 'images', checked: pass.images + badImages.length, bad: badImages });
+    if (badImages.length > 0 && !options.skipBadImages) {
+      throw new CliError(
+        `--data ${options.data}: ${badImages.length} of ${pass.images + badImages.length} images cannot be decoded (listed below); nothing was trained. Fix or remove them, or pass --skip-bad-images to leave them out`,
+        2,
+        badImages.map((b) => `${b.file}: ${b.reason}`),
+      );
+    }
+    for (const b of badImages) source.files.exclude.add(b.file);
+    report.info(
+      `checked ${pass.images + badImages.length} images` +
+        (badImages.length > 0
+          ? `: left out ${badImages.length} that cannot be decoded (--skip-bad-images; listed in ${files.run})`
+          : ': all decode'),
+    );
+  }
+  for (const split of ['train', 'val'] as const) {
+    if (source.open(split, transformFor(source, pre, 'eval')).length === 0)
+      throw new CliError(
+        `--data ${options.data}: no ${split === 'train' ? 'training' : 'validation'} images${badImages.length > 0 ? ` once the ${badImages.length} undecodable ones are left out` : ''} (an image folder without train/ and val/ holds out every 10th image)`,
+      );
+  }
   const train = new DataLoader(source.open('train', transformFor(source, pre, 'train')), {
     batchSize: options.batchSize,
     shuffle: true,
@@ -298,10 +425,12 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
         valLoss: e.valLoss ?? null,
         lr: e.lr,
         imagesPerSecond,
+        skippedImages: badImages.length,
       });
       report.info(
         `epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, train top-1 ${pct(e.trainAccuracy)}, ` +
-          `val top-1 ${pct(e.valTop1)}, top-5 ${pct(e.valTop5)}, lr ${e.lr}, ${imagesPerSecond.toFixed(1)} img/s`,
+          `val top-1 ${pct(e.valTop1)}, top-5 ${pct(e.valTop5)}, lr ${e.lr}, ${imagesPerSecond.toFixed(1)} img/s` +
+          (badImages.length > 0 ? `, ${badImages.length} bad images left out` : ''),
       );
     },
   });
@@ -324,7 +453,7 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   const writeRun = async () => {
     await writeFileAtomic(
       files.run,
-      `${JSON.stringify({ config, options: { ...options, synthetic: options.synthetic }, history: trainer.history }, null, 2)}\n`,
+      `${JSON.stringify({ config, options: { ...options, synthetic: options.synthetic }, skippedImages: badImages, history: trainer.history }, null, 2)}\n`,
     );
     await writeFileAtomic(
       files.curves,
