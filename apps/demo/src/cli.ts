@@ -153,13 +153,21 @@ export function buildProgram(): Command {
     program
       .command('eval')
       .description(
-        "top-1 and top-5 with the centre crop and the paper's 10 crops, on a dataset's validation split",
+        "top-1 (top-5 with more than 5 classes) and per-class accuracy with the centre crop and the paper's 10 crops, on a dataset's validation split",
       )
       .addOption(weightsOption())
       .addOption(modelOption())
       .addOption(dataOption())
       .option('--batch-size <n>', 'images per batch', int('--batch-size'), 64)
-      .addOption(workersOption()),
+      .addOption(workersOption())
+      .addOption(
+        new Option(
+          '--crops <which>',
+          "center: one centre crop; ten: the paper's 10 crops (corners, centre, mirrored), softmax averaged; both",
+        )
+          .choices(['center', 'ten', 'both'])
+          .default('both'),
+      ),
     async (o, report) => {
       await evalCommand(o as never, report);
     },

@@ -429,7 +429,7 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       });
       report.info(
         `epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, train top-1 ${pct(e.trainAccuracy)}, ` +
-          `val top-1 ${pct(e.valTop1)}, top-5 ${pct(e.valTop5)}, lr ${e.lr}, ${imagesPerSecond.toFixed(1)} img/s` +
+          `val top-1 ${pct(e.valTop1)}${e.valTop5 === undefined ? '' : `, top-5 ${pct(e.valTop5)}`}, lr ${e.lr}, ${imagesPerSecond.toFixed(1)} img/s` +
           (badImages.length > 0 ? `, ${badImages.length} bad images left out` : ''),
       );
     },

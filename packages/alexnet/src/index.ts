@@ -26,6 +26,7 @@ export {
 export {
   type Batch,
   type BatchSource,
+  type ClassAccuracy,
   cropAveragedProbabilities,
   type EvaluateOptions,
   type EvaluationResult,

@@ -119,3 +119,100 @@ describe('gpunet train --weights (fine-tuning a torchvision checkpoint)', () => 
     });
   });
 });
+
+describe('gpunet eval --crops ten on an image folder', () => {
+  /** A folder with train/ and val/ of `classes` tinted classes. */
+  async function splitFolder(root: string, classes: number): Promise<void> {
+    for (const split of ['train', 'val']) {
+      for (let k = 0; k < classes; k++) {
+        const dir = join(root, split, `class-${String.fromCharCode(97 + k)}`);
+        await mkdir(dir, { recursive: true });
+        for (let i = 0; i < (split === 'train' ? 4 : 2); i++) {
+          const [width, height] = [260 + 10 * i, 240];
+          const data = Buffer.alloc(width * height * 3);
+          for (let p = 0; p < width * height; p++)
+            for (let c = 0; c < 3; c++) data[3 * p + c] = (40 * k + 70 * c + ((p + i) % 31)) % 256;
+          await sharp(data, { raw: { width, height, channels: 3 } })
+            .jpeg()
+            .toFile(join(dir, `${i}.jpg`));
+        }
+      }
+    }
+  }
+
+  type Evaluation = {
+    top1: number;
+    top5: number | null;
+    count: number;
+    perClass: { class: string; count: number; top1: number | null; top5: number | null }[];
+  };
+  const check = (result: Evaluation, classes: number) => {
+    expect(result.count).toBe(2 * classes);
+    expect(result.perClass.map((c) => c.class)).toEqual(
+      Array.from({ length: classes }, (_, k) => `class-${String.fromCharCode(97 + k)}`),
+    );
+    // The per-class table adds up to the totals.
+    expect(result.perClass.every((c) => c.count === 2)).toBe(true);
+    const hits = result.perClass.reduce((n, c) => n + (c.top1 ?? 0) * c.count, 0);
+    expect(hits / result.count).toBeCloseTo(result.top1, 10);
+  };
+
+  for (const classes of [3, 6]) {
+    it(`reports top-1${classes > 5 ? ' and top-5' : ' only (top-5 null: 3 classes)'} and per-class accuracy, with ${classes} classes`, async () => {
+      const root = join(scratch, `split${classes}`);
+      await splitFolder(root, classes);
+      const out = join(root, 'run');
+      const train = await runCli([
+        'train',
+        '--model',
+        'torchvision',
+        '--weights',
+        PTH,
+        '--data',
+        `imagefolder:${root}`,
+        '--freeze',
+        'features',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '8',
+        '--out',
+        out,
+        '--json',
+      ]);
+      expect(train.code).toBe(0);
+      const epoch = train.lines.find((l) => l.event === 'epoch') as { valTop5: number | null };
+      expect(epoch.valTop5 === null).toBe(classes <= 5);
+      const args = [
+        'eval',
+        '--weights',
+        join(out, 'model.safetensors'),
+        '--data',
+        `imagefolder:${root}`,
+        '--crops',
+        'ten',
+      ];
+      const json = await runCli([...args, '--json']);
+      expect(json.code).toBe(0);
+      const result = json.lines.find((l) => l.event === 'eval') as {
+        center: null;
+        ten: Evaluation;
+      };
+      expect(result.center).toBeNull();
+      check(result.ten, classes);
+      if (classes > 5) {
+        expect(typeof result.ten.top5).toBe('number');
+        expect(result.ten.perClass.every((c) => typeof c.top5 === 'number')).toBe(true);
+      } else {
+        expect(result.ten.top5).toBeNull();
+        expect(result.ten.perClass.every((c) => c.top5 === null)).toBe(true);
+      }
+      const text = (await runCli(args)).stdout;
+      expect(text).toContain(
+        `imagefolder:${root} (${2 * classes} images, ${classes} classes):\n  10-crop: top-1 `,
+      );
+      expect(text.includes('top-5')).toBe(classes > 5);
+      expect(text).toMatch(/\n {2}class-a +2 +\d+\.\d\d%/);
+    }, 180_000);
+  }
+});
