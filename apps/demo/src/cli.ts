@@ -210,9 +210,16 @@ export function buildProgram(): Command {
   withRuntime(
     program
       .command('bench')
-      .description('images per second: inference at batch 1 and 16, a training step at batch 16')
+      .description(
+        'images per second: inference at batch 1 and 16, a training step at batch 16, and with --data the loader',
+      )
       .addOption(modelOption('paper'))
-      .option('--seconds <s>', 'time per measurement', num('--seconds'), 3),
+      .option('--seconds <s>', 'time per measurement', num('--seconds'), 3)
+      .option(
+        '--data <spec>',
+        "imagefolder:<dir>: also the data loader's images per second through the training pipeline",
+      )
+      .addOption(workersOption()),
     async (o, report) => {
       await benchCommand(o as never, report);
     },

@@ -31,7 +31,7 @@ import {
 import { curvesPng, filterTiles, gridPng, writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
 import { type ModelConfig, readWeightsFile, saveModel, type WeightsFile } from './model-file.js';
-import type { Reporter } from './progress.js';
+import { type Reporter, TRAINING_FIELDS } from './progress.js';
 
 /** Options of `runTraining` (the flags of `gpunet train`). */
 export interface TrainOptions {
@@ -382,12 +382,35 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   const history: EpochEventDetail[] = [];
   const speed = () => seen / ((performance.now() - epochStart) / 1000);
   let trainSeconds = 0;
+  // Time the step spends waiting for the loader's next batch (decoding, augmenting): shown on
+  // the bar and reported per epoch, so a starved backend is visible (add --workers).
+  let dataWait = 0;
+  let waitAtLastEpoch = 0;
+  const waitFraction = () => dataWait / 1000 / ((performance.now() - epochStart) / 1000 || 1);
+  const timedTrain = {
+    [Symbol.asyncIterator]() {
+      const batches = train[Symbol.asyncIterator]();
+      return {
+        async next() {
+          const start = performance.now();
+          try {
+            return await batches.next();
+          } finally {
+            dataWait += performance.now() - start;
+          }
+        },
+        async return() {
+          return (await batches.return?.()) ?? { done: true as const, value: undefined };
+        },
+      };
+    },
+  };
 
   const trainer = new Trainer({
     model,
     optimizer,
     scheduler,
-    data: train,
+    data: timedTrain,
     validation,
     epochs: options.epochs,
     saveCheckpoint: async (checkpoint) => {
@@ -398,16 +421,24 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       if (b.batch === 0) {
         seen = 0;
         correct = 0;
-        report.startBar(batchesPerEpoch, `epoch ${b.epoch}/${options.epochs}`);
+        report.startBar(
+          batchesPerEpoch,
+          `epoch ${b.epoch}/${options.epochs}`,
+          `${TRAINING_FIELDS} | waiting on data {wait}`,
+        );
       }
       seen += b.size;
       correct += b.accuracy * b.size;
       batchLoss.push(b.loss);
-      if (b.batch === batchesPerEpoch - 1) trainSeconds = (performance.now() - epochStart) / 1000;
+      if (b.batch === batchesPerEpoch - 1) {
+        trainSeconds = (performance.now() - epochStart) / 1000;
+        waitAtLastEpoch = dataWait / 1000 / trainSeconds;
+      }
       report.updateBar(b.batch + 1, {
         loss: b.loss.toFixed(3),
         accuracy: `${((100 * correct) / seen).toFixed(1)}%`,
         speed: speed().toFixed(1),
+        wait: `${Math.round(100 * waitFraction())}%`,
       });
       if (interruptRequested) throw new Interrupted();
     },
@@ -425,11 +456,13 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
         valLoss: e.valLoss ?? null,
         lr: e.lr,
         imagesPerSecond,
+        dataWaitFraction: waitAtLastEpoch,
         skippedImages: badImages.length,
       });
       report.info(
         `epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, train top-1 ${pct(e.trainAccuracy)}, ` +
           `val top-1 ${pct(e.valTop1)}${e.valTop5 === undefined ? '' : `, top-5 ${pct(e.valTop5)}`}, lr ${e.lr}, ${imagesPerSecond.toFixed(1)} img/s` +
+          `${waitAtLastEpoch >= 0.1 ? ` (${Math.round(100 * waitAtLastEpoch)}% of it waiting on data${options.workers === 0 ? '; try --workers 2' : ''})` : ''}` +
           (badImages.length > 0 ? `, ${badImages.length} bad images left out` : ''),
       );
     },
@@ -470,6 +503,7 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   try {
     while (trainer.epoch < options.epochs) {
       epochStart = performance.now();
+      dataWait = 0;
       await trainer.runEpoch();
       await writeRun();
       if (interruptRequested && trainer.epoch < options.epochs) {
