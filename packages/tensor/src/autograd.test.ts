@@ -311,14 +311,15 @@ describe('gradients of tensors that do not require grad', () => {
     ] as const) {
       const original = getKernel(name, 'reference');
       if (!original) throw new Error(`no reference ${name}`);
-      registerKernel({
+      const counted: typeof original = {
         ...original,
         kernelFunc: (args) => {
           counts.set(name, (counts.get(name) ?? 0) + 1);
-          return original.kernelFunc(args as never);
+          return original.kernelFunc(args);
         },
-      } as never);
-      restore.push(() => registerKernel(original as never));
+      };
+      registerKernel(counted);
+      restore.push(() => registerKernel(original));
     }
     try {
       const g = new Generator(3);
