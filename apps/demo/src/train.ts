@@ -328,7 +328,14 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
     numWorkers: options.workers,
   });
 
-  const model = alexnet({ ...config.model, seed: options.seed });
+  // Fine-tuning re-initializes only the head, as torchvision's recipe does with a new nn.Linear:
+  // PyTorch's default init (the variant's own, e.g. the mini's He init, gives logits so large
+  // that the first steps undo the pretrained features).
+  const model = alexnet({
+    ...config.model,
+    seed: options.seed,
+    ...(pretrained ? { init: 'pytorch' as const } : {}),
+  });
   if (pretrained) {
     try {
       const loaded = loadPretrained(model, pretrained.tensors);

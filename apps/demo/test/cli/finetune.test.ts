@@ -266,31 +266,28 @@ describe('gpunet eval --crops ten on an image folder', () => {
 
 describe('fine-tuning beats training from scratch (mini scale)', () => {
   // scripts/make-finetune-fixture.mjs: the mini AlexNet trained by gpunet train on 5 generated
-  // shapes with shuffled colours. The task here: 3 other shapes, 16 training images each.
+  // shapes (disk, square, horizontal and vertical bar, diagonal) with shuffled colours. The task
+  // here: 3 other shapes (anti-diagonal, cross, ring), 24 training images each.
   const PRETRAINED = fileURLToPath(
     new URL('../fixtures/mini-shapes-pretrained.safetensors', import.meta.url),
   );
-  it('on 3 new shapes with 48 training images, the pretrained model ends 4 epochs far ahead', async () => {
+  it('on 3 new shapes from 72 images, the pretrained features win by far in the same 5 epochs', async () => {
     const root = join(scratch, 'new-shapes');
-    await writeShapesFolder(join(root, 'train'), { classes: [5, 6, 7], perClass: 16, seed: 3 });
-    await writeShapesFolder(join(root, 'val'), { classes: [5, 6, 7], perClass: 20, seed: 4 });
-    const common = ['train', '--model', 'mini', '--data', `imagefolder:${root}`, '--epochs', '4'];
+    await writeShapesFolder(join(root, 'train'), { classes: [5, 6, 7], perClass: 24, seed: 3 });
+    await writeShapesFolder(join(root, 'val'), { classes: [5, 6, 7], perClass: 40, seed: 4 });
+    const common = ['train', '--model', 'mini', '--data', `imagefolder:${root}`, '--epochs', '5'];
     const rest = ['--batch-size', '8', '--json'];
     const last = (lines: Record<string, unknown>[]) =>
       lines.filter((l) => l.event === 'epoch').at(-1) as { valTop1: number };
-    const tuned = await runCli([
-      ...common,
-      '--weights',
-      PRETRAINED,
-      ...rest,
-      '--out',
-      join(root, 'tuned'),
-    ]);
+    // torchvision's recipe: train the classifier on frozen features, lr 0.001; from scratch,
+    // the paper's lr 0.01.
+    const finetune = ['--weights', PRETRAINED, '--freeze', 'features', '--lr', '0.001'];
+    const tuned = await runCli([...common, ...finetune, ...rest, '--out', join(root, 'tuned')]);
     const fresh = await runCli([...common, ...rest, '--out', join(root, 'scratch')]);
     expect([tuned.code, fresh.code]).toEqual([0, 0]);
     const [a, b] = [last(tuned.lines).valTop1, last(fresh.lines).valTop1];
-    // Printed for the record (docs/demo.md quotes them).
-    console.log(`validation top-1 after 4 epochs: fine-tuned ${a}, from scratch ${b}`);
-    expect(a).toBeGreaterThanOrEqual(b + 0.2);
+    // For the record (docs/demo.md quotes them): 95.8% and 41.7% on 120 validation images.
+    console.log(`validation top-1 after 5 epochs: fine-tuned ${a}, from scratch ${b}`);
+    expect(a).toBeGreaterThanOrEqual(b + 0.3);
   }, 300_000);
 });
