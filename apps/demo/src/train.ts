@@ -395,6 +395,8 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   let waitAtLastEpoch = 0;
   const waitFraction = () => dataWait / 1000 / ((performance.now() - epochStart) / 1000 || 1);
   const timedTrain = {
+    // The Trainer sets the loader's epoch on resume (each epoch's shuffle and augmentation come from it).
+    setEpoch: (epoch: number) => train.setEpoch(epoch),
     [Symbol.asyncIterator]() {
       const batches = train[Symbol.asyncIterator]();
       return {

@@ -287,10 +287,11 @@ describe('gpunet on other data and commands', () => {
     const { readdirSync: list } = await import('node:fs');
     const pth = list(fixture).find((f) => f.endsWith('.pth'));
     expect(pth).toBeDefined();
-    // A torchvision-layout file with shrunk widths, loaded as the full torchvision model.
+    // A torchvision-layout file (its widths are read off the tensors) loaded as the paper model,
+    // whose layers sit at other keys.
     const path = new URL(pth as string, fixture).pathname;
-    const run = await runCli(['predict', path, '--weights', path, '--model', 'torchvision']);
+    const run = await runCli(['predict', path, '--weights', path, '--model', 'paper']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/does not fit the torchvision model/);
+    expect(run.stderr).toMatch(/does not fit the paper model/);
   }, 60_000);
 });
