@@ -8,12 +8,12 @@ import { BACKEND_NAMES, selectBackend } from './backend.js';
 import {
   benchCommand,
   demoCommand,
-  evalCommand,
   predictCommand,
   summaryCommand,
   visualizeCommand,
 } from './commands.js';
 import { CliError, describeError } from './errors.js';
+import { evalCommand } from './eval.js';
 import { createReporter, type Reporter } from './progress.js';
 import { checkTrainOptions, runTraining } from './train.js';
 
