@@ -22,7 +22,10 @@ export async function decodeImage(image: EncodedImage): Promise<Image> {
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     return { data: pixels, width: info.width, height: info.height, channels: 3, layout: 'hwc' };
   } catch (error) {
-    const reason = error instanceof Error ? error.message.trim() : String(error);
+    // libvips's detail after 'corrupt header:' is kept per thread and can come back empty.
+    const reason = (error instanceof Error ? error.message : String(error))
+      .trim()
+      .replace(/:$/, '');
     throw new DataError(
       image.source,
       `cannot decode image (${image.bytes.length} bytes): ${reason}`,
