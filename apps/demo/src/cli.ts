@@ -8,12 +8,12 @@ import { BACKEND_NAMES, selectBackend } from './backend.js';
 import {
   benchCommand,
   demoCommand,
-  evalCommand,
   predictCommand,
   summaryCommand,
   visualizeCommand,
 } from './commands.js';
 import { CliError, describeError } from './errors.js';
+import { evalCommand } from './eval.js';
 import { EXPORT_FORMATS, exportCommand } from './export.js';
 import { createReporter, type Reporter } from './progress.js';
 import { checkTrainOptions, runTraining } from './train.js';
@@ -126,7 +126,22 @@ export function buildProgram(): Command {
       .addOption(workersOption())
       .option('--seed <n>', 'seed of the init, dropout and shuffling', int('--seed'), 0)
       .option('--out <dir>', 'where checkpoints, weights and pictures go', 'gpunet-out')
-      .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors'),
+      .option('--resume <checkpoint>', 'continue a run from its checkpoint.safetensors')
+      .addOption(
+        new Option(
+          '--weights <file>',
+          'start from pretrained weights (.pth, .safetensors): fine-tuning; a head with another class count is re-initialized',
+        ),
+      )
+      .option(
+        '--freeze <module>',
+        'do not train this module (features, classifier.1, ...); repeatable',
+        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      )
+      .option(
+        '--skip-bad-images',
+        'leave undecodable images of an image folder out (listed in run.json) instead of stopping',
+      ),
     async (o, report) => {
       const result = await runTraining(o as never, report);
       if (result.interrupted) process.exitCode = 130;
@@ -142,13 +157,21 @@ export function buildProgram(): Command {
     program
       .command('eval')
       .description(
-        "top-1 and top-5 with the centre crop and the paper's 10 crops, on a dataset's validation split",
+        "top-1 (top-5 with more than 5 classes) and per-class accuracy with the centre crop and the paper's 10 crops, on a dataset's validation split",
       )
       .addOption(weightsOption())
       .addOption(modelOption())
       .addOption(dataOption())
       .option('--batch-size <n>', 'images per batch', int('--batch-size'), 64)
-      .addOption(workersOption()),
+      .addOption(workersOption())
+      .addOption(
+        new Option(
+          '--crops <which>',
+          "center: one centre crop; ten: the paper's 10 crops (corners, centre, mirrored), softmax averaged; both",
+        )
+          .choices(['center', 'ten', 'both'])
+          .default('both'),
+      ),
     async (o, report) => {
       await evalCommand(o as never, report);
     },
@@ -192,9 +215,16 @@ export function buildProgram(): Command {
   withRuntime(
     program
       .command('bench')
-      .description('images per second: inference at batch 1 and 16, a training step at batch 16')
+      .description(
+        'images per second: inference at batch 1 and 16, a training step at batch 16, and with --data the loader',
+      )
       .addOption(modelOption('paper'))
-      .option('--seconds <s>', 'time per measurement', num('--seconds'), 3),
+      .option('--seconds <s>', 'time per measurement', num('--seconds'), 3)
+      .option(
+        '--data <spec>',
+        "imagefolder:<dir>: also the data loader's images per second through the training pipeline",
+      )
+      .addOption(workersOption()),
     async (o, report) => {
       await benchCommand(o as never, report);
     },
@@ -229,6 +259,8 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     process.stderr.write(`gpunet: ${describeError(error)}\n`);
+    if (error instanceof CliError)
+      for (const line of error.details) process.stderr.write(`  ${line}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }
 }

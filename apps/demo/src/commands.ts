@@ -5,14 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import {
-  type AlexNet,
-  alexnet,
-  evaluate,
-  features,
-  paperOptimizer,
-  predict,
-} from '@gpunet/alexnet';
+import { type AlexNet, alexnet, features, paperOptimizer, predict } from '@gpunet/alexnet';
 import {
   centerCrop,
   compose,
@@ -27,7 +20,12 @@ import { crossEntropy, noGrad, randn, type Tensor, tensor, tidy, zeros } from '@
 import { parseDataSpec, scaledSize, transformFor } from './data.js';
 import { filterTiles, gridPng, mapTiles, writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
-import { defaultConfig, loadModel, type ModelConfig } from './model-file.js';
+import {
+  defaultConfig,
+  IMAGENET_NORMALIZATION,
+  loadModel,
+  type ModelConfig,
+} from './model-file.js';
 import type { Reporter } from './progress.js';
 import { runTraining, type TrainOptions } from './train.js';
 
@@ -35,7 +33,7 @@ import { runTraining, type TrainOptions } from './train.js';
 export function imageTransform(config: ModelConfig): Transform {
   const size = config.model.inputSize;
   return compose([
-    resize(config.augment ? scaledSize(size) : size),
+    resize(config.augment ? (config.resize ?? scaledSize(size)) : size),
     centerCrop(size),
     toTensor(),
     normalize({ mean: config.mean, std: config.std }),
@@ -86,58 +84,6 @@ export async function predictCommand(
     for (const p of top)
       report.info(`  ${(100 * p.probability).toFixed(1).padStart(5)}%  ${p.label}`);
   }
-}
-
-/** `gpunet eval`: centre-crop and 10-crop top-1/top-5 over a dataset's validation split. */
-export async function evalCommand(
-  options: { weights?: string; data: string; batchSize: number; workers: number; model?: string },
-  report: Reporter,
-): Promise<{
-  center: Awaited<ReturnType<typeof evaluate>>;
-  ten?: Awaited<ReturnType<typeof evaluate>>;
-}> {
-  if (!options.weights) throw new CliError('eval: --weights <file> is required');
-  const { model, config } = await loadModel(options.weights, {
-    variant: options.model as 'paper' | 'torchvision' | 'mini' | undefined,
-  });
-  const source = parseDataSpec(options.data);
-  if (source.classes.length !== config.model.numClasses) {
-    throw new CliError(
-      `eval: --data ${options.data} has ${source.classes.length} classes but the model has ${config.model.numClasses}`,
-    );
-  }
-  const pre = {
-    size: config.model.inputSize,
-    mean: config.mean,
-    std: config.std,
-    augment: config.augment,
-  };
-  const loader = (mode: 'eval' | 'ten') =>
-    new DataLoader(source.open('val', transformFor(source, pre, mode)), {
-      batchSize: options.batchSize,
-      numWorkers: options.workers,
-    });
-  const centerLoader = loader('eval');
-  const center = await evaluate(model, centerLoader, { crops: 'center' });
-  await centerLoader.close();
-  let ten: Awaited<ReturnType<typeof evaluate>> | undefined;
-  if (config.augment) {
-    const tenLoader = loader('ten');
-    ten = await evaluate(model, tenLoader, { crops: 'ten', cropSize: config.model.inputSize });
-    await tenLoader.close();
-  }
-  report.json({ event: 'eval', data: options.data, center, ten: ten ?? null });
-  report.info(`${options.data} (${center.count} images):`);
-  report.info(
-    `  1-crop:  top-1 ${(100 * center.top1).toFixed(2)}%  top-5 ${(100 * center.top5).toFixed(2)}%  loss ${center.loss.toFixed(4)}`,
-  );
-  if (ten)
-    report.info(
-      `  10-crop: top-1 ${(100 * ten.top1).toFixed(2)}%  top-5 ${(100 * ten.top5).toFixed(2)}%  loss ${ten.loss.toFixed(4)}`,
-    );
-  else
-    report.info('  10-crop: not run (the model was trained without crops; digits are used whole)');
-  return { center, ten };
 }
 
 /** `gpunet summary`: the layer table of a model. */
@@ -221,9 +167,58 @@ export async function visualizeCommand(
   return written;
 }
 
-/** `gpunet bench`: images per second of inference (batch 1 and 16) and a training step (batch 16). */
+/**
+ * The loader's images per second through the model's training pipeline (decode, resize the
+ * short side, random crop to the input size, flip, normalize, collate at batch 16) over an
+ * image folder, with `workers` threads, for about `seconds` (the first batch, which starts the
+ * workers, is not timed).
+ */
+async function loaderSpeed(
+  data: string,
+  config: ModelConfig,
+  workers: number,
+  seconds: number,
+): Promise<number> {
+  const source = parseDataSpec(data);
+  if (source.kind !== 'imagefolder')
+    throw new CliError(`bench --data ${data}: expected imagefolder:<dir> (a folder of photos)`);
+  const pre = {
+    size: config.model.inputSize,
+    ...IMAGENET_NORMALIZATION,
+    augment: true,
+    resize: 256,
+  };
+  const loader = new DataLoader(source.open('train', transformFor(source, pre, 'train')), {
+    batchSize: 16,
+    shuffle: true,
+    numWorkers: workers,
+  });
+  let images = 0;
+  let start = 0;
+  try {
+    while (true) {
+      for await (const { images: batch, labels } of loader) {
+        if (start === 0) start = performance.now();
+        else images += labels.size;
+        batch.dispose();
+        labels.dispose();
+        if (start > 0 && performance.now() - start > seconds * 1000) break;
+      }
+      if (performance.now() - start > seconds * 1000) break;
+    }
+  } finally {
+    await loader.close();
+  }
+  return images / ((performance.now() - start) / 1000);
+}
+
+/**
+ * `gpunet bench`: images per second of inference (batch 1 and 16) and a training step (batch
+ * 16); with `--data imagefolder:<dir>`, the data loader's too, beside them, so one can see
+ * whether `--workers` keeps the backend fed.
+ */
 export async function benchCommand(
-  options: { model: string; seconds: number; backend: string },
+  options: { model: string; seconds: number; backend: string; data?: string; workers?: number },
   report: Reporter,
 ): Promise<Record<string, number>> {
   if (!['paper', 'torchvision', 'mini'].includes(options.model))
@@ -271,6 +266,15 @@ export async function benchCommand(
   results['train step b16'] = 16 / seconds;
   x.dispose();
   labels.dispose();
+  if (options.data) {
+    const workers = options.workers ?? 0;
+    results[`loader b16, ${workers} workers`] = await loaderSpeed(
+      options.data,
+      config,
+      workers,
+      options.seconds,
+    );
+  }
   report.json({
     event: 'bench',
     model: options.model,
@@ -279,7 +283,16 @@ export async function benchCommand(
     classes: numClasses,
   });
   for (const [name, value] of Object.entries(results))
-    report.info(`  ${name.padEnd(16)} ${value.toFixed(2).padStart(9)} img/s`);
+    report.info(`  ${name.padEnd(22)} ${value.toFixed(2).padStart(9)} img/s`);
+  if (options.data) {
+    const loader = Object.entries(results).at(-1)?.[1] ?? 0;
+    const step = results['train step b16'] ?? 0;
+    report.info(
+      loader >= step
+        ? `  the loader keeps up: ${(loader / step).toFixed(1)}x what a training step consumes`
+        : `  the loader is the bottleneck (${(loader / step).toFixed(2)}x a training step's rate): add --workers`,
+    );
+  }
   report.info(
     'Peers side by side (TF.js, onnxruntime, PyTorch): pnpm bench (see docs/benchmarks.md)',
   );

@@ -38,6 +38,11 @@ export interface DataSource {
   size: number;
   /** Builds a split with a transform. */
   open(split: 'train' | 'val', transform: Transform): ImageDataset;
+  /**
+   * Image folders only: every file once (the training folder first), for the first pass that
+   * decodes them all; and the files `open` leaves out (the undecodable ones it found).
+   */
+  files?: { scan(transform: Transform): ImageDataset[]; exclude: Set<string> };
 }
 
 /** Options of the synthetic task. */
@@ -168,6 +173,7 @@ export function parseDataSpec(spec: string, synthetic: SyntheticOptions = {}): D
           );
         }
       }
+      const exclude = new Set<string>();
       return {
         spec,
         kind,
@@ -176,8 +182,18 @@ export function parseDataSpec(spec: string, synthetic: SyntheticOptions = {}): D
         size: 64,
         open: (which, transform) =>
           split
-            ? new ImageFolder(join(root, which), { transform })
-            : holdOut(new ImageFolder(root, { transform }), which),
+            ? new ImageFolder(join(root, which), { transform, exclude })
+            : holdOut(new ImageFolder(root, { transform, exclude }), which),
+        files: {
+          scan: (transform) =>
+            split
+              ? [
+                  new ImageFolder(join(root, 'train'), { transform }),
+                  new ImageFolder(join(root, 'val'), { transform }),
+                ]
+              : [new ImageFolder(root, { transform })],
+          exclude,
+        },
       };
     }
     default:
@@ -234,12 +250,16 @@ export interface Preprocessing {
   std: number[];
   /** Random crops and flips while training (not for digits, whose mirror images are other symbols). */
   augment: boolean;
+  /** The shorter side before cropping (256 for ImageNet weights); default 8/7 of `size`. */
+  resize?: number;
 }
 
 /**
  * How images become model inputs. With augmentation (every kind but digits) this is the paper's
- * scheme: resize the short side to 8/7 of the input (256 for 224), then a random crop and flip to
- * train, the centre crop to evaluate, and the uncropped image for 10-crop evaluation. Digits are
+ * scheme: resize the short side to `pre.resize` (default 8/7 of the input: 256 for 224), then a
+ * random crop and flip to train, the centre crop to evaluate, and for 10-crop evaluation the
+ * central square of that side (the paper's 256x256 image, section 2), which `evaluate` cuts
+ * into the ten crops. Digits are
  * used at their own size, unflipped (a mirrored digit is another symbol).
  */
 export function transformFor(
@@ -249,9 +269,11 @@ export function transformFor(
 ): Transform {
   const steps: Transform[] = [];
   if (pre.augment) {
-    steps.push(resize(scaledSize(pre.size)));
+    const side = pre.resize ?? scaledSize(pre.size);
+    steps.push(resize(side));
     if (mode === 'train') steps.push(randomCrop(pre.size), randomHorizontalFlip());
     if (mode === 'eval') steps.push(centerCrop(pre.size));
+    if (mode === 'ten') steps.push(centerCrop(side));
   } else if (source.kind === 'imagefolder' || source.size !== pre.size) {
     steps.push(resize(pre.size), centerCrop(pre.size));
   }

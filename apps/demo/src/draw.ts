@@ -158,8 +158,9 @@ function panel(
   parts.push(
     `<text x="${x0 + left + w / 2}" y="${top + h + 34}" text-anchor="middle" font-size="12">epoch</text>`,
   );
-  series.forEach((s, i) => {
-    if (s.points.length === 0) return;
+  // A series without points (top-5 with 5 classes or fewer) has no line and no legend entry.
+  const shown = series.filter((s) => s.points.length > 0);
+  shown.forEach((s, i) => {
     const d = s.points.map(
       ([x, y], k) => `${k ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`,
     );
@@ -170,7 +171,7 @@ function panel(
       for (const [x, y] of s.points)
         parts.push(`<circle cx="${px(x)}" cy="${py(y)}" r="3.5" fill="${s.colour}"/>`);
     }
-    const ly = legendAtBottom ? top + h - 10 - (series.length - 1 - i) * 16 : top + 14 + i * 16;
+    const ly = legendAtBottom ? top + h - 10 - (shown.length - 1 - i) * 16 : top + 14 + i * 16;
     parts.push(
       `<line x1="${x0 + left + w - 150}" x2="${x0 + left + w - 130}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2.5"/>`,
       `<text x="${x0 + left + w - 125}" y="${ly}" font-size="11">${escapeXml(s.label)}</text>`,
@@ -179,8 +180,18 @@ function panel(
   return parts.join('\n');
 }
 
-/** Loss and accuracy per epoch, side by side, as a PNG (900x340). */
+/** Loss and accuracy per epoch, side by side, as a PNG (940x340). */
 export async function curvesPng(curves: Curves): Promise<Uint8Array> {
+  return sharp(Buffer.from(curvesSvg(curves)))
+    .png()
+    .toBuffer();
+}
+
+/**
+ * The SVG of `curvesPng`. Validation top-5 is drawn only when the history has it (more than 5
+ * classes).
+ */
+export function curvesSvg(curves: Curves): string {
   const { history, batchLoss = [] } = curves;
   const epochs = Math.max(history.length, 1);
   const at = (key: keyof EpochSummary): [number, number][] =>
@@ -222,5 +233,5 @@ ${curves.title ? `<text x="470" y="334" text-anchor="middle" font-size="11" fill
 ${lossPanel}
 ${accuracyPanel}
 </svg>`;
-  return sharp(Buffer.from(svg)).png().toBuffer();
+  return svg;
 }

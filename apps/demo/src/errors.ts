@@ -5,6 +5,8 @@ export class CliError extends Error {
     message: string,
     /** Process exit code: 2 for bad usage or input, 1 for a failure while running. */
     readonly exitCode = 2,
+    /** Lines printed after the message, indented (e.g. every bad file and its reason). */
+    readonly details: readonly string[] = [],
   ) {
     super(message);
   }

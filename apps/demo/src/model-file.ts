@@ -15,6 +15,7 @@ import {
 } from '@gpunet/alexnet';
 import { type StateDict, writeSafetensors } from '@gpunet/layers';
 import { loadWeights } from '@gpunet/layers/node';
+import type { Tensor } from '@gpunet/tensor';
 import { writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
 
@@ -27,6 +28,13 @@ export interface ModelConfig {
   std: number[];
   /** Trained with the paper's resize-and-crop scheme (then evaluated on centre crops of 8/7 size images). */
   augment: boolean;
+  /**
+   * The shorter side images are resized to before the crop: 256 for ImageNet weights
+   * (torchvision's preprocessing); absent means 8/7 of the input size.
+   */
+  resize?: number;
+  /** Where the weights came from when the model was fine-tuned (`--weights` of `gpunet train`). */
+  pretrained?: string;
   /** The `--data` spec the model was trained on, if any. */
   data?: string;
 }
@@ -40,7 +48,12 @@ export const IMAGENET_NORMALIZATION = {
   std: [0.229, 0.224, 0.225],
 };
 
-/** The defaults for a model given only by `--model` (a 1000-class ImageNet model, RGB). */
+/**
+ * The defaults for a model given only by `--model`, as for weights without gpunet metadata (a
+ * torchvision `.pth`): an RGB ImageNet model with torchvision's preprocessing, i.e. the shorter
+ * side resized to 256, the centre 224x224 (227x227 for the paper model) and ImageNet's mean and
+ * std, with `IMAGENET_CLASSES` as the names of 1000 classes.
+ */
 export function defaultConfig(variant: 'paper' | 'torchvision' | 'mini'): ModelConfig {
   const numClasses = variant === 'mini' ? 10 : 1000;
   return {
@@ -50,13 +63,60 @@ export function defaultConfig(variant: 'paper' | 'torchvision' | 'mini'): ModelC
       inputSize: variant === 'paper' ? 227 : variant === 'torchvision' ? 224 : 32,
       inChannels: 3,
     },
-    classes:
-      numClasses === 1000
-        ? [...IMAGENET_CLASSES]
-        : Array.from({ length: numClasses }, (_, i) => `class ${i}`),
+    classes: classNames(numClasses),
     ...IMAGENET_NORMALIZATION,
     augment: true,
+    ...(variant === 'mini' ? {} : { resize: 256 }),
   };
+}
+
+/** ImageNet's class names for 1000 classes, `class <i>` otherwise. */
+function classNames(count: number): string[] {
+  return count === IMAGENET_CLASSES.length
+    ? [...IMAGENET_CLASSES]
+    : Array.from({ length: count }, (_, i) => `class ${i}`);
+}
+
+/** The weights of a file and the config to use them with: its metadata's, or inferred. */
+export interface WeightsFile {
+  tensors: Map<string, Tensor>;
+  config: ModelConfig;
+  /** True when the config came from the file's gpunet metadata. */
+  hasMetadata: boolean;
+}
+
+/**
+ * Reads a weights file (`.safetensors` from this CLI, a PyTorch `.pth`, or an `.onnx`). Without
+ * gpunet metadata the config is the variant's default with the class count, layer widths and
+ * input channels read off the tensors' shapes (`inferModel`: so a narrow torchvision-layout
+ * checkpoint loads too); an ONNX file's model is read from its graph.
+ */
+export async function readWeightsFile(
+  path: string,
+  options: LoadModelOptions = {},
+): Promise<WeightsFile> {
+  if (!existsSync(path)) throw new CliError(`--weights ${path}: no such file`);
+  if (path.endsWith('.onnx')) {
+    // An ONNX graph's initializers are named by its exporter: the model built from the graph
+    // gives them their state-dict keys.
+    const { model, config, hasMetadata } = await loadOnnxModel(path, options);
+    return { tensors: model.stateDict(), config, hasMetadata };
+  }
+  const file = await loadWeights(path).catch((error: Error) => {
+    throw new CliError(`--weights ${error.message}`);
+  });
+  const text = file.metadata[METADATA_KEY];
+  if (text !== undefined)
+    return { tensors: file.tensors, config: JSON.parse(text) as ModelConfig, hasMetadata: true };
+  // The shapes say which AlexNet it is and how wide; fc8's bias, how many classes.
+  const inferred = inferModel(file.tensors, options.variant) ?? {
+    variant: options.variant ?? 'torchvision',
+  };
+  const config = configFor({
+    ...inferred,
+    ...(options.numClasses ? { numClasses: options.numClasses } : {}),
+  });
+  return { tensors: file.tensors, config, hasMetadata: false };
 }
 
 /** Writes the model's weights with its config to a `.safetensors` file (atomically). */
@@ -130,7 +190,7 @@ function configFor(options: AlexNetOptions & { variant: AlexNetVariant }): Model
   };
   if (numClasses !== undefined && numClasses !== config.model.numClasses) {
     config.model.numClasses = numClasses;
-    config.classes = Array.from({ length: numClasses }, (_, i) => `class ${i}`);
+    config.classes = classNames(numClasses);
   }
   return config;
 }
@@ -139,7 +199,7 @@ function configFor(options: AlexNetOptions & { variant: AlexNetVariant }): Model
 async function loadOnnxModel(
   path: string,
   options: LoadModelOptions,
-): Promise<{ model: AlexNet; config: ModelConfig }> {
+): Promise<{ model: AlexNet; config: ModelConfig; hasMetadata: boolean }> {
   const file = await loadWeights(path).catch((error: Error) => {
     throw new CliError(`--weights ${error.message}`);
   });
@@ -174,7 +234,7 @@ async function loadOnnxModel(
     ...(o.variant === 'torchvision' ? {} : { lrn: o.lrn }),
     ...(o.ceilMode ? { ceilMode: true } : {}),
   };
-  return { model, config };
+  return { model, config, hasMetadata: text !== undefined };
 }
 
 /** Reads weights (`.safetensors` from this CLI, a PyTorch `.pth`, or an `.onnx`) into a new model. */
@@ -182,25 +242,12 @@ export async function loadModel(
   path: string,
   options: LoadModelOptions = {},
 ): Promise<{ model: AlexNet; config: ModelConfig }> {
-  if (!existsSync(path)) throw new CliError(`--weights ${path}: no such file`);
-  if (path.endsWith('.onnx')) return loadOnnxModel(path, options);
-  const file = await loadWeights(path).catch((error: Error) => {
-    throw new CliError(`--weights ${error.message}`);
-  });
-  let config: ModelConfig;
-  const text = file.metadata[METADATA_KEY];
-  if (text !== undefined) {
-    config = JSON.parse(text) as ModelConfig;
-  } else {
-    // The shapes say which AlexNet it is and how wide; fc8's bias, how many classes.
-    const inferred = inferModel(file.tensors, options.variant) ?? {
-      variant: options.variant ?? 'torchvision',
-    };
-    config = configFor({
-      ...inferred,
-      ...(options.numClasses ? { numClasses: options.numClasses } : {}),
-    });
+  if (path.endsWith('.onnx')) {
+    if (!existsSync(path)) throw new CliError(`--weights ${path}: no such file`);
+    return loadOnnxModel(path, options);
   }
+  const file = await readWeightsFile(path, options);
+  const config = file.config;
   const model = alexnet({ ...config.model, init: 'pytorch' });
   try {
     model.loadStateDict(file.tensors);

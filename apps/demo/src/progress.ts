@@ -10,12 +10,19 @@ export interface Reporter {
   info(line: string): void;
   /** One JSON object per line on stdout (only with --json). */
   json(value: Record<string, unknown>): void;
-  /** Starts a bar over `total` steps; `update` moves it; `stop` ends it. */
-  startBar(total: number, label: string): void;
+  /**
+   * Starts a bar over `total` steps; `update` moves it; `stop` ends it. `fields` is what follows
+   * the count, with `{name}` placeholders for the fields `updateBar` passes (default: the
+   * training fields loss, accuracy, speed and data wait).
+   */
+  startBar(total: number, label: string, fields?: string): void;
   updateBar(value: number, fields: Record<string, string>): void;
   stopBar(): void;
   readonly isJson: boolean;
 }
+
+/** The progress fields of a training epoch. */
+export const TRAINING_FIELDS = 'loss {loss} | acc {accuracy} | {speed} img/s';
 
 /** A reporter for `--json` (or not) on this process's streams. */
 export function createReporter(isJson: boolean): Reporter {
@@ -23,6 +30,7 @@ export function createReporter(isJson: boolean): Reporter {
   let lastPlain = 0;
   let label = '';
   let total = 0;
+  let template = '';
   const tty = Boolean(process.stderr.isTTY);
   return {
     isJson,
@@ -34,13 +42,14 @@ export function createReporter(isJson: boolean): Reporter {
     json(value) {
       if (isJson) process.stdout.write(`${JSON.stringify(value)}\n`);
     },
-    startBar(steps, name) {
+    startBar(steps, name, fields = TRAINING_FIELDS) {
       total = steps;
       label = name;
+      template = fields;
       if (!tty) return;
       bar = new cliProgress.SingleBar(
         {
-          format: `${name} {bar} {value}/{total} | loss {loss} | acc {accuracy} | {speed} img/s | ETA {eta_formatted}`,
+          format: `${name} {bar} {value}/{total} | ${fields} | ETA {eta_formatted}`,
           stream: process.stderr,
           hideCursor: true,
           clearOnComplete: false,
@@ -48,7 +57,11 @@ export function createReporter(isJson: boolean): Reporter {
         },
         cliProgress.Presets.shades_classic,
       );
-      bar.start(steps, 0, { loss: '-', accuracy: '-', speed: '-' });
+      bar.start(
+        steps,
+        0,
+        Object.fromEntries([...fields.matchAll(/\{(\w+)\}/g)].map((m) => [m[1], '-'])),
+      );
     },
     updateBar(value, fields) {
       if (bar) {
@@ -59,9 +72,8 @@ export function createReporter(isJson: boolean): Reporter {
       const now = Date.now();
       if (isJson || now - lastPlain < 10_000) return;
       lastPlain = now;
-      process.stderr.write(
-        `${label} ${value}/${total} loss ${fields.loss} acc ${fields.accuracy} ${fields.speed} img/s\n`,
-      );
+      const text = template.replace(/\{(\w+)\}/g, (_, key: string) => fields[key] ?? '-');
+      process.stderr.write(`${label} ${value}/${total} ${text.replaceAll(' | ', ', ')}\n`);
     },
     stopBar() {
       bar?.stop();

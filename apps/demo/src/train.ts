@@ -12,6 +12,8 @@ import {
   type BatchEventDetail,
   disposeCheckpoint,
   type EpochEventDetail,
+  freeze,
+  loadPretrained,
   NonFiniteLossError,
   paperOptimizer,
   Trainer,
@@ -21,8 +23,9 @@ import { DataLoader } from '@gpunet/data';
 import { channelStats, parseDataSpec, type SyntheticOptions, transformFor } from './data.js';
 import { curvesPng, filterTiles, gridPng, writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
-import { type ModelConfig, saveModel } from './model-file.js';
-import type { Reporter } from './progress.js';
+import { firstPass } from './first-pass.js';
+import { type ModelConfig, readWeightsFile, saveModel, type WeightsFile } from './model-file.js';
+import { type Reporter, TRAINING_FIELDS } from './progress.js';
 
 /** Options of `runTraining` (the flags of `gpunet train`). */
 export interface TrainOptions {
@@ -35,6 +38,15 @@ export interface TrainOptions {
   seed: number;
   out: string;
   resume?: string;
+  /**
+   * Pretrained weights to start from (`.pth`, `.safetensors`): fine-tuning. The head (fc8) is
+   * re-initialized when the data has another class count; the weights' preprocessing is kept.
+   */
+  weights?: string;
+  /** Module paths to freeze (`features`, `classifier.1`, ...): not trained, no gradients computed. */
+  freeze?: string[];
+  /** Leave undecodable images of an image folder out (listed in run.json) instead of stopping. */
+  skipBadImages?: boolean;
   /** Sizes of the synthetic task (the demo keeps it small). */
   synthetic?: SyntheticOptions;
 }
@@ -90,6 +102,12 @@ export function checkTrainOptions(options: TrainOptions): void {
   parseDataSpec(options.data, options.synthetic);
   if (options.resume && !existsSync(options.resume))
     throw new CliError(`--resume ${options.resume}: no such file`);
+  if (options.weights && !existsSync(options.weights))
+    throw new CliError(`--weights ${options.weights}: no such file`);
+  if (options.weights && options.resume)
+    throw new CliError(
+      '--weights and --resume: give one (a checkpoint already holds the weights it resumes from)',
+    );
 }
 
 /** Trains as the options say; resolves when done, interrupted (Ctrl-C) or stopped by a NaN. */
@@ -109,6 +127,9 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   }
   const numClasses = source.classes.length;
   let config: ModelConfig;
+  let pretrained: WeightsFile | null = null;
+  let freezePaths = options.freeze ?? [];
+  let pass: Awaited<ReturnType<typeof firstPass>> | null = null;
   if (options.resume) {
     if (!existsSync(options.resume)) throw new CliError(`--resume ${options.resume}: no such file`);
     const runPath = join(dirname(options.resume), 'run.json');
@@ -116,23 +137,49 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       throw new CliError(
         `--resume ${options.resume}: no run.json beside it (written by gpunet train)`,
       );
-    config = (JSON.parse(await readFile(runPath, 'utf8')) as { config: ModelConfig }).config;
+    const run = JSON.parse(await readFile(runPath, 'utf8')) as {
+      config: ModelConfig;
+      options?: { freeze?: string[] };
+    };
+    config = run.config;
+    // The optimizer's state is per trainable parameter: the resumed run freezes the same modules.
+    if (options.freeze === undefined) freezePaths = run.options?.freeze ?? [];
     if (config.model.variant !== options.model || config.model.numClasses !== numClasses) {
       throw new CliError(
         `--resume ${options.resume}: the checkpoint is a ${config.model.variant} model with ${config.model.numClasses} classes; this run asks for --model ${options.model} with ${numClasses} classes`,
       );
     }
+  } else if (options.weights) {
+    // Fine-tuning: the weights' own preprocessing (ImageNet's for a torchvision .pth), the
+    // folder's classes.
+    pretrained = await readWeightsFile(options.weights, { variant: options.model });
+    // A file from gpunet train names its variant; a .pth is read as --model says.
+    const base = pretrained.config;
+    if (base.model.inChannels !== source.channels) {
+      throw new CliError(
+        `--weights ${options.weights} takes ${base.model.inChannels}-channel images, but --data ${options.data} has ${source.channels}`,
+      );
+    }
+    config = {
+      ...base,
+      model: { ...base.model, numClasses },
+      classes: [...source.classes],
+      data: options.data,
+      pretrained: options.weights,
+    };
   } else {
-    const stats = await channelStats(
-      source.open(
-        'train',
-        transformFor(
-          source,
-          { size: inputSize, mean: [], std: [], augment: source.kind !== 'idx' },
-          'eval',
-        ),
-      ),
-    );
+    const scratch = { size: inputSize, mean: [], std: [], augment: source.kind !== 'idx' };
+    // An image folder's statistics come from the first pass, which also checks every file.
+    if (source.files)
+      pass = await firstPass(
+        source,
+        scratch,
+        { workers: options.workers, withStats: true },
+        report,
+      );
+    const stats =
+      pass?.stats ??
+      (await channelStats(source.open('train', transformFor(source, scratch, 'eval'))));
     config = {
       model: { variant: options.model, numClasses, inputSize, inChannels: source.channels },
       classes: [...source.classes],
@@ -142,7 +189,39 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       data: options.data,
     };
   }
-  const pre = { size: inputSize, mean: config.mean, std: config.std, augment: config.augment };
+  const pre = {
+    size: config.model.inputSize,
+    mean: config.mean,
+    std: config.std,
+    augment: config.augment,
+    resize: config.resize,
+  };
+  if (source.files && !pass)
+    pass = await firstPass(source, pre, { workers: options.workers, withStats: false }, report);
+  const badImages = pass?.bad ?? [];
+  if (pass && source.files) {
+    report.json({ event: 'images', checked: pass.images + badImages.length, bad: badImages });
+    if (badImages.length > 0 && !options.skipBadImages) {
+      throw new CliError(
+        `--data ${options.data}: ${badImages.length} of ${pass.images + badImages.length} images cannot be decoded (listed below); nothing was trained. Fix or remove them, or pass --skip-bad-images to leave them out`,
+        2,
+        badImages.map((b) => `${b.file}: ${b.reason}`),
+      );
+    }
+    for (const b of badImages) source.files.exclude.add(b.file);
+    report.info(
+      `checked ${pass.images + badImages.length} images` +
+        (badImages.length > 0
+          ? `: left out ${badImages.length} that cannot be decoded (--skip-bad-images; listed in ${files.run})`
+          : ': all decode'),
+    );
+  }
+  for (const split of ['train', 'val'] as const) {
+    if (source.open(split, transformFor(source, pre, 'eval')).length === 0)
+      throw new CliError(
+        `--data ${options.data}: no ${split === 'train' ? 'training' : 'validation'} images${badImages.length > 0 ? ` once the ${badImages.length} undecodable ones are left out` : ''} (an image folder without train/ and val/ holds out every 10th image)`,
+      );
+  }
   const train = new DataLoader(source.open('train', transformFor(source, pre, 'train')), {
     batchSize: options.batchSize,
     shuffle: true,
@@ -154,7 +233,48 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
     numWorkers: options.workers,
   });
 
-  const model = alexnet({ ...config.model, seed: options.seed });
+  // Fine-tuning re-initializes only the head, as torchvision's recipe does with a new nn.Linear:
+  // PyTorch's default init (the variant's own, e.g. the mini's He init, gives logits so large
+  // that the first steps undo the pretrained features).
+  const model = alexnet({
+    ...config.model,
+    seed: options.seed,
+    ...(pretrained ? { init: 'pytorch' as const } : {}),
+  });
+  if (pretrained) {
+    try {
+      const loaded = loadPretrained(model, pretrained.tensors);
+      if (loaded.replacedHead)
+        report.info(
+          `${loaded.head} (the head) replaced: ${loaded.pretrainedClasses} classes in ${options.weights} -> ${numClasses} classes of ${options.data}, re-initialized`,
+        );
+      report.json({ event: 'pretrained', weights: options.weights, ...loaded });
+    } catch (error) {
+      throw new CliError(
+        `--weights ${options.weights} does not fit the ${config.model.variant} model: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      for (const t of pretrained.tensors.values()) t.dispose();
+    }
+  }
+  if (freezePaths.length > 0) {
+    let frozen: number;
+    try {
+      frozen = freeze(model, freezePaths);
+    } catch (error) {
+      throw new CliError(`--freeze ${(error as Error).message.replace(/^freeze: /, '')}`);
+    }
+    const trainable = model
+      .parameters()
+      .filter((p) => p.requiresGrad)
+      .reduce((n, p) => n + p.size, 0);
+    if (trainable === 0)
+      throw new CliError(`--freeze ${freezePaths.join(' ')}: nothing is left to train`);
+    report.info(
+      `frozen: ${freezePaths.join(', ')} (${frozen.toLocaleString('en-US')} parameters); training ${trainable.toLocaleString('en-US')}`,
+    );
+    report.json({ event: 'freeze', modules: freezePaths, frozen, trainable });
+  }
   const { optimizer, scheduler } = paperOptimizer(model, { lr: options.lr });
   let interruptRequested = false;
   const onSigint = () => {
@@ -174,12 +294,37 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   const history: EpochEventDetail[] = [];
   const speed = () => seen / ((performance.now() - epochStart) / 1000);
   let trainSeconds = 0;
+  // Time the step spends waiting for the loader's next batch (decoding, augmenting): shown on
+  // the bar and reported per epoch, so a starved backend is visible (add --workers).
+  let dataWait = 0;
+  let waitAtLastEpoch = 0;
+  const waitFraction = () => dataWait / 1000 / ((performance.now() - epochStart) / 1000 || 1);
+  const timedTrain = {
+    // The Trainer sets the loader's epoch on resume (each epoch's shuffle and augmentation come from it).
+    setEpoch: (epoch: number) => train.setEpoch(epoch),
+    [Symbol.asyncIterator]() {
+      const batches = train[Symbol.asyncIterator]();
+      return {
+        async next() {
+          const start = performance.now();
+          try {
+            return await batches.next();
+          } finally {
+            dataWait += performance.now() - start;
+          }
+        },
+        async return() {
+          return (await batches.return?.()) ?? { done: true as const, value: undefined };
+        },
+      };
+    },
+  };
 
   const trainer = new Trainer({
     model,
     optimizer,
     scheduler,
-    data: train,
+    data: timedTrain,
     validation,
     epochs: options.epochs,
     saveCheckpoint: async (checkpoint) => {
@@ -190,16 +335,24 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
       if (b.batch === 0) {
         seen = 0;
         correct = 0;
-        report.startBar(batchesPerEpoch, `epoch ${b.epoch}/${options.epochs}`);
+        report.startBar(
+          batchesPerEpoch,
+          `epoch ${b.epoch}/${options.epochs}`,
+          `${TRAINING_FIELDS} | waiting on data {wait}`,
+        );
       }
       seen += b.size;
       correct += b.accuracy * b.size;
       batchLoss.push(b.loss);
-      if (b.batch === batchesPerEpoch - 1) trainSeconds = (performance.now() - epochStart) / 1000;
+      if (b.batch === batchesPerEpoch - 1) {
+        trainSeconds = (performance.now() - epochStart) / 1000;
+        waitAtLastEpoch = dataWait / 1000 / trainSeconds;
+      }
       report.updateBar(b.batch + 1, {
         loss: b.loss.toFixed(3),
         accuracy: `${((100 * correct) / seen).toFixed(1)}%`,
         speed: speed().toFixed(1),
+        wait: `${Math.round(100 * waitFraction())}%`,
       });
       if (interruptRequested) throw new Interrupted();
     },
@@ -217,10 +370,14 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
         valLoss: e.valLoss ?? null,
         lr: e.lr,
         imagesPerSecond,
+        dataWaitFraction: waitAtLastEpoch,
+        skippedImages: badImages.length,
       });
       report.info(
         `epoch ${e.epoch}: loss ${e.trainLoss.toFixed(4)}, train top-1 ${pct(e.trainAccuracy)}, ` +
-          `val top-1 ${pct(e.valTop1)}, top-5 ${pct(e.valTop5)}, lr ${e.lr}, ${imagesPerSecond.toFixed(1)} img/s`,
+          `val top-1 ${pct(e.valTop1)}${e.valTop5 === undefined ? '' : `, top-5 ${pct(e.valTop5)}`}, lr ${e.lr}, ${imagesPerSecond.toFixed(1)} img/s` +
+          `${waitAtLastEpoch >= 0.1 ? ` (${Math.round(100 * waitAtLastEpoch)}% of it waiting on data${options.workers === 0 ? '; try --workers 2' : ''})` : ''}` +
+          (badImages.length > 0 ? `, ${badImages.length} bad images left out` : ''),
       );
     },
   });
@@ -243,7 +400,7 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   const writeRun = async () => {
     await writeFileAtomic(
       files.run,
-      `${JSON.stringify({ config, options: { ...options, synthetic: options.synthetic }, history: trainer.history }, null, 2)}\n`,
+      `${JSON.stringify({ config, options: { ...options, synthetic: options.synthetic }, skippedImages: badImages, history: trainer.history }, null, 2)}\n`,
     );
     await writeFileAtomic(
       files.curves,
@@ -260,6 +417,7 @@ export async function runTraining(options: TrainOptions, report: Reporter): Prom
   try {
     while (trainer.epoch < options.epochs) {
       epochStart = performance.now();
+      dataWait = 0;
       await trainer.runEpoch();
       await writeRun();
       if (interruptRequested && trainer.epoch < options.epochs) {

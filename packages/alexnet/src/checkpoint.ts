@@ -31,7 +31,7 @@ export interface EpochSummary {
   trainAccuracy: number;
   /** Validation top-1 accuracy, when a validation loader was given. */
   valTop1?: number;
-  /** Validation top-5 accuracy, when a validation loader was given. */
+  /** Validation top-5 accuracy, when a validation loader was given and there are more than 5 classes. */
   valTop5?: number;
   /** Validation loss, when a validation loader was given. */
   valLoss?: number;

@@ -40,6 +40,29 @@ describe('evaluate', () => {
     expect(counts.nll).toBeCloseTo(-Math.log(0.5) - Math.log(0.2) - Math.log(0.05), 12);
   });
 
+  it('reports top-5 as null with 5 classes or fewer, where every label is in the top 5', async () => {
+    const small = alexnet({
+      variant: 'mini',
+      inputSize: 24,
+      inChannels: 1,
+      numClasses: 5,
+      hidden: 16,
+    });
+    const [batch] = syntheticBars({ count: 3, size: 24, seed: 1 }).map((b) => ({
+      images: b.images,
+      labels: tensor([0, 4, 4], [3], { dtype: 'int32' }),
+    }));
+    const result = await evaluate(small, [batch as { images: Tensor; labels: Tensor }]);
+    expect(result.top5).toBeNull();
+    expect(result.perClass.map((c) => [c.count, c.top5])).toEqual([
+      [1, null],
+      [0, null],
+      [0, null],
+      [0, null],
+      [2, null],
+    ]);
+  }, 60_000);
+
   it('flipHorizontal mirrors the last axis', () => {
     const x = tensor([1, 2, 3, 4, 5, 6], [1, 1, 2, 3]);
     expect(Array.from(flipHorizontal(x).dataSync())).toEqual([3, 2, 1, 6, 5, 4]);
@@ -95,6 +118,16 @@ describe('evaluate', () => {
     expect(result.count).toBe(4);
     expect(result.top1).toBe(counts.top1 / 4);
     expect(result.top5).toBe(counts.top5 / 4);
+    // Per class: one image each of classes 0, 1, 2 and 5, none of 3 and 4.
+    const labels = [0, 1, 2, 5];
+    expect(result.perClass).toEqual(
+      [0, 1, 2, 3, 4, 5].map((c) => {
+        const i = labels.indexOf(c);
+        if (i < 0) return { count: 0, top1: null, top5: null };
+        const one = topKCounts(expected.subarray(6 * i, 6 * i + 6), [c], 6);
+        return { count: 1, top1: one.top1, top5: one.top5 };
+      }),
+    );
     expect(result.loss).toBeCloseTo(counts.nll / 4, 5);
     expect(model.isTraining).toBe(true); // the mode is restored
     // The centre crop alone: the model's 24 px centre of the 30 px images.
@@ -108,7 +141,7 @@ describe('evaluate', () => {
       return p;
     });
     expect(centre.loss).toBeCloseTo(topKCounts(centreProbabilities, [0, 1, 2, 5], 6).nll / 4, 5);
-  });
+  }, 60_000);
 });
 
 describe('predict and features', () => {

@@ -31,12 +31,27 @@ export interface EvaluateOptions {
 export interface EvaluationResult {
   /** Fraction of images whose label has the highest probability. */
   top1: number;
-  /** Fraction of images whose label is among the five most probable classes. */
-  top5: number;
+  /**
+   * Fraction of images whose label is among the five most probable classes; null when the model
+   * has 5 classes or fewer, where every label is (a meaningless 100%).
+   */
+  top5: number | null;
   /** Mean negative log of the (crop-averaged) probability of the label. */
   loss: number;
   /** Images evaluated. */
   count: number;
+  /**
+   * Per class, index = label: its images, and the top-1 and top-5 accuracy among them (null for
+   * a class without images, and top-5 null as above).
+   */
+  perClass: ClassAccuracy[];
+}
+
+/** One class's line of `EvaluationResult.perClass`. */
+export interface ClassAccuracy {
+  count: number;
+  top1: number | null;
+  top5: number | null;
 }
 
 /** The top-left corners of the crops, in order: centre, then the four corners. */
@@ -98,6 +113,20 @@ export function cropAveragedProbabilities(
   );
 }
 
+/** How many classes of row `row` are strictly more probable than `label` (ties count in its favour). */
+function rankOf(
+  probabilities: ArrayLike<number>,
+  row: number,
+  label: number,
+  numClasses: number,
+): number {
+  const p = probabilities[row * numClasses + label] as number;
+  let rank = 0;
+  for (let j = 0; j < numClasses; j++)
+    if ((probabilities[row * numClasses + j] as number) > p) rank++;
+  return rank;
+}
+
 /** Counts how many of `labels` rank within the top 1 and top 5 of each row of `probabilities`. */
 export function topKCounts(
   probabilities: ArrayLike<number>,
@@ -110,10 +139,7 @@ export function topKCounts(
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as number;
     const p = probabilities[i * numClasses + label] as number;
-    // Rank = how many classes are strictly more probable; ties count in the label's favour.
-    let rank = 0;
-    for (let j = 0; j < numClasses; j++)
-      if ((probabilities[i * numClasses + j] as number) > p) rank++;
+    const rank = rankOf(probabilities, i, label, numClasses);
     if (rank < 1) top1++;
     if (rank < 5) top5++;
     nll -= Math.log(Math.max(p, 1e-30));
@@ -122,7 +148,8 @@ export function topKCounts(
 }
 
 /**
- * Top-1 and top-5 accuracy (and loss) of `model` over every batch of `source`, in eval mode
+ * Top-1 and top-5 accuracy (top-5 only with more than 5 classes), loss and per-class accuracy
+ * of `model` over every batch of `source`, in eval mode
  * (dropout off; the previous mode is restored). With `crops: 'ten'` it is the paper's 10-crop
  * test (section 4.1): the softmax averaged over the corners, the centre and their mirrors.
  */
@@ -139,6 +166,9 @@ export async function evaluate(
   let top5 = 0;
   let nll = 0;
   let count = 0;
+  let numClasses = 0;
+  // Per label: images, top-1 hits, top-5 hits.
+  const perClass: [number, number, number][] = [];
   try {
     for await (const { images, labels } of source) {
       const side = images.shape[2] as number;
@@ -146,9 +176,20 @@ export async function evaluate(
       const cropSize =
         options.cropSize ?? (modelSize !== undefined && modelSize < side ? modelSize : side);
       const probabilities = cropAveragedProbabilities(model, images, crops, cropSize);
-      const numClasses = probabilities.shape[1] as number;
-      const counts = topKCounts(await probabilities.data(), await labels.data(), numClasses);
+      numClasses = probabilities.shape[1] as number;
+      const values = await probabilities.data();
+      const labelValues = await labels.data();
+      const counts = topKCounts(values, labelValues, numClasses);
       probabilities.dispose();
+      while (perClass.length < numClasses) perClass.push([0, 0, 0]);
+      for (let i = 0; i < labelValues.length; i++) {
+        const label = labelValues[i] as number;
+        const line = perClass[label] as [number, number, number];
+        const rank = rankOf(values, i, label, numClasses);
+        line[0]++;
+        if (rank < 1) line[1]++;
+        if (rank < 5) line[2]++;
+      }
       top1 += counts.top1;
       top5 += counts.top5;
       nll += counts.nll;
@@ -162,5 +203,16 @@ export async function evaluate(
     model.train(wasTraining);
   }
   if (count === 0) throw new RangeError('evaluate: the source yielded no images');
-  return { top1: top1 / count, top5: top5 / count, loss: nll / count, count };
+  const hasTop5 = numClasses > 5;
+  return {
+    top1: top1 / count,
+    top5: hasTop5 ? top5 / count : null,
+    loss: nll / count,
+    count,
+    perClass: perClass.map(([n, one, five]) => ({
+      count: n,
+      top1: n > 0 ? one / n : null,
+      top5: n > 0 && hasTop5 ? five / n : null,
+    })),
+  };
 }

@@ -27,6 +27,7 @@ export {
 export {
   type Batch,
   type BatchSource,
+  type ClassAccuracy,
   cropAveragedProbabilities,
   type EvaluateOptions,
   type EvaluationResult,
@@ -34,6 +35,7 @@ export {
   flipHorizontal,
   topKCounts,
 } from './evaluate.js';
+export { freeze, headPath, type LoadPretrainedResult, loadPretrained } from './finetune.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
 export {
   ALEXNET_ONNX_METADATA_KEY,

@@ -20,13 +20,19 @@ export interface PaperOptimizerOptions {
  * The paper's optimizer and schedule: SGD with momentum 0.9 and weight decay 0.0005 in the
  * paper's update rule (`v <- 0.9 v - 0.0005 lr w - lr g; w <- w + v`), lr 0.01, and
  * `ReduceLROnPlateau` in 'min' mode with factor 0.1, to be stepped with the validation error
- * (top-1 error rate) once per epoch.
+ * (top-1 error rate) once per epoch. Only the parameters that require grad are optimized.
  */
 export function paperOptimizer(
   model: Module,
   options: PaperOptimizerOptions = {},
 ): { optimizer: SGD; scheduler: ReduceLROnPlateau } {
-  const optimizer = new SGD(model.parameters(), {
+  // Frozen parameters (requiresGrad false, e.g. after `freeze(model, ['features'])`) are left out.
+  const trainable = model.parameters().filter((p) => p.requiresGrad);
+  if (trainable.length === 0)
+    throw new RangeError(
+      'paperOptimizer: every parameter of the model is frozen (requiresGrad false)',
+    );
+  const optimizer = new SGD(trainable, {
     lr: options.lr ?? 0.01,
     momentum: options.momentum ?? 0.9,
     weightDecay: options.weightDecay ?? 0.0005,

@@ -236,7 +236,8 @@ export class Trainer extends EventTarget {
       );
       Object.assign(summary, {
         valTop1: validation.top1,
-        valTop5: validation.top5,
+        // Absent with 5 classes or fewer, where top-5 means nothing.
+        ...(validation.top5 === null ? {} : { valTop5: validation.top5 }),
         valLoss: validation.loss,
         validation,
       });

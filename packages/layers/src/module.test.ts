@@ -104,6 +104,33 @@ describe('Module', () => {
     expect(memory().numTensors).toBe(before - 4);
   });
 
+  it('requiresGrad_(false) freezes a subtree: backward leaves its parameters without .grad', () => {
+    const net = new SmallNet();
+    expect(net.features.requiresGrad_(false)).toBe(net.features);
+    const trainable = net.namedParameters().filter(([, p]) => p.requiresGrad);
+    expect(trainable.map(([k]) => k)).toEqual(['classifier.1.weight', 'classifier.1.bias']);
+    tidy(() =>
+      net
+        .forward(
+          tensor(
+            Array.from({ length: 3 * 49 }, (_, i) => Math.sin(i)),
+            [1, 3, 7, 7],
+          ),
+        )
+        .sum()
+        .backward(),
+    );
+    expect(net.namedParameters().map(([k, p]) => [k, p.grad !== null])).toEqual([
+      ['features.0.weight', false],
+      ['features.0.bias', false],
+      ['classifier.1.weight', true],
+      ['classifier.1.bias', true],
+    ]);
+    net.requiresGrad_();
+    expect(net.parameters().every((p) => p.requiresGrad)).toBe(true);
+    net.zeroGrad();
+  });
+
   it('train() and eval() set isTraining on every descendant', () => {
     const net = new SmallNet();
     net.eval();

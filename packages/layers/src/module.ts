@@ -140,6 +140,16 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * Sets `requiresGrad` on every parameter of this module and its descendants (PyTorch
+   * `Module.requires_grad_`): `model.features.requiresGrad_(false)` freezes them, so backward
+   * computes no gradient for them and `paperOptimizer` leaves them out. Returns this.
+   */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
+  }
+
   /** Drops the `.grad` of every parameter (PyTorch `zero_grad()`, which sets them to None). */
   zeroGrad(): void {
     for (const p of this.parameters()) {

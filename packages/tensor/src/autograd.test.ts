@@ -14,6 +14,7 @@ import {
   flatten,
   flip,
   Generator,
+  getKernel,
   linear,
   localResponseNorm,
   log,
@@ -33,6 +34,7 @@ import {
   pow,
   rand,
   randn,
+  registerKernel,
   relu,
   reshape,
   sigmoid,
@@ -45,6 +47,7 @@ import {
   type Tensor,
   tanh,
   tensor,
+  tidy,
   transpose,
 } from './index.js';
 import { gradcheck } from './testing.js';
@@ -292,5 +295,80 @@ describe('autograd semantics (PyTorch)', () => {
     for (let i = 0; i < 10_000; i++) y = add(y, 0);
     y.backward();
     expect(x.grad!.dataSync()[0]).toBe(1);
+  });
+});
+
+describe('gradients of tensors that do not require grad', () => {
+  it('are never computed: a frozen weight costs no product in backward, a frozen bias no sum', () => {
+    // Count the kernels backward runs, on the reference backend, by wrapping their registrations.
+    const counts = new Map<string, number>();
+    const restore: (() => void)[] = [];
+    for (const name of [
+      'BatchMatMul',
+      'Sum',
+      'Conv2dBackpropFilter',
+      'Conv2dBackpropInput',
+    ] as const) {
+      const original = getKernel(name, 'reference');
+      if (!original) throw new Error(`no reference ${name}`);
+      const counted: typeof original = {
+        ...original,
+        kernelFunc: (args) => {
+          counts.set(name, (counts.get(name) ?? 0) + 1);
+          return original.kernelFunc(args);
+        },
+      };
+      registerKernel(counted);
+      restore.push(() => registerKernel(original));
+    }
+    try {
+      const g = new Generator(3);
+      const x = randn([4, 3], { generator: g });
+      const w = randn([2, 3], { generator: g });
+      const bias = randn([2], { generator: g });
+      const run = () =>
+        tidy(() => {
+          counts.clear();
+          linear(x, w, bias).pow(2).sum().backward();
+          return Object.fromEntries(counts);
+        });
+      // Trainable weight and bias, constant input: one product (dW) and the bias's reduction.
+      w.requiresGrad = true;
+      bias.requiresGrad = true;
+      const trainable = run();
+      expect(w.grad).not.toBeNull();
+      // Frozen weight and bias, input requiring grad: only dX's product, no reduction for the bias.
+      w.grad?.dispose();
+      w.grad = null;
+      bias.grad?.dispose();
+      bias.grad = null;
+      w.requiresGrad = false;
+      bias.requiresGrad = false;
+      x.requiresGrad = true;
+      const frozen = run();
+      expect([w.grad, bias.grad]).toEqual([null, null]);
+      expect(x.grad).not.toBeNull();
+      // The forward runs one BatchMatMul and the loss one Sum in both cases.
+      expect(trainable.BatchMatMul).toBe(2);
+      expect(frozen.BatchMatMul).toBe(2);
+      expect((trainable.Sum ?? 0) - (frozen.Sum ?? 0)).toBe(1);
+      // A convolution with a frozen filter over an input that needs no grad records nothing.
+      const image = randn([1, 2, 5, 5], { generator: g });
+      const filter = randn([3, 2, 3, 3], { generator: g });
+      const head = randn([3], { generator: g });
+      head.requiresGrad = true;
+      tidy(() => {
+        counts.clear();
+        const y = conv2d(image, filter);
+        expect(y.requiresGrad).toBe(false);
+        y.mean([0, 2, 3]).mul(head).sum().backward();
+      });
+      expect([counts.get('Conv2dBackpropFilter'), counts.get('Conv2dBackpropInput')]).toEqual([
+        undefined,
+        undefined,
+      ]);
+    } finally {
+      for (const undo of restore) undo();
+    }
   });
 });

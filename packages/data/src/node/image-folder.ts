@@ -21,16 +21,22 @@ export interface ImageFolderOptions {
   extensions?: string[];
   /** Allow a class folder with no images instead of throwing (torchvision `allow_empty`). */
   allowEmpty?: boolean;
+  /** Image paths to leave out (e.g. the undecodable ones a first pass found), as listed in `samples`. */
+  exclude?: Iterable<string>;
 }
 
 /** JPEG and PNG, the formats every platform decodes. */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
+
+// Hidden files and folders (`.DS_Store`, macOS's `._photo.jpg`, `.ipynb_checkpoints/`) are not data.
+const isHidden = (name: string) => name.startsWith('.');
 
 function listFiles(dir: string, extensions: readonly string[]): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
     compareNames(a.name, b.name),
   )) {
+    if (isHidden(entry.name)) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...listFiles(path, extensions));
     else if (extensions.includes(extname(entry.name).toLowerCase())) out.push(path);
@@ -46,7 +52,11 @@ function compareNames(a: string, b: string): number {
 /**
  * Images in `root/<class>/<image>` (torchvision `ImageFolder`): classes are the sub-folder names
  * sorted by code point, labels their indices; files are found recursively and sorted the same
- * way. Files are read on `read` and decoded with sharp (on the loader's workers if it has any).
+ * way; hidden files and folders (names starting with '.') are ignored, as are files with other
+ * extensions. Files are read on `read` and decoded with sharp (on the loader's workers if it
+ * has any), whatever their extension says: a PNG named `.JPEG` decodes as a PNG. To find every
+ * undecodable file in one pass, iterate a `DataLoader` with `onError: 'skip'` and rebuild the
+ * folder with `exclude`.
  */
 export class ImageFolder implements ImageDataset {
   readonly root: string;
@@ -70,7 +80,7 @@ export class ImageFolder implements ImageDataset {
     }
     if (!isDirectory) throw new DataError(root, 'ImageFolder root is not a directory');
     const classes = readdirSync(root, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
+      .filter((e) => e.isDirectory() && !isHidden(e.name))
       .map((e) => e.name)
       .sort(compareNames);
     if (classes.length === 0)
@@ -79,8 +89,9 @@ export class ImageFolder implements ImageDataset {
         'ImageFolder root has no class folders (expected root/<class>/<image>)',
       );
     const samples: [string, number][] = [];
+    const exclude = new Set(options.exclude ?? []);
     classes.forEach((name, label) => {
-      const files = listFiles(join(root, name), extensions);
+      const files = listFiles(join(root, name), extensions).filter((f) => !exclude.has(f));
       if (files.length === 0 && !options.allowEmpty) {
         throw new DataError(
           join(root, name),

@@ -100,7 +100,11 @@ function binary(
   return runKernel(kernel, [a, b], {}, (dy, y) => {
     if (!grad) return [null, null];
     const [da, db] = grad(dy, a, b, y);
-    return [da && sumTo(da, a.shape), db && sumTo(db, b.shape)];
+    // An input that needs no gradient gets no reduction either (a frozen bias costs nothing).
+    return [
+      da && a.requiresGrad ? sumTo(da, a.shape) : null,
+      db && b.requiresGrad ? sumTo(db, b.shape) : null,
+    ];
   });
 }
 
@@ -121,7 +125,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 
 /** `a - b` with broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return binary('Sub', 'sub', a, b, (dy) => [dy, neg(dy)]);
+  return binary('Sub', 'sub', a, b, (dy, _a, b) => [dy, b.requiresGrad ? neg(dy) : null]);
 }
 
 /** `a * b` with broadcasting. */

@@ -20,23 +20,25 @@ export function batchMatMul(a: Tensor, b: Tensor, transposeA = false, transposeB
         `do not fit (inner dims ${k} vs ${kB})`,
     );
   }
+  // Only the gradients an input needs are computed: a frozen weight (requiresGrad false) or a
+  // constant input costs no product in backward (PyTorch skips them the same way).
   return runKernel('BatchMatMul', [a, b], { transposeA, transposeB }, (dy) => {
-    let da: Tensor;
-    let db: Tensor;
+    let da: () => Tensor;
+    let db: () => Tensor;
     if (!transposeA && !transposeB) {
-      da = batchMatMul(dy, b, false, true);
-      db = batchMatMul(a, dy, true, false);
+      da = () => batchMatMul(dy, b, false, true);
+      db = () => batchMatMul(a, dy, true, false);
     } else if (!transposeA && transposeB) {
-      da = batchMatMul(dy, b, false, false);
-      db = batchMatMul(dy, a, true, false);
+      da = () => batchMatMul(dy, b, false, false);
+      db = () => batchMatMul(dy, a, true, false);
     } else if (transposeA && !transposeB) {
-      da = batchMatMul(b, dy, false, true);
-      db = batchMatMul(a, dy, false, false);
+      da = () => batchMatMul(b, dy, false, true);
+      db = () => batchMatMul(a, dy, false, false);
     } else {
-      da = batchMatMul(b, dy, true, true);
-      db = batchMatMul(dy, a, true, true);
+      da = () => batchMatMul(b, dy, true, true);
+      db = () => batchMatMul(dy, a, true, true);
     }
-    return [a.requiresGrad ? da : null, b.requiresGrad ? db : null];
+    return [a.requiresGrad ? da() : null, b.requiresGrad ? db() : null];
   });
 }
 
