@@ -114,6 +114,11 @@ export function makeTensor(dataId: DataId, shape: Shape, dtype: DType, backend: 
   return t;
 }
 
+/** @internal The id the next tensor made will get (ids only grow). */
+export function nextTensorId(): number {
+  return engine.nextTensorId;
+}
+
 /** @internal Releases one tensor's hold on its buffer. */
 export function releaseData(dataId: DataId): void {
   const record = engine.data.get(dataId);
