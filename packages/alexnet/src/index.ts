@@ -34,6 +34,13 @@ export {
   topKCounts,
 } from './evaluate.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
+export {
+  checkTrainingMemory,
+  largestTrainingBatch,
+  TrainingMemoryError,
+  type TrainingMemoryEstimate,
+  trainingMemory,
+} from './memory.js';
 export { features, type Prediction, type PredictOptions, predict } from './predict.js';
 export { type PaperOptimizerOptions, paperOptimizer } from './recipe.js';
 export {
