@@ -35,6 +35,8 @@ export interface KernelExports {
   avgPoolGrad(...args: number[]): void;
   lrn(...args: number[]): void;
   lrnGrad(...args: number[]): void;
+  lrnImages(...args: number[]): void;
+  lrnGradImages(...args: number[]): void;
   binary(...args: number[]): void;
   rectify(op: number, x: number, y: number, n: number): void;
   sumMiddle(x: number, outer: number, kept: number, inner: number, y: number): void;
