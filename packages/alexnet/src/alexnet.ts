@@ -181,27 +181,27 @@ export class AlexNet extends Module {
     if (o.variant === 'torchvision') {
       this.features = new Sequential(
         conv(o.inChannels, c1, 11, 4, 2),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         pool(),
         conv(c1, c2, 5, 1, 2),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         pool(),
         conv(c2, c3, 3, 1, 1),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         conv(c3, c4, 3, 1, 1),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         conv(c4, c5, 3, 1, 1),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         pool(),
       );
       this.avgpool = new AdaptiveAvgPool2d(6);
       this.classifier = new Sequential(
         drop(),
         new Linear(c5 * 6 * 6, o.hidden, { generator }),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         drop(),
         new Linear(o.hidden, o.hidden, { generator }),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         new Linear(o.hidden, o.numClasses, { generator }),
       );
       this.layerPaths = {
@@ -222,19 +222,19 @@ export class AlexNet extends Module {
       const lrn = () => new LocalResponseNorm(size, { alpha, beta, k });
       this.features = new Sequential(
         conv(o.inChannels, c1, k1, s1, p1),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         lrn(),
         pool(),
         conv(c1, c2, 5, 1, 2, 2),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         lrn(),
         pool(),
         conv(c2, c3, 3, 1, 1),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         conv(c3, c4, 3, 1, 1, 2),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         conv(c4, c5, 3, 1, 1, 2),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         pool(),
       );
       this.avgpool = null;
@@ -247,10 +247,10 @@ export class AlexNet extends Module {
       }
       this.classifier = new Sequential(
         new Linear(c5 * side * side, o.hidden, { generator }),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         drop(),
         new Linear(o.hidden, o.hidden, { generator }),
-        new ReLU(),
+        new ReLU({ inplace: true }),
         drop(),
         new Linear(o.hidden, o.numClasses, { generator }),
       );

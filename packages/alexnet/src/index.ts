@@ -38,6 +38,13 @@ export {
 export { freeze, headPath, type LoadPretrainedResult, loadPretrained } from './finetune.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
 export {
+  checkTrainingMemory,
+  largestTrainingBatch,
+  TrainingMemoryError,
+  type TrainingMemoryEstimate,
+  trainingMemory,
+} from './memory.js';
+export {
   ALEXNET_ONNX_METADATA_KEY,
   alexnetFromOnnx,
   alexnetOptionsFromOnnx,

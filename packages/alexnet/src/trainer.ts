@@ -1,6 +1,7 @@
 import type { Module } from '@gpunet/layers';
 import type { BaseOptions, Optimizer, ReduceLROnPlateau } from '@gpunet/optim';
-import { argmax, crossEntropy, dispose, type Generator, tidy } from '@gpunet/tensor';
+import { argmax, crossEntropy, dispose, type Generator, type Tensor, tidy } from '@gpunet/tensor';
+import { AlexNet } from './alexnet.js';
 import type { EpochSummary, TrainingCheckpoint } from './checkpoint.js';
 import {
   type BatchSource,
@@ -8,6 +9,7 @@ import {
   type EvaluationResult,
   evaluate,
 } from './evaluate.js';
+import { checkTrainingMemory } from './memory.js';
 
 /** Detail of the `batch` event, sent after every optimizer step. */
 export interface BatchEventDetail {
@@ -109,6 +111,27 @@ export class Trainer extends EventTarget {
     }
   }
 
+  /** The batch size whose memory estimate was last checked against the backend's limit. */
+  private checkedBatch = -1;
+
+  /**
+   * Before the first step at a batch size: where the backend has a fixed memory limit (wasm:
+   * 4 GiB) and the model is an AlexNet, a batch whose estimate does not fit stops training here,
+   * with a `TrainingMemoryError` saying the estimate and the largest batch that fits, instead of
+   * failing in the middle of the step.
+   */
+  private checkMemory(images: Tensor, size: number, batchTensors: Tensor[]): void {
+    const { model, optimizer } = this.options;
+    const limit = images.backend.memoryLimit?.();
+    if (limit === undefined || !(model instanceof AlexNet)) return;
+    try {
+      checkTrainingMemory(model, size, limit, images.backend.name, optimizer);
+    } catch (error) {
+      dispose(batchTensors);
+      throw error;
+    }
+  }
+
   private get lr(): number {
     return this.options.optimizer.paramGroups[0]?.lr ?? Number.NaN;
   }
@@ -178,6 +201,10 @@ export class Trainer extends EventTarget {
     let batch = 0;
     for await (const { images, labels } of this.options.data) {
       const size = labels.size;
+      if (size !== this.checkedBatch) {
+        this.checkMemory(images, size, disposeBatches ? [images, labels] : []);
+        this.checkedBatch = size;
+      }
       // Forward and backward, then the loss and predictions read with `await`, so that the
       // backends without synchronous reads (webgpu) train too. The step comes
       // after the check: a NaN must never reach the weights.

@@ -67,22 +67,44 @@ export class SGD extends Optimizer<SGDOptions> {
     state: ParamState,
   ): Tensor {
     const { lr, momentum: m, dampening, weightDecay: wd, nesterov, rule } = group;
-    const grad = wd !== 0 ? add(g, mul(w, wd)) : g;
+    // Each temporary is freed as soon as it is used, not when step()'s tidy ends: a large layer
+    // (AlexNet's fc6 is 151 MB) then needs three temporaries at a time, not six.
+    const grad = wd !== 0 ? consume(mul(w, wd), (t) => add(g, t)) : g;
+    const freeGrad = () => {
+      if (grad !== g) grad.dispose();
+    };
     if (rule === 'paper') {
-      // v <- m v - wd lr w - lr g, i.e. m v - lr (g + wd w)
       const step = mul(grad, lr);
-      if (m === 0) return sub(w, step);
+      freeGrad();
+      if (m === 0) return consume(step, (s) => sub(w, s));
       const previous = state.velocity as Tensor | undefined;
-      const v = previous ? sub(mul(previous, m), step) : mul(step, -1);
+      const v = previous ? consume(mul(previous, m), (t) => sub(t, step)) : mul(step, -1);
       state.velocity = v;
-      return nesterov ? sub(add(w, mul(v, m)), step) : add(w, v);
+      if (nesterov) return consume(step, (s) => consume(mul(v, m), (t) => sub(add(w, t), s)));
+      step.dispose();
+      return add(w, v);
     }
-    if (m === 0) return sub(w, mul(grad, lr));
+    if (m === 0) {
+      const next = consume(mul(grad, lr), (t) => sub(w, t));
+      freeGrad();
+      return next;
+    }
     const previous = state.momentumBuffer as Tensor | undefined;
-    // The first step's buffer is the gradient itself (as in PyTorch); a copy so that it owns its data.
-    const buffer = previous ? add(mul(previous, m), mul(grad, 1 - dampening)) : mul(grad, 1);
+    const buffer = previous
+      ? consume(mul(previous, m), (t) => consume(mul(grad, 1 - dampening), (u) => add(t, u)))
+      : mul(grad, 1);
     state.momentumBuffer = buffer;
-    const direction = nesterov ? add(grad, mul(buffer, m)) : buffer;
-    return sub(w, mul(direction, lr));
+    const direction = nesterov ? consume(mul(buffer, m), (t) => add(grad, t)) : buffer;
+    freeGrad();
+    const next = consume(mul(direction, lr), (t) => sub(w, t));
+    if (direction !== buffer) direction.dispose();
+    return next;
   }
+}
+
+/** `fn(t)`, then frees t (a temporary of the update). */
+function consume(t: Tensor, fn: (t: Tensor) => Tensor): Tensor {
+  const result = fn(t);
+  t.dispose();
+  return result;
 }

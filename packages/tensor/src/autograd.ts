@@ -3,7 +3,7 @@
  * a topological sort from the output, then one loop that hands each node's gradient to its
  * gradient function and accumulates what comes back.
  */
-import { keep, noGrad, tidy } from './engine.js';
+import { keep, nextTensorId, noGrad, tidy } from './engine.js';
 import { formatShape, ShapeError } from './errors.js';
 import { shapesEqual } from './internal/shape.js';
 import { add, onesLike } from './ops/index.js';
@@ -51,21 +51,43 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     );
   }
   const order = topologicalOrder(root);
+  // Memory: a node's gradient is freed as soon as its gradient function has run, and each
+  // gradient function's temporaries when it returns, so backward holds the gradients of the
+  // frontier only, not of the whole graph (what lets AlexNet train at batch 128 in wasm32).
+  // Only tensors made here are freed: a gradient function may hand back dy itself, or the
+  // caller's `gradient`, and the same object may feed several parents, hence the counts.
+  const firstId = nextTensorId();
+  const holds = new Map<Tensor, number>();
+  const hold = (t: Tensor) => holds.set(t, (holds.get(t) ?? 0) + 1);
+  const release = (t: Tensor) => {
+    const count = (holds.get(t) ?? 0) - 1;
+    if (count > 0) {
+      holds.set(t, count);
+      return;
+    }
+    holds.delete(t);
+    if (t.id >= firstId) t.dispose();
+  };
   tidy(() =>
     noGrad(() => {
-      const grads = new Map<Tensor, Tensor>([[root, gradient ?? onesLike(root)]]);
+      const seed = gradient ?? onesLike(root);
+      const grads = new Map<Tensor, Tensor>([[root, seed]]);
+      hold(seed);
       for (let i = order.length - 1; i >= 0; i--) {
         const node = order[i];
         const dy = grads.get(node);
         if (!dy) continue;
+        grads.delete(node);
         if (node.gradFn === null) {
           // A leaf: its .grad outlives this tidy. A fresh alias, so that two leaves never share one object.
           const previous = node.grad;
           node.grad = keep(previous ? add(previous, dy) : dy.detach());
           previous?.dispose();
+          release(dy);
           continue;
         }
-        const inputGrads = node.gradFn(dy, node);
+        const gradFn = node.gradFn;
+        const inputGrads = tidy(() => gradFn(dy, node));
         node.parents.forEach((parent, j) => {
           const g = inputGrads[j];
           if (!g || !parent.requiresGrad) return;
@@ -76,8 +98,15 @@ export function backward(root: Tensor, gradient?: Tensor): void {
             );
           }
           const existing = grads.get(parent);
-          grads.set(parent, existing ? add(existing, g) : g);
+          const sum = existing ? add(existing, g) : g;
+          grads.set(parent, sum);
+          hold(sum);
+          if (existing) release(existing);
         });
+        for (const g of new Set(inputGrads)) {
+          if (g && !holds.has(g) && g.id >= firstId) g.dispose();
+        }
+        release(dy);
       }
     }),
   );

@@ -33,6 +33,11 @@ export interface Backend {
   disposeData(dataId: DataId): void;
   /** Bytes this backend holds right now (device buffers included), if it can tell. */
   numBytes?(): number;
+  /**
+   * The most bytes this backend can ever hold, where that is a fixed limit (the wasm backend:
+   * 4 GiB, all that wasm32 addresses). Trainers check their estimate against it before a step.
+   */
+  memoryLimit?(): number;
   /** Releases every resource the backend holds. */
   dispose?(): void;
 }

@@ -5,7 +5,7 @@
 import { type Backend, type DataId, getKernel } from './backend.js';
 import { sizeOf } from './internal/shape.js';
 import type { KernelAttrs, KernelName } from './kernel-names.js';
-import { type GradFn, Tensor } from './tensor.js';
+import { type GradFn, releasedMessage, Tensor } from './tensor.js';
 import type { DType, Shape } from './types.js';
 
 /** Makes a backend; may be async (a WebGPU adapter is requested asynchronously). */
@@ -114,6 +114,11 @@ export function makeTensor(dataId: DataId, shape: Shape, dtype: DType, backend: 
   return t;
 }
 
+/** @internal The id the next tensor made will get (ids only grow). */
+export function nextTensorId(): number {
+  return engine.nextTensorId;
+}
+
 /** @internal Releases one tensor's hold on its buffer. */
 export function releaseData(dataId: DataId): void {
   const record = engine.data.get(dataId);
@@ -186,6 +191,7 @@ export function runKernel<K extends KernelName>(
         `${kernelName}: an input tensor (id ${t.id}, shape [${t.shape.join(', ')}]) was disposed`,
       );
     }
+    if (t.isReleased) throw new Error(releasedMessage(kernelName, t));
     if (t.backend !== backend) {
       throw new Error(
         `${kernelName}: inputs live on different backends ('${backend.name}' and '${t.backend.name}'); ` +

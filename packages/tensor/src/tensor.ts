@@ -47,6 +47,11 @@ export class Tensor {
   grad: Tensor | null = null;
   /** True once disposed; any further use throws. */
   isDisposed = false;
+  /**
+   * @internal True once `releaseBuffer()` freed the data: the tensor stays in the autograd graph
+   * (shape, parents, gradient function) but cannot be read or used as an input.
+   */
+  isReleased = false;
   /** @internal Set by `keep()`: no tidy disposes this tensor. */
   isKept = false;
   /** @internal The op that made this tensor, its inputs and its gradient function. */
@@ -103,6 +108,18 @@ export class Tensor {
   private assertAlive(what: string): void {
     if (this.isDisposed)
       throw new Error(`${what}: tensor ${this.id} ${formatShape(this.shape)} was disposed`);
+    if (this.isReleased) throw new Error(releasedMessage(what, this));
+  }
+
+  /**
+   * @internal Frees this tensor's buffer but keeps it in the autograd graph: for an
+   * intermediate whose value no gradient reads (a convolution's output before its bias, the
+   * input of an in-place ReLU), so that a training step does not hold it until its tidy ends.
+   */
+  releaseBuffer(): void {
+    if (this.isDisposed || this.isReleased) return;
+    this.isReleased = true;
+    releaseData(this.dataId);
   }
 
   /** Reads the values (row-major) once pending device work is done. Returns a fresh copy. */
@@ -147,7 +164,7 @@ export class Tensor {
     if (this.isDisposed) return;
     this.isDisposed = true;
     forgetTensor();
-    releaseData(this.dataId);
+    if (!this.isReleased) releaseData(this.dataId);
     this.grad?.dispose();
     this.grad = null;
     this.gradFn = null;
@@ -298,4 +315,9 @@ export class Tensor {
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
+}
+
+/** @internal The error for a use of a tensor whose buffer `releaseBuffer()` freed. */
+export function releasedMessage(what: string, t: Tensor): string {
+  return `${what}: tensor ${t.id} ${formatShape(t.shape)} was freed by an in-place op (e.g. relu(x, { inplace: true })); its value is gone`;
 }

@@ -271,6 +271,16 @@ export function col2im(
   }
 }
 
-export { avgPool, avgPoolGrad, lrn, lrnGrad, maxPool, maxPoolGrad, maxPoolSeparable } from './pool';
+export {
+  avgPool,
+  avgPoolGrad,
+  lrn,
+  lrnGrad,
+  lrnGradImages,
+  lrnImages,
+  maxPool,
+  maxPoolGrad,
+  maxPoolSeparable,
+} from './pool';
 export { binary, rectify, sumMiddle } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';

@@ -37,6 +37,8 @@ export function maxPoolGrad(
   dy: usize, x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, dx: usize,
 ): void {
+  // dx is written here, zeros first: threads take disjoint ranges of planes.
+  memory.fill(dx, 0, <usize>(planes * h * w) << 2);
   for (let p = 0; p < planes; p++) {
     const offset = <usize>(p * h * w) << 2;
     for (let oy = 0; oy < oh; oy++) {
@@ -266,5 +268,28 @@ export function maxPoolSeparable(
         y += 4;
       }
     }
+  }
+}
+
+/**
+ * `lrn` over n images one at a time, so that `s` (the scale) needs one image's floats
+ * (c * hw), not the batch's: the work buffer stays bounded whatever the batch.
+ */
+export function lrnImages(x: usize, n: i32, c: i32, hw: i32, size: i32, alpha: f32, beta: f32, k: f32, s: usize, y: usize): void {
+  const image = <usize>(c * hw) << 2;
+  for (let b = 0; b < n; b++) {
+    const at = <usize>b * image;
+    lrn(x + at, 1, c, hw, size, alpha, beta, k, s, y + at);
+  }
+}
+
+/** `lrnGrad` over n images one at a time: `s` and `t` hold one image's floats each. */
+export function lrnGradImages(
+  x: usize, dy: usize, n: i32, c: i32, hw: i32, size: i32, alpha: f32, beta: f32, k: f32, s: usize, t: usize, dx: usize,
+): void {
+  const image = <usize>(c * hw) << 2;
+  for (let b = 0; b < n; b++) {
+    const at = <usize>b * image;
+    lrnGrad(x + at, dy + at, 1, c, hw, size, alpha, beta, k, s, t, dx + at);
   }
 }

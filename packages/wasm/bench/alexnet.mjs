@@ -217,6 +217,17 @@ function pythonAvailable() {
   }
 }
 
+/**
+ * The environment the PyTorch peer runs in: ours without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
+ * which some machines set and which slow OpenBLAS (a peer measured slow makes every ratio a lie).
+ */
+function peerEnv() {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
 const havePython = existsSync(python) && pythonAvailable();
 let modelPath = null;
 if (havePython) {
@@ -229,7 +240,9 @@ const rows = {
   'onnxruntime-node (native)': await onnxruntime(modelPath),
   'PyTorch (python3-torch)': havePython
     ? JSON.parse(
-        execFileSync(python, [join(here, 'alexnet_torch.py'), 'time', String(cores)]).toString(),
+        execFileSync(python, [join(here, 'alexnet_torch.py'), 'time', String(cores)], {
+          env: peerEnv(),
+        }).toString(),
       )
     : null,
 };

@@ -3,8 +3,16 @@
   python3 alexnet_torch.py export PATH       writes the network as ONNX (dynamic batch) for onnxruntime-node
   python3 alexnet_torch.py time THREADS      prints PyTorch's images/s as JSON: inference at batch 1 and 16,
                                              a training step (forward, cross-entropy, backward, SGD) at 16
+  python3 alexnet_torch.py train THREADS BATCH STEPS
+                                             one warm-up and STEPS timed training steps at BATCH: images/s
+                                             and the process's peak RSS (bytes) as JSON
+
+Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (env -u ...): some machines set them and
+they slow OpenBLAS; the JSON says what the peer ran with.
 """
 import json
+import os
+import resource
 import sys
 import time
 
@@ -47,7 +55,29 @@ def main():
                           opset_version=13)
         return
     torch.set_num_threads(int(sys.argv[2]))
-    result = {'version': torch.__version__, 'threads': torch.get_num_threads()}
+    result = {'version': torch.__version__, 'threads': torch.get_num_threads(),
+              'OPENBLAS_CORETYPE': os.environ.get('OPENBLAS_CORETYPE'),
+              'OPENBLAS_L2_SIZE': os.environ.get('OPENBLAS_L2_SIZE')}
+    if sys.argv[1] == 'train':
+        batch, steps = int(sys.argv[3]), int(sys.argv[4])
+        model.train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        x = torch.randn(batch, 3, 227, 227)
+        y = torch.randint(0, 1000, (batch,))
+
+        def step():
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+        step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        result['imagesPerSecond'] = batch * steps / (time.perf_counter() - start)
+        result['peakRss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(json.dumps(result))
+        return
     model.eval()
     with torch.no_grad():
         for batch in (1, 16):

@@ -131,6 +131,11 @@ export class WasmBackend implements HostBackend {
     return total;
   }
 
+  /** 4 GiB: all that wasm32 addresses (the heap grows up to it). */
+  memoryLimit(): number {
+    return this.heap.capacity;
+  }
+
   values(dataId: DataId): TypedArray {
     return this.view(dataId);
   }

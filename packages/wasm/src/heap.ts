@@ -35,6 +35,8 @@ export interface KernelExports {
   avgPoolGrad(...args: number[]): void;
   lrn(...args: number[]): void;
   lrnGrad(...args: number[]): void;
+  lrnImages(...args: number[]): void;
+  lrnGradImages(...args: number[]): void;
   binary(...args: number[]): void;
   rectify(op: number, x: number, y: number, n: number): void;
   sumMiddle(x: number, outer: number, kept: number, inner: number, y: number): void;
@@ -108,8 +110,12 @@ export class WasmHeap {
   readonly relaxedSimd = relaxedSimdSupported();
   /** Bytes in live blocks. */
   liveBytes = 0;
+  /** End of the highest live block: everything above it is free. */
   private top: number;
-  private readonly free = new Map<number, number[]>();
+  private peak: number;
+  /** Free blocks below `top`, by offset (ascending), with their sizes; neighbours are merged. */
+  private readonly freeOffsets: number[] = [];
+  private readonly freeSizes = new Map<number, number>();
 
   private constructor(
     module: WebAssembly.Module,
@@ -122,6 +128,7 @@ export class WasmHeap {
     this.shared = shared;
     this.kernels = instance.exports as unknown as KernelExports;
     this.top = Math.ceil(this.kernels.heapBase() / ALIGN) * ALIGN;
+    this.peak = this.top;
   }
 
   /**
@@ -147,41 +154,111 @@ export class WasmHeap {
     return new WasmHeap(module, instance, memory, shared);
   }
 
-  /** Allocates `bytes` (rounded up to 64) and returns the block's byte offset. */
+  /**
+   * Allocates `bytes` (rounded up to 64) and returns the block's byte offset. The smallest free
+   * block that holds it is used first (split when larger), so memory freed by one shape serves
+   * another; only when none fits does the heap grow.
+   */
   alloc(bytes: number): number {
-    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    const size = blockSize(bytes);
+    const offset = this.takeFree(size) ?? this.grow(size);
     this.liveBytes += size;
-    const reused = this.free.get(size)?.pop();
-    if (reused !== undefined) return reused;
-    const offset = this.top;
-    this.top += size;
-    const needed = Math.ceil(this.top / PAGE) - this.memory.buffer.byteLength / PAGE;
-    if (needed > 0) {
-      try {
-        this.memory.grow(needed);
-      } catch {
-        this.top -= size;
-        this.liveBytes -= size;
-        throw new RangeError(
-          `wasm backend: cannot grow the heap to ${(this.top + size) / 2 ** 20} MiB (wasm32 addresses at most 4 GiB)`,
-        );
+    return offset;
+  }
+
+  /** Returns a block: it is merged with free neighbours, and the top of the heap drops if it was there. */
+  release(offset: number, bytes: number): void {
+    let start = offset;
+    let size = blockSize(bytes);
+    this.liveBytes -= size;
+    const offsets = this.freeOffsets;
+    let at = lowerBound(offsets, start);
+    const previous = at > 0 ? offsets[at - 1] : undefined;
+    if (previous !== undefined) {
+      const previousSize = this.freeSizes.get(previous) as number;
+      if (previous + previousSize === start) {
+        start = previous;
+        size += previousSize;
+        at--;
+        offsets.splice(at, 1);
+        this.freeSizes.delete(previous);
       }
+    }
+    const next = offsets[at];
+    if (next !== undefined && start + size === next) {
+      size += this.freeSizes.get(next) as number;
+      offsets.splice(at, 1);
+      this.freeSizes.delete(next);
+    }
+    if (start + size === this.top) {
+      this.top = start;
+      return;
+    }
+    offsets.splice(at, 0, start);
+    this.freeSizes.set(start, size);
+  }
+
+  /** Bytes from the start of the heap to the highest allocation ever made (what the memory must hold). */
+  get highWater(): number {
+    return this.peak;
+  }
+
+  /** Bytes from the start of the heap to the end of its highest live block. */
+  get used(): number {
+    return this.top;
+  }
+
+  /** Bytes in free blocks below the top of the heap (reused before the heap grows). */
+  get freeBytes(): number {
+    let total = 0;
+    for (const size of this.freeSizes.values()) total += size;
+    return total;
+  }
+
+  /** The most bytes this heap can ever hold: 4 GiB, all that wasm32 addresses. */
+  get capacity(): number {
+    return MAX_PAGES * PAGE;
+  }
+
+  private takeFree(size: number): number | undefined {
+    let best = -1;
+    let bestSize = Number.POSITIVE_INFINITY;
+    const offsets = this.freeOffsets;
+    for (let i = 0; i < offsets.length; i++) {
+      const candidate = this.freeSizes.get(offsets[i]) as number;
+      if (candidate >= size && candidate < bestSize) {
+        best = i;
+        bestSize = candidate;
+        if (candidate === size) break;
+      }
+    }
+    if (best < 0) return undefined;
+    const offset = offsets[best];
+    this.freeSizes.delete(offset);
+    if (bestSize === size) offsets.splice(best, 1);
+    else {
+      offsets[best] = offset + size;
+      this.freeSizes.set(offset + size, bestSize - size);
     }
     return offset;
   }
 
-  /** Returns a block to its size's free list. */
-  release(offset: number, bytes: number): void {
-    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
-    this.liveBytes -= size;
-    const list = this.free.get(size);
-    if (list) list.push(offset);
-    else this.free.set(size, [offset]);
-  }
-
-  /** Bytes from the start of the heap to its highest allocation (what the memory must hold). */
-  get highWater(): number {
-    return this.top;
+  private grow(size: number): number {
+    const offset = this.top;
+    const end = offset + size;
+    const needed = Math.ceil(end / PAGE) - this.memory.buffer.byteLength / PAGE;
+    if (needed > 0) {
+      try {
+        this.memory.grow(needed);
+      } catch {
+        throw new RangeError(
+          `wasm backend: cannot grow the heap to ${mebibytes(end)} MiB to allocate ${mebibytes(size)} MiB (${mebibytes(this.liveBytes)} MiB live; wasm32 addresses at most 4096 MiB)`,
+        );
+      }
+    }
+    this.top = end;
+    if (end > this.peak) this.peak = end;
+    return offset;
   }
 
   /** A float32 view of `length` elements at `offset`; re-create views after any allocation. */
@@ -193,6 +270,26 @@ export class WasmHeap {
   i32(offset: number, length: number): Int32Array {
     return new Int32Array(this.memory.buffer, offset, length);
   }
+}
+
+function blockSize(bytes: number): number {
+  return Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+}
+
+function mebibytes(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
+}
+
+/** The first index of the sorted `values` whose value is >= `value`. */
+function lowerBound(values: number[], value: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function abortFromWasm(): never {

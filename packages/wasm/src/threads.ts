@@ -19,6 +19,9 @@ const FUNCTIONS = [
   'maxPool',
   'maxPoolSeparable',
   'lrn',
+  'lrnImages',
+  'lrnGradImages',
+  'maxPoolGrad',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
 

@@ -143,5 +143,9 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
       `conv2d: bias ${formatShape(bias.shape)} does not match the ${a.outChannels} output channels`,
     );
   }
-  return add(y, reshape(bias, [1, a.outChannels, 1, 1]));
+  const out = add(y, reshape(bias, [1, a.outChannels, 1, 1]));
+  // Nothing reads y again (add's gradient needs only shapes; the convolution's, its inputs):
+  // free it now rather than when the step's tidy ends.
+  y.releaseBuffer();
+  return out;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   abs,
   add,
+  conv2d,
   div,
   equal,
   exp,
@@ -9,15 +10,19 @@ import {
   less,
   log,
   maximum,
+  memory,
   minimum,
   mul,
   neg,
   pow,
   relu,
+  reluInplace,
   sigmoid,
   sign,
   sqrt,
   sub,
+  sum,
+  type Tensor,
   tanh,
   tensor,
 } from '../index.js';
@@ -47,6 +52,45 @@ describe('unary ops', () => {
 
   it('relu passes NaN through, as PyTorch does', () => {
     expect(Number.isNaN(relu(tensor([Number.NaN])).dataSync()[0])).toBe(true);
+  });
+
+  it("reluInplace frees its input once the output exists; the gradient is relu's, from the output", () => {
+    const before = memory().numBytes;
+    const w = tensor(values);
+    w.requiresGrad = true;
+    const z = neg(w);
+    const y = reluInplace(z);
+    // w and y hold buffers; z's is gone.
+    expect(memory().numBytes - before).toBe(2 * values.length * 4);
+    expect(() => z.dataSync()).toThrow(/was freed by an in-place op/);
+    expect(() => add(z, z)).toThrow(/Add: tensor \d+ \[5\] was freed by an in-place op/);
+    expect([...y.dataSync()]).toEqual([2, 0.5, 0, 0, 0]);
+    const total = sum(y);
+    total.backward();
+    expect([...(w.grad as Tensor).dataSync()].map((v) => v + 0)).toEqual([-1, -1, 0, 0, 0]);
+    expect(() => reluInplace(w)).toThrow(/is a leaf that requires grad/);
+    for (const t of [w, z, y, total]) t.dispose();
+    expect(memory().numBytes).toBe(before);
+  });
+
+  it('conv2d with a bias keeps only its output, not the output before the bias', () => {
+    const input = tensor(
+      Array.from({ length: 2 * 3 * 5 * 5 }, (_, i) => i / 50),
+      [2, 3, 5, 5],
+    );
+    const weight = tensor(
+      Array.from({ length: 4 * 3 * 3 * 3 }, (_, i) => i / 100),
+      [4, 3, 3, 3],
+    );
+    const bias = tensor([1, 2, 3, 4]);
+    const before = memory().numBytes;
+    const y = conv2d(input, weight, { bias });
+    expect(memory().numBytes - before).toBe(2 * 4 * 3 * 3 * 4);
+    const plain = conv2d(input, weight);
+    const [withBias, without] = [y.dataSync(), plain.dataSync()];
+    for (let i = 0; i < withBias.length; i++) {
+      expect(withBias[i]).toBeCloseTo((without[i] as number) + 1 + (Math.floor(i / 9) % 4), 5);
+    }
   });
 
   it('neg and abs keep int32', () => {

@@ -1,5 +1,5 @@
 import { runKernel } from '../engine.js';
-import { DTypeError } from '../errors.js';
+import { DTypeError, formatShape } from '../errors.js';
 import { broadcastShapes } from '../internal/shape.js';
 import type { BinaryKernelName, UnaryKernelName } from '../kernel-names.js';
 import type { Tensor, TensorLike } from '../tensor.js';
@@ -53,7 +53,26 @@ export function sign(x: Tensor): Tensor {
 
 /** `max(x, 0)`; its gradient at 0 is 0, as in PyTorch. */
 export function relu(x: Tensor): Tensor {
-  return unary('Relu', 'relu', x, (dy, x) => mul(dy, step(x)));
+  // The gradient reads the output (y > 0 exactly where x > 0), so the input need not be kept.
+  return unary('Relu', 'relu', x, (dy, _x, y) => mul(dy, step(y)));
+}
+
+/**
+ * `relu(x)` that frees x's buffer once the output is computed, as PyTorch's in-place
+ * `relu_(x)` (`nn.ReLU(inplace=True)`) overwrites it: a training step then holds one activation
+ * per ReLU instead of two. x can no longer be read (reading it, or an op or gradient that needs
+ * it, throws), so use it only where nothing else needs x, e.g. right after a convolution or a
+ * linear layer, whose gradients do not read their output. Throws for a leaf that requires grad.
+ */
+export function reluInplace(x: Tensor): Tensor {
+  if (x.gradFn === null && x.requiresGrad) {
+    throw new Error(
+      `reluInplace: tensor ${x.id} ${formatShape(x.shape)} is a leaf that requires grad; freeing it would lose the parameter (use relu)`,
+    );
+  }
+  const y = relu(x);
+  x.releaseBuffer();
+  return y;
 }
 
 /** @internal 1 where x > 0, else 0 (no gradient). */

@@ -1,7 +1,6 @@
 import {
   type AdaptivePool2dAttrs,
   type KernelConfig,
-  type LrnAttrs,
   outputShape,
   type Pool2dAttrs,
 } from '@gpunet/tensor';
@@ -89,15 +88,25 @@ export const maxPool2dGradKernel: KernelConfig<'MaxPool2dGrad'> = {
   kernelFunc: ({ inputs: [dy, x], attrs: a, backend }) => {
     const wasm = asWasm(backend);
     const out = wasm.allocate(inShape(a));
-    wasm.view(out.dataId).fill(0);
-    wasm.heap.kernels.maxPoolGrad(
+    const [, ...window] = windowArgs(a);
+    const [dyOffset, xOffset, dxOffset] = [
       wasm.offset(dy.dataId),
       wasm.offset(x.dataId),
-      ...windowArgs(a),
+      wasm.offset(out.dataId),
+    ];
+    const inPlane = a.inHeight * a.inWidth * 4;
+    const outPlane = a.outHeight * a.outWidth * 4;
+    // Threads take disjoint ranges of planes; each zero-fills and writes its own part of dx.
+    const args = ranges(a.batch * a.channels, wasm.pool.size, 16).map(([p0, p1]) => [
+      dyOffset + p0 * outPlane,
+      xOffset + p0 * inPlane,
+      p1 - p0,
+      ...window,
       a.dilationHeight,
       a.dilationWidth,
-      wasm.offset(out.dataId),
-    );
+      dxOffset + p0 * inPlane,
+    ]);
+    wasm.pool.run('maxPoolGrad', args);
     return out;
   },
 };
@@ -137,11 +146,6 @@ export const avgPool2dGradKernel: KernelConfig<'AvgPool2dGrad'> = {
   },
 };
 
-function lrnArgs(shape: readonly number[], a: LrnAttrs): number[] {
-  const [n, c, h, w] = shape;
-  return [n, c, h * w, a.size, a.alpha, a.beta, a.k];
-}
-
 export const lrnKernel: KernelConfig<'LRN'> = {
   kernelName: 'LRN',
   backendName: 'wasm',
@@ -150,10 +154,12 @@ export const lrnKernel: KernelConfig<'LRN'> = {
     const out = wasm.allocate(x.shape);
     const [n, c, h, w] = x.shape;
     const image = c * h * w * 4;
-    const scratch = wasm.heap.alloc(n * image);
     const [xOffset, yOffset] = [wasm.offset(x.dataId), wasm.offset(out.dataId)];
-    // Threads take disjoint ranges of images (the channel window stays inside an image).
-    const args = ranges(n, wasm.pool.size, 1).map(([n0, n1]) => [
+    // Threads take disjoint ranges of images (the channel window stays inside an image), each
+    // with one image of scratch: the work buffer does not grow with the batch.
+    const parts = ranges(n, wasm.pool.size, 1);
+    const scratch = parts.map(() => wasm.heap.alloc(image));
+    const args = parts.map(([n0, n1], t) => [
       xOffset + n0 * image,
       n1 - n0,
       c,
@@ -162,11 +168,11 @@ export const lrnKernel: KernelConfig<'LRN'> = {
       a.alpha,
       a.beta,
       a.k,
-      scratch + n0 * image,
+      scratch[t],
       yOffset + n0 * image,
     ]);
-    wasm.pool.run('lrn', args);
-    wasm.heap.release(scratch, n * image);
+    wasm.pool.run('lrnImages', args);
+    for (const s of scratch) wasm.heap.release(s, image);
     return out;
   },
 };
@@ -177,19 +183,32 @@ export const lrnGradKernel: KernelConfig<'LRNGrad'> = {
   kernelFunc: ({ inputs: [x, dy], attrs: a, backend }) => {
     const wasm = asWasm(backend);
     const out = wasm.allocate(x.shape);
-    const bytes = x.shape.reduce((p, d) => p * d, 1) * 4;
-    const scales = wasm.heap.alloc(bytes);
-    const terms = wasm.heap.alloc(bytes);
-    wasm.heap.kernels.lrnGrad(
+    const [n, c, h, w] = x.shape;
+    const image = c * h * w * 4;
+    const [xOffset, dyOffset, dxOffset] = [
       wasm.offset(x.dataId),
       wasm.offset(dy.dataId),
-      ...lrnArgs(x.shape, a),
-      scales,
-      terms,
       wasm.offset(out.dataId),
-    );
-    wasm.heap.release(terms, bytes);
-    wasm.heap.release(scales, bytes);
+    ];
+    // By images over the threads, each with two images of scratch (scales and terms).
+    const parts = ranges(n, wasm.pool.size, 1);
+    const scratch = parts.map(() => wasm.heap.alloc(2 * image));
+    const args = parts.map(([n0, n1], t) => [
+      xOffset + n0 * image,
+      dyOffset + n0 * image,
+      n1 - n0,
+      c,
+      h * w,
+      a.size,
+      a.alpha,
+      a.beta,
+      a.k,
+      scratch[t],
+      scratch[t] + image,
+      dxOffset + n0 * image,
+    ]);
+    wasm.pool.run('lrnGradImages', args);
+    for (const s of scratch) wasm.heap.release(s, 2 * image);
     return out;
   },
 };

@@ -1,0 +1,141 @@
+// Paper AlexNet training steps (forward, cross-entropy, backward, the paper's SGD with momentum
+// and weight decay) at batch 32 and at the paper's batch of 128: images/s and peak RSS of
+// @gpunet/alexnet on the wasm backend beside PyTorch (Debian's python3-torch, same threads), each
+// in its own process so that its peak RSS is its own, back to back in one run.
+// Run: pnpm --filter @gpunet/alexnet bench:train [-- --batches 32,128] [-- --steps 2] [-- --write]
+// The PyTorch peer is the wasm package's bench/alexnet_torch.py (the same network).
+// PyTorch runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they slow OpenBLAS on some
+// machines here); the table prints what it ran with.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const python = '/usr/bin/python3';
+const option = (name, fallback) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : fallback;
+};
+
+if (process.argv[2] === '--child') {
+  // One runtime, one batch: a warm-up step, then `steps` timed ones; JSON on stdout.
+  const [batch, steps] = [Number(process.argv[3]), Number(process.argv[4])];
+  const { alexnet, paperOptimizer } = await import('@gpunet/alexnet');
+  const { crossEntropy, Generator, getBackend, randn, setBackend, tensor, tidy } = await import(
+    '@gpunet/tensor'
+  );
+  await import('@gpunet/wasm');
+  await setBackend('wasm');
+  const model = alexnet({ variant: 'paper' });
+  const { optimizer } = paperOptimizer(model);
+  const generator = new Generator(1);
+  const images = randn([batch, 3, 227, 227], { generator });
+  const labels = tensor(
+    Int32Array.from({ length: batch }, () => generator.integer(1000)),
+    [batch],
+  );
+  model.train();
+  const step = async () => {
+    const loss = tidy(() => {
+      const l = crossEntropy(model.forward(images), labels);
+      l.backward();
+      return l;
+    });
+    optimizer.step();
+    optimizer.zeroGrad();
+    await loss.data();
+    loss.dispose();
+  };
+  await step();
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const seconds = (performance.now() - start) / 1000;
+  const backend = getBackend();
+  console.log(
+    JSON.stringify({
+      imagesPerSecond: (batch * steps) / seconds,
+      peakRss: process.resourceUsage().maxRSS * 1024,
+      heapHighWater: backend.heap.highWater,
+      threads: backend.pool.size,
+    }),
+  );
+  process.exit(0);
+}
+
+const cores = availableParallelism();
+const batches = option('--batches', '32,128').split(',').map(Number);
+const steps = Number(option('--steps', '2'));
+const loadStart = loadavg()[0];
+
+function peerEnv() {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+const run = (command, args, env = process.env) =>
+  JSON.parse(
+    execFileSync(command, args, { env, maxBuffer: 1 << 20 })
+      .toString()
+      .trim()
+      .split('\n')
+      .pop(),
+  );
+
+const gib = (bytes) => (bytes / 2 ** 30).toFixed(2);
+const lines = [
+  '| batch | gpunet wasm (img/s) | PyTorch (img/s) | speed ratio | gpunet peak RSS (GiB) | PyTorch peak RSS (GiB) | RSS ratio | load (1 min) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+];
+let peer = null;
+for (const batch of batches) {
+  const ours = run(process.execPath, [
+    fileURLToPath(import.meta.url),
+    '--child',
+    String(batch),
+    String(steps),
+  ]);
+  peer = existsSync(python)
+    ? run(
+        python,
+        [
+          join(here, '../../wasm/bench/alexnet_torch.py'),
+          'train',
+          String(cores),
+          String(batch),
+          String(steps),
+        ],
+        peerEnv(),
+      )
+    : null;
+  const ratio = (a, b) => (b ? (a / b).toFixed(2) : 'n/a');
+  lines.push(
+    `| ${batch} | ${ours.imagesPerSecond.toFixed(2)} | ${peer ? peer.imagesPerSecond.toFixed(2) : 'n/a'} | ${ratio(ours.imagesPerSecond, peer?.imagesPerSecond)} | ${gib(ours.peakRss)} | ${peer ? gib(peer.peakRss) : 'n/a'} | ${ratio(ours.peakRss, peer?.peakRss)} | ${loadavg()[0].toFixed(2)} |`,
+  );
+  console.log(lines.at(-1));
+}
+const about = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, with \`pnpm --filter @gpunet/alexnet bench:train -- --write\` (a warm-up step, then ${steps} timed steps per cell).`,
+  `gpunet wasm and PyTorch${peer ? ` ${peer.version} (${peer.threads} threads, OPENBLAS_CORETYPE=${peer.OPENBLAS_CORETYPE ?? 'unset'}, OPENBLAS_L2_SIZE=${peer.OPENBLAS_L2_SIZE ?? 'unset'})` : ''} use ${cores} threads; each runs in its own process. Ratios are gpunet / PyTorch (speed above 1: gpunet is faster; RSS below 1: gpunet uses less).`,
+  `Load average (1 min) at the start: ${loadStart.toFixed(2)}${loadStart > cores * 0.75 ? ' (other work shared the CPU: speeds are low and noisy, the ratios less so; peak RSS does not depend on load)' : ' (a quiet machine)'}.`,
+];
+console.log(['', ...about].join('\n'));
+
+if (process.argv.includes('--write')) {
+  const path = new URL('../../../docs/benchmarks.md', import.meta.url);
+  const heading = '## @gpunet/wasm: paper AlexNet training, batch 32 and 128';
+  const section = [heading, '', ...about, '', ...lines, ''].join('\n');
+  let doc = readFileSync(path, 'utf8');
+  const start = doc.indexOf(heading);
+  if (start >= 0) {
+    const end = doc.indexOf('\n## ', start + heading.length);
+    doc = doc.slice(0, start) + section + (end >= 0 ? doc.slice(end + 1) : '');
+  } else {
+    doc = `${doc.trimEnd()}\n\n${section}`;
+  }
+  writeFileSync(path, doc);
+  console.log(`wrote ${path.pathname}`);
+}
