@@ -8,8 +8,10 @@ import { basename, join } from 'node:path';
 import {
   type AlexNet,
   alexnet,
+  conv1FilterPicture,
   evaluate,
-  features,
+  featureMaps,
+  mapTiles,
   paperOptimizer,
   predict,
 } from '@gpunet/alexnet';
@@ -25,7 +27,7 @@ import {
 } from '@gpunet/data';
 import { crossEntropy, noGrad, randn, type Tensor, tensor, tidy, zeros } from '@gpunet/tensor';
 import { parseDataSpec, scaledSize, transformFor } from './data.js';
-import { filterTiles, gridPng, mapTiles, writeFileAtomic } from './draw.js';
+import { gridPng, pixelsPng, writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
 import { defaultConfig, loadModel, type ModelConfig } from './model-file.js';
 import type { Reporter } from './progress.js';
@@ -178,15 +180,13 @@ export async function visualizeCommand(
     throw new CliError('visualize: --weights <file> is required');
   }
   const written: string[] = [];
-  const weight = model.stateDict().get('features.0.weight') as Tensor;
   const filters = join(options.out, 'conv1-filters.png');
-  const tiles = filterTiles((await weight.data()) as Float32Array, weight.shape);
-  await writeFileAtomic(filters, await gridPng(tiles, { columns: Math.min(16, tiles.length) }));
+  await writeFileAtomic(filters, await pixelsPng(await conv1FilterPicture(model)));
   written.push(filters);
   if (options.image) {
     const input = await loadImage(options.image, config);
-    for (const layer of ['conv1', 'conv2'] as const) {
-      const maps = features(model, input, layer);
+    const all = featureMaps(model, input, ['conv1', 'conv2']);
+    for (const [layer, maps] of all) {
       const [, c = 0, h = 0, w = 0] = maps.shape;
       const values = (await maps.data()) as Float32Array;
       maps.dispose();
@@ -232,7 +232,7 @@ export async function benchCommand(
   for (const batch of [1, 16]) {
     const x = randn([batch, inChannels, inputSize, inputSize]);
     const seconds = await timeIt(async () => {
-      const y = noGrad(() => model.forward(x));
+      const y = noGrad(() => tidy(() => model.call(x)));
       await y.data();
       y.dispose();
     });
@@ -245,7 +245,7 @@ export async function benchCommand(
   const labels = zeros([16], { dtype: 'int32' });
   const seconds = await timeIt(async () => {
     const loss = tidy(() => {
-      const l = crossEntropy(model.forward(x), labels);
+      const l = crossEntropy(model.call(x), labels);
       l.backward();
       return l;
     });

@@ -105,7 +105,7 @@ describe('evaluate', () => {
       return p;
     });
     expect(centre.loss).toBeCloseTo(topKCounts(centreProbabilities, [0, 1, 2, 5], 6).nll / 4, 5);
-  });
+  }, 60_000);
 });
 
 describe('predict and features', () => {

@@ -34,7 +34,24 @@ export {
   topKCounts,
 } from './evaluate.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
-export { features, type Prediction, type PredictOptions, predict } from './predict.js';
+export {
+  activationPath,
+  featureMaps,
+  features,
+  type LayerTiming,
+  type LayerTimingsOptions,
+  layerTimings,
+} from './inspect.js';
+export {
+  conv1FilterPicture,
+  filterTiles,
+  type GridOptions,
+  mapTiles,
+  type Pixels,
+  type Tile,
+  tileGrid,
+} from './pictures.js';
+export { type Prediction, type PredictOptions, predict } from './predict.js';
 export { type PaperOptimizerOptions, paperOptimizer } from './recipe.js';
 export {
   SYNTHETIC_BAR_CLASSES,
