@@ -274,8 +274,14 @@ describe('gpunet on other data and commands', () => {
     async (args, message) => {
       const run = await runCli(args);
       expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(message);
-      expect(run.stdout).not.toMatch(/at .*\.js:\d+/); // no stack trace
+      // One line on stderr, naming the problem (commander adds a usage hint line for its own
+      // errors), and no stack trace anywhere.
+      const lines = run.stderr
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('(run with --help'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(run.stderr + run.stdout).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m);
     },
     60_000,
   );
