@@ -300,7 +300,7 @@ export async function demoCommand(options: DemoOptions, report: Reporter): Promi
     'Training the mini AlexNet (conv, ReLU, LRN, overlapping pooling, groups, dropout) on 4,096 generated 32x32 images of 8 shapes; validating on 512 others.',
   );
   const result = await runTraining(train, report);
-  // Held-out images the model never saw (another seed), classified one by one.
+  // Held-out images, classified one by one: validation images 0-7 (the model never trained on them).
   const source = parseDataSpec('synthetic', { ...train.synthetic, valLength: 8 });
   const pre = {
     size: result.config.model.inputSize,
