@@ -33,8 +33,7 @@ const backendOption = () =>
     .choices(BACKEND_NAMES)
     .default('auto');
 const jsonOption = () => new Option('--json', 'JSON lines on stdout, nothing else');
-const verboseOption = () =>
-  new Option('--verbose', 'say why each better backend was passed over');
+const verboseOption = () => new Option('--verbose', 'say why each better backend was passed over');
 const VARIANTS = ['paper', 'torchvision', 'mini'];
 /** `--model`: which AlexNet to build (with a default), or which one a `.pth` holds (without). */
 const modelOption = (fallback?: string) =>
@@ -84,9 +83,7 @@ async function withBackend(name: string, report: Reporter, verbose: boolean): Pr
   const modes = choice.passedOver.map((line) => line.split(':')[0]);
   report.info(
     `backend: ${choice.description}${
-      modes.length > 0 && !verbose
-        ? ` (passed over ${modes.join(', ')}; --verbose says why)`
-        : ''
+      modes.length > 0 && !verbose ? ` (passed over ${modes.join(', ')}; --verbose says why)` : ''
     }`,
   );
   if (verbose) {
