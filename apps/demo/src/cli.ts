@@ -34,6 +34,7 @@ const backendOption = () =>
     .choices(BACKEND_NAMES)
     .default('auto');
 const jsonOption = () => new Option('--json', 'JSON lines on stdout, nothing else');
+const verboseOption = () => new Option('--verbose', 'say why each better backend was passed over');
 const VARIANTS = ['paper', 'torchvision', 'mini'];
 /** `--model`: which AlexNet to build (with a default), or which one a `.pth` holds (without). */
 const modelOption = (fallback?: string) =>
@@ -57,7 +58,7 @@ const workersOption = () =>
  * Adds `--backend` and `--json` to a command and runs `body` with a reporter once the backend is
  * selected (and, first, `check` on the raw options, so bad flags fail before any slow start).
  */
-function withRuntime<O extends { backend: string; json?: boolean }>(
+function withRuntime<O extends { backend: string; json?: boolean; verbose?: boolean }>(
   command: Command,
   body: (options: O, report: Reporter, args: string[]) => Promise<void>,
   check?: (options: O) => void,
@@ -65,22 +66,33 @@ function withRuntime<O extends { backend: string; json?: boolean }>(
   return command
     .addOption(backendOption())
     .addOption(jsonOption())
+    .addOption(verboseOption())
     .action(async (...received: unknown[]) => {
       // commander passes the arguments, then the options, then the command.
       const options = received.at(-2) as O;
       const args = received.slice(0, -2).flat() as string[];
       const report = createReporter(Boolean(options.json));
       check?.(options);
-      options.backend = await withBackend(options.backend, report);
+      options.backend = await withBackend(options.backend, report, Boolean(options.verbose));
       await body(options, report, args);
     });
 }
 
-async function withBackend(name: string, report: Reporter): Promise<string> {
+/**
+ * Selects the backend and says so in one line; with `verbose`, one more line per passed-over
+ * mode with the first clause of its reason (--json carries the whole reason and remedy).
+ */
+async function withBackend(name: string, report: Reporter, verbose: boolean): Promise<string> {
   const choice = await selectBackend(name);
-  report.info(`backend: ${choice.description}`);
-  // People get each passed-over mode's first clause; --json carries the whole reason and remedy.
-  for (const line of choice.passedOver) report.info(`  passed over ${line.split(/; | \(/)[0]}`);
+  const modes = choice.passedOver.map((line) => line.split(':')[0]);
+  report.info(
+    `backend: ${choice.description}${
+      modes.length > 0 && !verbose ? ` (passed over ${modes.join(', ')}; --verbose says why)` : ''
+    }`,
+  );
+  if (verbose) {
+    for (const line of choice.passedOver) report.info(`  passed over ${line.split(/; | \(/)[0]}`);
+  }
   report.json({
     event: 'backend',
     backend: choice.name,
@@ -197,6 +209,7 @@ export function buildProgram(): Command {
     .option('--in-channels <n>', 'input channels', int('--in-channels'))
     .addOption(weightsOption())
     .addOption(jsonOption())
+    .addOption(verboseOption())
     .action((o) => summaryCommand(o, createReporter(Boolean(o.json))));
 
   withRuntime(

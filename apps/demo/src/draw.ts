@@ -4,7 +4,13 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { EpochSummary } from '@gpunet/alexnet';
+import {
+  type EpochSummary,
+  type GridOptions,
+  type Pixels,
+  type Tile,
+  tileGrid,
+} from '@gpunet/alexnet';
 import sharp from 'sharp';
 
 /** Writes bytes to `path` through a temporary file, so a reader never sees half a picture. */
@@ -15,94 +21,17 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
   await rename(temporary, path);
 }
 
-/** One square tile of a grid: `channels` planes of `side * side` values (CHW), any range. */
-export interface Tile {
-  data: Float32Array;
-  channels: 1 | 3;
-  side: number;
-}
-
-/**
- * Splits a `[N, C, k, k]` convolution weight into N tiles: colour tiles when C is 3 (RGB
- * filters, as the paper's Figure 3), otherwise grey tiles of the mean over the C input channels.
- */
-export function filterTiles(values: Float32Array, shape: readonly number[]): Tile[] {
-  const [n = 0, c = 0, k = 0] = shape;
-  const plane = k * k;
-  const tiles: Tile[] = [];
-  for (let o = 0; o < n; o++) {
-    const base = o * c * plane;
-    if (c === 3) {
-      tiles.push({ data: values.slice(base, base + 3 * plane), channels: 3, side: k });
-    } else {
-      // Any other depth: the mean over input channels shows the spatial pattern.
-      const mean = new Float32Array(plane);
-      for (let i = 0; i < c; i++)
-        for (let p = 0; p < plane; p++) mean[p] += (values[base + i * plane + p] as number) / c;
-      tiles.push({ data: mean, channels: 1, side: k });
-    }
-  }
-  return tiles;
-}
-
-/** `[C, H, W]` activations (H = W) as C grey tiles. */
-export function mapTiles(values: Float32Array, shape: readonly number[]): Tile[] {
-  const [c = 0, h = 0] = shape;
-  const plane = h * h;
-  return Array.from({ length: c }, (_, i) => ({
-    data: values.slice(i * plane, (i + 1) * plane),
-    channels: 1 as const,
-    side: h,
-  }));
-}
-
-/** Options of `gridPng`. */
-export interface GridOptions {
-  /** Tiles per row. Default: about square. */
-  columns?: number;
-  /** Pixels per tile value (nearest neighbour). Default: tiles about 48 px wide. */
-  scale?: number;
-  /** Pixels between tiles. Default 2. */
-  gap?: number;
-}
-
-/** Draws tiles in a grid on a dark background; each tile is min-max normalized on its own. */
-export async function gridPng(tiles: Tile[], options: GridOptions = {}): Promise<Uint8Array> {
-  if (tiles.length === 0) throw new RangeError('gridPng: no tiles');
-  const side = tiles[0]?.side ?? 1;
-  const columns = options.columns ?? Math.ceil(Math.sqrt(tiles.length));
-  const rows = Math.ceil(tiles.length / columns);
-  const scale = options.scale ?? Math.max(1, Math.round(48 / side));
-  const gap = options.gap ?? 2;
-  const cell = side * scale + gap;
-  const width = columns * cell + gap;
-  const height = rows * cell + gap;
-  const rgb = new Uint8Array(width * height * 3).fill(24);
-  tiles.forEach((tile, t) => {
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (const v of tile.data) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
-    const range = hi - lo || 1;
-    const plane = tile.side * tile.side;
-    const x0 = gap + (t % columns) * cell;
-    const y0 = gap + Math.floor(t / columns) * cell;
-    for (let y = 0; y < tile.side * scale; y++) {
-      for (let x = 0; x < tile.side * scale; x++) {
-        const p = Math.floor(y / scale) * tile.side + Math.floor(x / scale);
-        const out = ((y0 + y) * width + x0 + x) * 3;
-        for (let ch = 0; ch < 3; ch++) {
-          const v = tile.data[(tile.channels === 3 ? ch : 0) * plane + p] as number;
-          rgb[out + ch] = Math.round((255 * (v - lo)) / range);
-        }
-      }
-    }
-  });
-  return sharp(rgb, { raw: { width, height, channels: 3 } })
+/** Encodes pixels from @gpunet/alexnet's `tileGrid` or `conv1FilterPicture` as a PNG. */
+export async function pixelsPng(pixels: Pixels): Promise<Uint8Array> {
+  const { width, height, rgba } = pixels;
+  return sharp(rgba, { raw: { width, height, channels: 4 } })
     .png()
     .toBuffer();
+}
+
+/** Draws tiles in a grid (`tileGrid`, each tile normalized on its own) as a PNG. */
+export async function gridPng(tiles: Tile[], options: GridOptions = {}): Promise<Uint8Array> {
+  return pixelsPng(tileGrid(tiles, options));
 }
 
 /** Data of `curvesPng`. */

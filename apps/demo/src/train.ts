@@ -10,6 +10,7 @@ import {
   type AlexNet,
   alexnet,
   type BatchEventDetail,
+  conv1FilterPicture,
   disposeCheckpoint,
   type EpochEventDetail,
   freeze,
@@ -21,7 +22,7 @@ import {
 import { loadCheckpoint, saveCheckpoint } from '@gpunet/alexnet/node';
 import { DataLoader } from '@gpunet/data';
 import { channelStats, parseDataSpec, type SyntheticOptions, transformFor } from './data.js';
-import { curvesPng, filterTiles, gridPng, writeFileAtomic } from './draw.js';
+import { curvesPng, pixelsPng, writeFileAtomic } from './draw.js';
 import { CliError } from './errors.js';
 import { firstPass } from './first-pass.js';
 import { type ModelConfig, readWeightsFile, saveModel, type WeightsFile } from './model-file.js';
@@ -84,10 +85,7 @@ function positive(name: string, value: number, integer = true): void {
 
 /** Draws conv1's filters (the paper's Figure 3, for this model) to a PNG file. */
 export async function writeFilters(model: AlexNet, path: string): Promise<void> {
-  const weight = model.stateDict().get('features.0.weight');
-  if (!weight) throw new Error('the model has no features.0.weight');
-  const tiles = filterTiles((await weight.data()) as Float32Array, weight.shape);
-  await writeFileAtomic(path, await gridPng(tiles, { columns: Math.min(tiles.length, 16) }));
+  await writeFileAtomic(path, await pixelsPng(await conv1FilterPicture(model)));
 }
 
 /** Checks the flags of `gpunet train` (before any slow start-up); throws a CliError naming the bad one. */

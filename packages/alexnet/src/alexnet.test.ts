@@ -1,9 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { Linear, readPth, readSafetensors } from '@gpunet/layers';
-import { noGrad, type Tensor, zeros } from '@gpunet/tensor';
+import { Generator, noGrad, randn, type Tensor, tidy } from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { AlexNet, alexnet, outputSize, paperOptimizer } from './index.js';
+import {
+  AlexNet,
+  activationPath,
+  alexnet,
+  featureMaps,
+  layerTimings,
+  outputSize,
+  paperOptimizer,
+} from './index.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url);
 
@@ -107,17 +115,70 @@ describe("alexnet({ variant: 'mini' })", () => {
   });
 });
 
-describe('AlexNet.forwardTo', () => {
-  it('stops at a module path and names the paths when one is unknown', () => {
+describe('AlexNet layers and activations', () => {
+  it('derives each learned layer path and names the paths when one is unknown', () => {
     const model = alexnet({ variant: 'mini', inputSize: 28, inChannels: 1 }).eval();
-    const x = noGrad(() => model.forwardTo(zeros([1, 1, 28, 28]), 'features.0'));
-    expect(x.shape).toEqual([1, 16, 28, 28]);
-    expect(() => model.forwardTo(x, 'fc9')).toThrow(
-      /no module 'fc9'; the modules are features.0, /,
+    expect(model.layerPaths).toEqual({
+      conv1: 'features.0',
+      conv2: 'features.4',
+      conv3: 'features.8',
+      conv4: 'features.10',
+      conv5: 'features.12',
+      fc6: 'classifier.0',
+      fc7: 'classifier.3',
+      fc8: 'classifier.6',
+    });
+    expect(alexnet({ variant: 'torchvision', numClasses: 3, hidden: 8 }).layerPaths).toMatchObject({
+      conv2: 'features.3',
+      conv5: 'features.10',
+      fc6: 'classifier.1',
+      fc8: 'classifier.6',
+    });
+    expect(activationPath(model, 'conv1')).toBe('features.1');
+    expect(activationPath(model, 'fc7')).toBe('classifier.4');
+    expect(activationPath(model, 'fc8')).toBe('classifier.6');
+    expect(activationPath(model, 'flatten')).toBe('flatten');
+    expect(() => activationPath(model, 'fc9')).toThrow(
+      /no layer or module 'fc9'; the layers are conv1, .* and the modules features, features.0, /,
     );
     expect(model).toBeInstanceOf(AlexNet);
     const layer = new Map(model.namedModules()).get(model.layerPaths.fc8);
     expect(layer).toBeInstanceOf(Linear);
+    disposeModel(model);
+  });
+
+  it('featureMaps and layerTimings (hooks) see the outputs of the modules run one by one', () => {
+    const model = alexnet({ variant: 'mini', inputSize: 28, inChannels: 1, numClasses: 4 });
+    const x = randn([2, 1, 28, 28], { generator: new Generator(5) });
+    // The reference: every leaf's own forward, in order, no hooks.
+    const byPath = new Map<string, number[]>();
+    noGrad(() => {
+      let y = x;
+      for (const [path, m] of model.namedModules()) {
+        if (m.children().length > 0) continue;
+        y = m.eval().forward(y);
+        byPath.set(path, [...y.dataSync()]);
+      }
+    });
+    model.train();
+    const maps = featureMaps(model, x, ['conv1', 'conv2', 'features.3', 'fc8']);
+    expect([...maps.keys()]).toEqual(['conv1', 'conv2', 'features.3', 'fc8']);
+    expect([...(maps.get('conv1') as Tensor).dataSync()]).toEqual(byPath.get('features.1'));
+    expect([...(maps.get('conv2') as Tensor).dataSync()]).toEqual(byPath.get('features.5'));
+    expect([...(maps.get('features.3') as Tensor).dataSync()]).toEqual(byPath.get('features.3'));
+    expect([...(maps.get('fc8') as Tensor).dataSync()]).toEqual(byPath.get('classifier.6'));
+    expect(model.isTraining).toBe(true);
+    for (const t of maps.values()) t.dispose();
+    const { output, timings } = layerTimings(model, x);
+    expect(timings.map((t) => t.path)).toEqual([...byPath.keys()]);
+    expect(timings.find((t) => t.path === 'features.4')?.shape).toEqual([2, 32, 13, 13]);
+    expect(timings.every((t) => t.ms >= 0 && t.type.length > 0)).toBe(true);
+    expect([...output.dataSync()]).toEqual(byPath.get('classifier.6'));
+    // Hooks are gone afterwards: a plain call records nothing more.
+    noGrad(() => tidy(() => model.call(x)));
+    expect(timings).toHaveLength(byPath.size);
+    output.dispose();
+    x.dispose();
     disposeModel(model);
   });
 });

@@ -124,7 +124,7 @@ export function outputSize(
   return (out - 1) * stride >= size + padding ? out - 1 : out;
 }
 
-/** The paper's name of each learned layer, mapped to its module path. */
+/** The paper's name of each learned layer: conv1..conv5, fc6..fc8. */
 export type AlexNetLayerName =
   | 'conv1'
   | 'conv2'
@@ -134,6 +134,123 @@ export type AlexNetLayerName =
   | 'fc6'
   | 'fc7'
   | 'fc8';
+
+const LAYER_NAMES: readonly AlexNetLayerName[] = [
+  'conv1',
+  'conv2',
+  'conv3',
+  'conv4',
+  'conv5',
+  'fc6',
+  'fc7',
+  'fc8',
+];
+
+/** The parts of an AlexNet that a variant builds. */
+interface Parts {
+  features: Sequential;
+  avgpool: AdaptiveAvgPool2d | null;
+  classifier: Sequential;
+}
+
+/** Layer factories shared by the variants: convs and linears draw from the model's generator. */
+function makers(o: ResolvedAlexNetOptions, generator: Generator) {
+  return {
+    conv: (cin: number, cout: number, k: number, stride: number, padding: number, groups = 1) =>
+      new Conv2d(cin, cout, k, { stride, padding, groups, generator }),
+    linear: (cin: number, cout: number) => new Linear(cin, cout, { generator }),
+    pool: () => new MaxPool2d(3, { stride: 2, ceilMode: o.ceilMode }),
+    drop: () => new Dropout(o.dropout, { generator }),
+  };
+}
+
+/**
+ * torchvision's `AlexNet` (models/alexnet.py): single tower, no LRN, adaptive average pool to
+ * 6x6, dropout before fc6 and fc7.
+ */
+function torchvisionParts(o: ResolvedAlexNetOptions, generator: Generator): Parts {
+  const { conv, linear, pool, drop } = makers(o, generator);
+  const [c1, c2, c3, c4, c5] = o.channels;
+  return {
+    features: new Sequential(
+      conv(o.inChannels, c1, 11, 4, 2),
+      new ReLU({ inplace: true }),
+      pool(),
+      conv(c1, c2, 5, 1, 2),
+      new ReLU({ inplace: true }),
+      pool(),
+      conv(c2, c3, 3, 1, 1),
+      new ReLU({ inplace: true }),
+      conv(c3, c4, 3, 1, 1),
+      new ReLU({ inplace: true }),
+      conv(c4, c5, 3, 1, 1),
+      new ReLU({ inplace: true }),
+      pool(),
+    ),
+    avgpool: new AdaptiveAvgPool2d(6),
+    classifier: new Sequential(
+      drop(),
+      linear(c5 * 6 * 6, o.hidden),
+      new ReLU({ inplace: true }),
+      drop(),
+      linear(o.hidden, o.hidden),
+      new ReLU({ inplace: true }),
+      linear(o.hidden, o.numClasses),
+    ),
+  };
+}
+
+/**
+ * The paper's network (section 3, figure 2) and the mini: LRN after conv1 and conv2, the two
+ * towers as groups 2 in conv2, conv4 and conv5, dropout on the outputs of fc6 and fc7.
+ */
+function paperParts(o: ResolvedAlexNetOptions, generator: Generator): Parts {
+  const { conv, linear, pool, drop } = makers(o, generator);
+  const [c1, c2, c3, c4, c5] = o.channels;
+  // The paper's conv1 is 11x11 stride 4; the mini keeps the rest of the design but needs a
+  // small first window to leave anything of a 28-64 px image.
+  const [k1, s1, p1] = o.variant === 'paper' ? [11, 4, 0] : [5, 1, 2];
+  // The paper's LRN by default (k 2, n 5, alpha 1e-4 undivided = PyTorch's alpha 5e-4, alpha / n);
+  // Caffe's constants when read from its graph (`lrn` option).
+  const { size, alpha, beta, k } = o.lrn;
+  const lrn = () => new LocalResponseNorm(size, { alpha, beta, k });
+  let side = outputSize(o.inputSize, k1, s1, p1);
+  for (let i = 0; i < 3; i++) side = outputSize(side, 3, 2, 0, o.ceilMode);
+  if (side < 1) {
+    throw new RangeError(
+      `alexnet: inputSize ${o.inputSize} is too small for the '${o.variant}' variant (pool5 would be ${side}x${side})`,
+    );
+  }
+  return {
+    features: new Sequential(
+      conv(o.inChannels, c1, k1, s1, p1),
+      new ReLU({ inplace: true }),
+      lrn(),
+      pool(),
+      conv(c1, c2, 5, 1, 2, 2),
+      new ReLU({ inplace: true }),
+      lrn(),
+      pool(),
+      conv(c2, c3, 3, 1, 1),
+      new ReLU({ inplace: true }),
+      conv(c3, c4, 3, 1, 1, 2),
+      new ReLU({ inplace: true }),
+      conv(c4, c5, 3, 1, 1, 2),
+      new ReLU({ inplace: true }),
+      pool(),
+    ),
+    avgpool: null,
+    classifier: new Sequential(
+      linear(c5 * side * side, o.hidden),
+      new ReLU({ inplace: true }),
+      drop(),
+      linear(o.hidden, o.hidden),
+      new ReLU({ inplace: true }),
+      drop(),
+      linear(o.hidden, o.numClasses),
+    ),
+  };
+}
 
 /**
  * AlexNet as a `Module`: `features` (the convolutional part), for torchvision an `avgpool`, a
@@ -150,6 +267,7 @@ export type AlexNetLayerName =
  */
 export class AlexNet extends Module {
   features: Sequential;
+  /** torchvision's adaptive average pool to 6x6; null in the paper and mini variants. */
   avgpool: AdaptiveAvgPool2d | null;
   flatten = new Flatten();
   classifier: Sequential;
@@ -157,114 +275,16 @@ export class AlexNet extends Module {
   readonly options: ResolvedAlexNetOptions;
   /** Draws the init and the dropout masks; save its state to resume training exactly. */
   readonly generator: Generator;
-  /** Module path of each learned layer, e.g. `conv2` -> `features.4` (paper). */
-  readonly layerPaths: Record<AlexNetLayerName, string>;
 
   constructor(options: AlexNetOptions = {}) {
     super();
     const o = resolveAlexNetOptions(options);
     this.options = o;
-    const generator = options.generator ?? new Generator(options.seed ?? 0);
-    this.generator = generator;
-    const [c1, c2, c3, c4, c5] = o.channels;
-    const conv = (
-      cin: number,
-      cout: number,
-      k: number,
-      stride: number,
-      padding: number,
-      groups = 1,
-    ) => new Conv2d(cin, cout, k, { stride, padding, groups, generator });
-    const pool = () => new MaxPool2d(3, { stride: 2, ceilMode: o.ceilMode });
-    const drop = () => new Dropout(o.dropout, { generator });
-
-    if (o.variant === 'torchvision') {
-      this.features = new Sequential(
-        conv(o.inChannels, c1, 11, 4, 2),
-        new ReLU({ inplace: true }),
-        pool(),
-        conv(c1, c2, 5, 1, 2),
-        new ReLU({ inplace: true }),
-        pool(),
-        conv(c2, c3, 3, 1, 1),
-        new ReLU({ inplace: true }),
-        conv(c3, c4, 3, 1, 1),
-        new ReLU({ inplace: true }),
-        conv(c4, c5, 3, 1, 1),
-        new ReLU({ inplace: true }),
-        pool(),
-      );
-      this.avgpool = new AdaptiveAvgPool2d(6);
-      this.classifier = new Sequential(
-        drop(),
-        new Linear(c5 * 6 * 6, o.hidden, { generator }),
-        new ReLU({ inplace: true }),
-        drop(),
-        new Linear(o.hidden, o.hidden, { generator }),
-        new ReLU({ inplace: true }),
-        new Linear(o.hidden, o.numClasses, { generator }),
-      );
-      this.layerPaths = {
-        conv1: 'features.0',
-        conv2: 'features.3',
-        conv3: 'features.6',
-        conv4: 'features.8',
-        conv5: 'features.10',
-        fc6: 'classifier.1',
-        fc7: 'classifier.4',
-        fc8: 'classifier.6',
-      };
-    } else {
-      // The paper's conv1 is 11x11 stride 4; the mini keeps the rest of the design but needs a
-      // small first window to leave anything of a 28-64 px image.
-      const [k1, s1, p1] = o.variant === 'paper' ? [11, 4, 0] : [5, 1, 2];
-      const { size, alpha, beta, k } = o.lrn;
-      const lrn = () => new LocalResponseNorm(size, { alpha, beta, k });
-      this.features = new Sequential(
-        conv(o.inChannels, c1, k1, s1, p1),
-        new ReLU({ inplace: true }),
-        lrn(),
-        pool(),
-        conv(c1, c2, 5, 1, 2, 2),
-        new ReLU({ inplace: true }),
-        lrn(),
-        pool(),
-        conv(c2, c3, 3, 1, 1),
-        new ReLU({ inplace: true }),
-        conv(c3, c4, 3, 1, 1, 2),
-        new ReLU({ inplace: true }),
-        conv(c4, c5, 3, 1, 1, 2),
-        new ReLU({ inplace: true }),
-        pool(),
-      );
-      this.avgpool = null;
-      let side = outputSize(o.inputSize, k1, s1, p1);
-      for (let i = 0; i < 3; i++) side = outputSize(side, 3, 2, 0, o.ceilMode);
-      if (side < 1) {
-        throw new RangeError(
-          `alexnet: inputSize ${o.inputSize} is too small for the '${o.variant}' variant (pool5 would be ${side}x${side})`,
-        );
-      }
-      this.classifier = new Sequential(
-        new Linear(c5 * side * side, o.hidden, { generator }),
-        new ReLU({ inplace: true }),
-        drop(),
-        new Linear(o.hidden, o.hidden, { generator }),
-        new ReLU({ inplace: true }),
-        drop(),
-        new Linear(o.hidden, o.numClasses, { generator }),
-      );
-      this.layerPaths = {
-        conv1: 'features.0',
-        conv2: 'features.4',
-        conv3: 'features.8',
-        conv4: 'features.10',
-        conv5: 'features.12',
-        fc6: 'classifier.0',
-        fc7: 'classifier.3',
-        fc8: 'classifier.6',
-      };
-    }
+    this.generator = options.generator ?? new Generator(options.seed ?? 0);
+    const parts = (o.variant === 'torchvision' ? torchvisionParts : paperParts)(o, this.generator);
+    this.features = parts.features;
+    this.avgpool = parts.avgpool;
+    this.classifier = parts.classifier;
     if (o.init === 'paper') paperInit(this);
     else if (o.init === 'kaiming') kaimingInit(this);
     else if (o.init !== 'pytorch') {
@@ -274,45 +294,33 @@ export class AlexNet extends Module {
     }
   }
 
-  /**
-   * The modules in call order with their paths (`features.0`, ..., `avgpool`, `flatten`,
-   * `classifier.6`): `forward` runs them in turn, `forwardTo` stops early.
-   */
-  chain(): [string, Module][] {
-    const out: [string, Module][] = this.features
-      .namedChildren()
-      .map(([i, m]) => [`features.${i}`, m]);
-    if (this.avgpool) out.push(['avgpool', this.avgpool]);
-    out.push(['flatten', this.flatten]);
-    for (const [i, m] of this.classifier.namedChildren()) out.push([`classifier.${i}`, m]);
-    return out;
-  }
-
   /** `[N, inChannels, inputSize, inputSize]` -> logits `[N, numClasses]`. */
   forward(x: Tensor): Tensor {
-    return this.forwardTo(x, null);
+    const features = this.features.call(x);
+    const pooled = this.avgpool ? this.avgpool.call(features) : features;
+    return this.classifier.call(this.flatten.call(pooled));
   }
 
   /**
-   * Runs the chain up to and including the module at `path` (null: to the end) and returns that
-   * module's output. Intermediate tensors are disposed.
+   * Module path of each learned layer, e.g. `conv2` -> `features.4` (paper): the convolutions
+   * of `features` and the linears of `classifier`, in order.
    */
-  forwardTo(x: Tensor, path: string | null): Tensor {
-    const chain = this.chain();
-    const stop = path === null ? chain.length - 1 : chain.findIndex(([p]) => p === path);
-    if (stop < 0) {
-      throw new RangeError(
-        `AlexNet: no module '${path}'; the modules are ${chain.map(([p]) => p).join(', ')}`,
-      );
-    }
-    let y = x;
-    for (let i = 0; i <= stop; i++) {
-      const next = chain[i]![1].forward(y); // i <= stop < chain.length
-      // Free what no one else holds: under autograd the tape keeps what backward needs.
-      if (y !== x && y !== next && !y.requiresGrad) y.dispose();
-      y = next;
-    }
-    return y;
+  get layerPaths(): Record<AlexNetLayerName, string> {
+    const learned = this.namedModules()
+      .filter(([, m]) => m instanceof Conv2d || m instanceof Linear)
+      .map(([path]) => path);
+    return Object.fromEntries(LAYER_NAMES.map((name, i) => [name, learned[i]])) as Record<
+      AlexNetLayerName,
+      string
+    >;
+  }
+
+  /**
+   * @deprecated The leaf modules in call order with their paths, for the web page's per-module
+   * loop until it moves to `layerTimings` and `featureMaps` (hooks). `forward` does not use it.
+   */
+  chain(): [string, Module][] {
+    return this.namedModules().filter(([, m]) => m.children().length === 0);
   }
 }
 
@@ -323,7 +331,7 @@ export class AlexNet extends Module {
  * the model's generator, so a seed gives the same weights every time.
  */
 export function paperInit(model: AlexNet): AlexNet {
-  const onesBias = new Set(['conv2', 'conv4', 'conv5', 'fc6', 'fc7']);
+  const onesBias = new Set<string>(['conv2', 'conv4', 'conv5', 'fc6', 'fc7']);
   const modules = new Map(model.namedModules());
   noGrad(() => {
     for (const [name, path] of Object.entries(model.layerPaths)) {

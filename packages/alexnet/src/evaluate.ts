@@ -102,7 +102,7 @@ export function cropAveragedProbabilities(
             : slice(images, [0, 0, top, left], [n, c, cropSize, cropSize]);
         const versions = crops === 'ten' ? [crop, flipHorizontal(crop)] : [crop];
         for (const view of versions) {
-          const p = softmax(model.forward(view), 1);
+          const p = softmax(model.call(view), 1);
           sum = sum === null ? p : add(sum, p);
           views++;
         }

@@ -38,6 +38,14 @@ export {
 export { freeze, headPath, type LoadPretrainedResult, loadPretrained } from './finetune.js';
 export { IMAGENET_CLASSES } from './imagenet-classes.js';
 export {
+  activationPath,
+  featureMaps,
+  features,
+  type LayerTiming,
+  type LayerTimingsOptions,
+  layerTimings,
+} from './inspect.js';
+export {
   checkTrainingMemory,
   largestTrainingBatch,
   TrainingMemoryError,
@@ -51,7 +59,16 @@ export {
   type ExportAlexNetOnnxOptions,
   exportAlexNetOnnx,
 } from './onnx.js';
-export { features, type Prediction, type PredictOptions, predict } from './predict.js';
+export {
+  conv1FilterPicture,
+  filterTiles,
+  type GridOptions,
+  mapTiles,
+  type Pixels,
+  type Tile,
+  tileGrid,
+} from './pictures.js';
+export { type Prediction, type PredictOptions, predict } from './predict.js';
 export { type PaperOptimizerOptions, paperOptimizer } from './recipe.js';
 export {
   SYNTHETIC_BAR_CLASSES,

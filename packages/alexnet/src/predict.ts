@@ -1,6 +1,5 @@
-import { ReLU } from '@gpunet/layers';
 import { noGrad, reshape, softmax, type Tensor, tidy } from '@gpunet/tensor';
-import type { AlexNet, AlexNetLayerName } from './alexnet.js';
+import type { AlexNet } from './alexnet.js';
 import { IMAGENET_CLASSES } from './imagenet-classes.js';
 
 /** One ranked class. */
@@ -66,7 +65,7 @@ export async function predict(
   model.eval();
   let output: Tensor;
   try {
-    output = noGrad(() => tidy(() => softmax(model.forward(asBatch(model, image, 'predict')), 1)));
+    output = noGrad(() => tidy(() => softmax(model.call(asBatch(model, image, 'predict')), 1)));
   } finally {
     model.train(wasTraining);
   }
@@ -84,31 +83,4 @@ export async function predict(
     }))
     .sort((a, b) => b.probability - a.probability || a.index - b.index)
     .slice(0, topK);
-}
-
-/**
- * The activations of one layer for one image or a batch, in eval mode: `conv1` .. `conv5`,
- * `fc6`, `fc7` give the layer's output after its ReLU (conv1's 96 maps `[N, 96, 55, 55]` in the
- * paper variant; fc7's 4096 features `[N, 4096]`, the usual image descriptor), `fc8` the logits;
- * any module path (`features.3`, `avgpool`) gives that module's output.
- */
-export function features(model: AlexNet, images: Tensor, layer: AlexNetLayerName | string): Tensor {
-  const batch = images.rank === 3 ? reshape(images, [1, ...images.shape]) : images;
-  let path = layer;
-  if (layer in model.layerPaths) {
-    const learned = model.layerPaths[layer as AlexNetLayerName];
-    const chain = model.chain();
-    const at = chain.findIndex(([p]) => p === learned);
-    const next = chain[at + 1];
-    // Every learned layer but fc8 is followed by its ReLU.
-    // instanceof, not the class name: a minifying bundler may rename classes.
-    path = next && next[1] instanceof ReLU ? next[0] : learned;
-  }
-  const wasTraining = model.isTraining;
-  model.eval();
-  try {
-    return noGrad(() => model.forwardTo(batch, path));
-  } finally {
-    model.train(wasTraining);
-  }
 }

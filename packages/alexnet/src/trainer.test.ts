@@ -215,6 +215,8 @@ describe('Trainer on a backend without synchronous reads', () => {
     const onGpu = await runOn('webgpu');
     const expected = await runOn('webasm');
     expect(onGpu.history).toHaveLength(2);
+    // Validation ran on the 16 images: top-1 is a count of them (NaN or a wrong divisor fails).
+    expect(Number.isInteger((onGpu.history[1]?.valTop1 ?? Number.NaN) * 16)).toBe(true);
     const numbers = (h: typeof onGpu.history) =>
       h.flatMap((e) => [e.trainLoss, e.trainAccuracy, e.valTop1 ?? -1, e.valLoss ?? -1, e.lr]);
     assertClose(numbers(onGpu.history), numbers(expected.history), TOLERANCE, 'history');

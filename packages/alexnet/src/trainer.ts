@@ -209,7 +209,7 @@ export class Trainer extends EventTarget {
       // backends without synchronous reads (webgpu) train too. The step comes
       // after the check: a NaN must never reach the weights.
       const [lossTensor, predictedTensor] = tidy(() => {
-        const logits = model.forward(images);
+        const logits = model.call(images);
         const lossTensor = crossEntropy(logits, labels);
         lossTensor.backward();
         return [lossTensor, argmax(logits, 1)];

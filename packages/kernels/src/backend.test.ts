@@ -145,9 +145,22 @@ describe('mode resolution', () => {
     );
   });
 
-  it('headlessgl either runs or says it needs the gl package and a display', () => {
+  it('headlessgl either runs (a matMul with known numbers) or says it needs the gl package and a display', async () => {
     const support = probeMode('headlessgl');
-    expect(support.reason).toMatch(support.isSupported ? /^$/ : /`gl` package.*xvfb-run -a/);
+    if (!support.isSupported) {
+      expect(support.reason).toMatch(/`gl` package.*xvfb-run -a/);
+      return;
+    }
+    const previous = T.getBackendName();
+    await T.setBackend('headlessgl');
+    try {
+      const a = T.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+      const b = T.tensor([7, 8, 9, 10, 11, 12], [3, 2]);
+      // [[1*7+2*9+3*11, 1*8+2*10+3*12], [4*7+5*9+6*11, 4*8+5*10+6*12]]
+      expect(Array.from(await T.matmul(a, b).data())).toEqual([58, 64, 139, 154]);
+    } finally {
+      await T.setBackend(previous);
+    }
   });
 });
 

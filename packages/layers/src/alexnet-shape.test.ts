@@ -45,9 +45,7 @@ class TorchvisionAlexNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.classifier.forward(
-      this.flatten.forward(this.avgpool.forward(this.features.forward(x))),
-    );
+    return this.classifier.call(this.flatten.call(this.avgpool.call(this.features.call(x))));
   }
 }
 

@@ -15,7 +15,13 @@ export { Linear, type LinearOptions } from './layers/linear.js';
 export { LocalResponseNorm } from './layers/local-response-norm.js';
 export { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './layers/pooling.js';
 export { Sequential } from './layers/sequential.js';
-export { type LoadStateDictOptions, Module } from './module.js';
+export {
+  type ForwardHook,
+  type ForwardPreHook,
+  type LoadStateDictOptions,
+  Module,
+  type RemovableHandle,
+} from './module.js';
 export * from './onnx/index.js';
 export { isParameter, type Parameter, type ParameterOptions, parameter } from './parameter.js';
 export {

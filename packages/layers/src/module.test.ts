@@ -28,7 +28,7 @@ class SmallNet extends Module {
   );
 
   forward(x: Tensor): Tensor {
-    return this.classifier.forward(this.flatten.forward(this.features.forward(x)));
+    return this.classifier.call(this.flatten.call(this.features.call(x)));
   }
 }
 
@@ -53,7 +53,7 @@ describe('Module', () => {
         this.registerBuffer('step', tensor([0], [1], { dtype: 'int32' }));
       }
       forward(x: Tensor): Tensor {
-        return this.blocks[1].forward(this.blocks[0].forward(x));
+        return this.blocks[1].call(this.blocks[0].call(x));
       }
     }
     expect([...new Net().stateDict().keys()]).toEqual([
@@ -175,12 +175,75 @@ describe('Module', () => {
         this.b.weight = this.a.weight;
       }
       forward(x: Tensor): Tensor {
-        return this.b.forward(this.a.forward(x));
+        return this.b.call(this.a.call(x));
       }
     }
     const net = new Tied();
     expect(net.namedParameters().map(([k]) => k)).toEqual(['a.weight', 'a.bias', 'b.bias']);
     expect([...net.stateDict().keys()]).toEqual(['a.weight', 'a.bias', 'b.weight', 'b.bias']);
+  });
+
+  it('a forward hook sees every layer output, equal to running the layers one by one', () => {
+    const net = new SmallNet().eval();
+    const seen = new Map<string, number[]>();
+    const handles = net.namedModules().map(([name, m]) =>
+      m.registerForwardHook((module, inputs, y) => {
+        expect(module).toBe(m);
+        expect(inputs).toHaveLength(1);
+        seen.set(name, [...y.dataSync()]);
+      }),
+    );
+    const x = init.normal([2, 3, 7, 7], 0, 1, { generator: new Generator(3) });
+    const out = noGrad(() => net.call(x));
+    // Every module, containers and the net itself included.
+    expect([...seen.keys()].sort()).toEqual(
+      net
+        .namedModules()
+        .map(([n]) => n)
+        .sort(),
+    );
+    // The leaves' outputs, computed without hooks by their forward, one after another.
+    noGrad(() => {
+      let y = x;
+      for (const [name, m] of net.namedModules()) {
+        if (m.children().length > 0) continue;
+        y = m.forward(y);
+        expect(seen.get(name)).toEqual([...y.dataSync()]);
+      }
+      expect(seen.get('')).toEqual([...y.dataSync()]);
+    });
+    expect(seen.get('')).toEqual([...out.dataSync()]);
+    // After remove(), the hooks see nothing.
+    seen.clear();
+    for (const h of handles) h.remove();
+    noGrad(() => net.call(x));
+    expect(seen.size).toBe(0);
+  });
+
+  it('a forward hook and a pre-hook can replace the output and the inputs; remove() is once', () => {
+    const relu = new ReLU();
+    const x = tensor([-1, 2], [2]);
+    const doubled = relu.registerForwardHook((_, __, y) => y.mul(2));
+    const negated = relu.registerForwardPreHook((_, [input]) => [(input as Tensor).neg()]);
+    // relu(-x) * 2 = [2, 0]
+    expect([...relu.call(x).dataSync()]).toEqual([2, 0]);
+    negated.remove();
+    negated.remove();
+    expect([...relu.call(x).dataSync()]).toEqual([0, 4]);
+    doubled.remove();
+    expect([...relu.call(x).dataSync()]).toEqual([0, 2]);
+    // The same function registered twice runs twice.
+    let calls = 0;
+    const count = () => {
+      calls++;
+    };
+    const one = relu.registerForwardHook(count);
+    relu.registerForwardHook(count);
+    relu.call(x);
+    expect(calls).toBe(2);
+    one.remove();
+    relu.call(x);
+    expect(calls).toBe(3);
   });
 
   it('summary() leaves a forward defined as an arrow-function field in place', () => {

@@ -34,6 +34,38 @@ export interface LoadStateDictOptions {
 }
 
 /**
+ * A forward hook (PyTorch `register_forward_hook`): called by `Module.call` after `forward` with
+ * the module, its inputs and its output. Returning a tensor replaces the output; returning
+ * nothing keeps it. Tensors it wants to keep beyond the surrounding `tidy` must be `keep()`-ed or
+ * returned from that `tidy`.
+ */
+export type ForwardHook = (
+  module: Module,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (`() => {}`) must type-check, as in PyTorch.
+) => Tensor | undefined | void;
+
+/**
+ * A forward pre-hook (PyTorch `register_forward_pre_hook`): called by `Module.call` before
+ * `forward` with the module and its inputs. Returning an array of tensors replaces the inputs;
+ * returning nothing keeps them.
+ */
+export type ForwardPreHook = (
+  module: Module,
+  inputs: readonly Tensor[],
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (`() => {}`) must type-check, as in PyTorch.
+) => Tensor[] | undefined | void;
+
+let nextHookId = 0;
+
+/** What `registerForwardHook` and `registerForwardPreHook` return (PyTorch `RemovableHandle`). */
+export interface RemovableHandle {
+  /** Unregisters the hook; calling it again does nothing. */
+  remove(): void;
+}
+
+/**
  * The base of every layer and model, like PyTorch's `nn.Module`. Subclasses assign parameters
  * (`parameter(...)`) and child modules to attributes; their names become the state-dict keys
  * (`features.0.weight`), in assignment order. An attribute holding an array of modules names
@@ -43,13 +75,61 @@ export abstract class Module {
   /** True in training mode (dropout active), false after `eval()`. */
   isTraining = true;
   private readonly buffers = new Map<string, Tensor>();
+  // Keyed by a counter, so the same function registered twice runs twice and is removed once.
+  private readonly forwardHooks = new Map<number, ForwardHook>();
+  private readonly forwardPreHooks = new Map<number, ForwardPreHook>();
 
-  /** Computes the output. Run it inside `tidy` (training steps) or `noGrad` (evaluation). */
+  /**
+   * Computes the output. Run it inside `tidy` (training steps) or `noGrad` (evaluation). A
+   * module calls its children with `child.call(x)`, not `child.forward(x)`, so that their hooks
+   * run (as PyTorch's `module(x)` versus `module.forward(x)`).
+   */
   abstract forward(input: Tensor, ...rest: Tensor[]): Tensor;
 
-  /** Same as `forward`; reads like PyTorch's `module(x)`. */
+  /**
+   * Runs the forward pre-hooks, `forward`, then the forward hooks, in registration order; reads
+   * like PyTorch's `module(x)`. Without hooks it is `forward`.
+   */
   call(input: Tensor, ...rest: Tensor[]): Tensor {
-    return this.forward(input, ...rest);
+    if (this.forwardHooks.size === 0 && this.forwardPreHooks.size === 0) {
+      return this.forward(input, ...rest);
+    }
+    let inputs: Tensor[] = [input, ...rest];
+    for (const hook of [...this.forwardPreHooks.values()]) {
+      const replaced = hook(this, inputs);
+      if (replaced) {
+        if (replaced.length === 0) {
+          throw new RangeError(`${this.typeName}: a forward pre-hook returned no inputs`);
+        }
+        inputs = replaced;
+      }
+    }
+    const [first, ...others] = inputs as [Tensor, ...Tensor[]];
+    let output = this.forward(first, ...others);
+    for (const hook of [...this.forwardHooks.values()])
+      output = hook(this, inputs, output) ?? output;
+    return output;
+  }
+
+  /**
+   * Registers `hook` to run after every `call` of this module (PyTorch
+   * `register_forward_hook`), e.g. to read a layer's activations or time it; returns a handle
+   * whose `remove()` unregisters it.
+   */
+  registerForwardHook(hook: ForwardHook): RemovableHandle {
+    const id = nextHookId++;
+    this.forwardHooks.set(id, hook);
+    return { remove: () => void this.forwardHooks.delete(id) };
+  }
+
+  /**
+   * Registers `hook` to run before every `call` of this module (PyTorch
+   * `register_forward_pre_hook`); returns a handle whose `remove()` unregisters it.
+   */
+  registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
+    const id = nextHookId++;
+    this.forwardPreHooks.set(id, hook);
+    return { remove: () => void this.forwardPreHooks.delete(id) };
   }
 
   /** The layer's name in summaries and messages; the class name by default. */
@@ -232,35 +312,29 @@ export abstract class Module {
   /**
    * Runs a zero input of `inputShape` (batch included, e.g. `[1, 3, 227, 227]`) through the
    * model and reports, for every leaf module in call order, its output shape and parameter
-   * count, like Keras's `model.summary()`. Prints the table with `options.print` (console.log
+   * count, like Keras's `model.summary()`. The rows come from forward hooks, so a leaf
+   * appears when its parent calls it with `call` (not `forward`). Prints the table with `options.print` (console.log
    * by default; pass `null` to stay silent) and returns the rows and totals.
    */
   summary(inputShape: Shape, options: SummaryOptions = {}): ModelSummary {
     const rows: SummaryRow[] = [];
     const leaves = this.namedModules().filter(([, m]) => m.children().length === 0);
-    // Modules whose forward is an own property (an arrow-function field) get it back afterwards.
-    const originals: [Module, Module['forward'], boolean][] = [];
-    for (const [name, module] of leaves) {
-      const original = module.forward;
-      originals.push([module, original, Object.hasOwn(module, 'forward')]);
-      // An own property shadows the prototype's forward for this one run.
-      module.forward = (input: Tensor, ...rest: Tensor[]) => {
-        const y = original.call(module, input, ...rest);
+    const handles = leaves.map(([name, module]) =>
+      module.registerForwardHook((_, __, y) => {
         rows.push({
           name,
           type: module.typeName,
           outputShape: [...y.shape],
           params: module.ownParameters().reduce((n, [, p]) => n + p.size, 0),
         });
-        return y;
-      };
-    }
+      }),
+    );
     const wasTraining = this.isTraining;
     try {
       this.eval();
       tidy(() =>
         noGrad(() => {
-          this.forward(zeros(inputShape));
+          this.call(zeros(inputShape));
         }),
       );
     } catch (error) {
@@ -272,10 +346,7 @@ export abstract class Module {
         `summary: input ${formatShape(inputShape)} failed ${last}: ${(error as Error).message}`,
       );
     } finally {
-      for (const [module, original, wasOwn] of originals) {
-        if (wasOwn) module.forward = original;
-        else delete (module as { forward?: unknown }).forward;
-      }
+      for (const handle of handles) handle.remove();
       this.train(wasTraining);
     }
     const parameters = this.parameters();

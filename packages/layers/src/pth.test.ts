@@ -40,7 +40,7 @@ class TinyNet extends Module {
   classifier = new Sequential(new Dropout(0.5), new Linear(24, 5));
 
   forward(x: Tensor): Tensor {
-    return this.classifier.forward(this.flatten.forward(this.features.forward(x)));
+    return this.classifier.call(this.flatten.call(this.features.call(x)));
   }
 }
 

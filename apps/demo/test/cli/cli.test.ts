@@ -13,6 +13,32 @@ const out = join(scratch, 'run');
 
 const epochs = (lines: Record<string, unknown>[]) => lines.filter((l) => l.event === 'epoch');
 
+/** A PNG's grey-level variance and how many pixels are within 24 of `rgb` (per channel). */
+async function pixels(path: string, rgb?: [number, number, number]) {
+  const { data, info } = await sharp(path)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  let sum = 0;
+  let sumSquares = 0;
+  let near = 0;
+  const count = info.width * info.height;
+  for (let p = 0; p < count; p++) {
+    const [r, g, b] = [data[3 * p] ?? 0, data[3 * p + 1] ?? 0, data[3 * p + 2] ?? 0];
+    const grey = (r + g + b) / 3;
+    sum += grey;
+    sumSquares += grey * grey;
+    if (
+      rgb &&
+      Math.abs(r - rgb[0]) <= 24 &&
+      Math.abs(g - rgb[1]) <= 24 &&
+      Math.abs(b - rgb[2]) <= 24
+    )
+      near++;
+  }
+  return { variance: sumSquares / count - (sum / count) ** 2, near };
+}
+
 describe('gpunet train', () => {
   let lines: Record<string, unknown>[] = [];
   beforeAll(async () => {
@@ -54,6 +80,13 @@ describe('gpunet train', () => {
     // 16 conv1 filters of 5x5, 10 px per weight, 2 px gaps, one row.
     const filters = await sharp(join(out, 'conv1-filters.png')).metadata();
     expect([filters.width, filters.height]).toEqual([16 * 52 + 2, 54]);
+    // Not blank: the curves have the training loss's blue (#1f5fa8) and the validation's orange
+    // (#d9480f) drawn; the filters vary from tile to tile.
+    const curvePixels = await pixels(join(out, 'curves.png'), [0x1f, 0x5f, 0xa8]);
+    expect(curvePixels.near).toBeGreaterThan(200);
+    expect((await pixels(join(out, 'curves.png'), [0xd9, 0x48, 0x0f])).near).toBeGreaterThan(200);
+    expect(curvePixels.variance).toBeGreaterThan(100);
+    expect((await pixels(join(out, 'conv1-filters.png'))).variance).toBeGreaterThan(500);
   });
 
   it('--resume after epoch 2 gives the 3-epoch run bit for bit', async () => {
@@ -170,7 +203,60 @@ describe('gpunet train', () => {
     expect([conv1.width, conv1.height]).toEqual([16 * (32 * 2 + 2) + 2, 32 * 2 + 4]);
     const conv2 = await sharp(join(scratch, 'vis', 'one-conv2.png')).metadata();
     expect([conv2.width, conv2.height]).toEqual([16 * (15 * 3 + 2) + 2, 2 * (15 * 3 + 2) + 2]);
+    // Not blank: the maps vary (a dead or constant map would be one grey).
+    for (const name of ['conv1-filters.png', 'one-conv1.png', 'one-conv2.png'])
+      expect((await pixels(join(scratch, 'vis', name))).variance, name).toBeGreaterThan(500);
   }, 60_000);
+});
+
+describe('gpunet demo and bench', () => {
+  it('demo --epochs 1 says the backend in one line, trains, writes its files and classifies the 8 held-out images', async () => {
+    const dir = join(scratch, 'demo');
+    const run = await runCli(['demo', '--epochs', '1', '--out', dir]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    // One line about backends (the passed-over ones only under --verbose).
+    expect(lines[0]).toMatch(/^backend: wasm \(WebAssembly SIMD/);
+    expect(lines.slice(1).some((l) => l.startsWith('  passed over'))).toBe(false);
+    const epoch = lines.find((l) => l.startsWith('epoch 1:')) ?? '';
+    // 8 classes, chance 12.5%: one epoch of 4,096 images already reaches well above it.
+    expect(Number(/val top-1 ([\d.]+)%/.exec(epoch)?.[1])).toBeGreaterThan(50);
+    const heldOut = lines.slice(
+      lines.indexOf('Held-out images:') + 1,
+      lines.indexOf('Held-out images:') + 9,
+    );
+    expect(heldOut).toHaveLength(8);
+    for (const [i, line] of heldOut.entries())
+      expect(line).toMatch(new RegExp(`^  #${i} \\S+ +-> \\S+ +\\d+\\.\\d%`));
+    for (const f of [
+      'checkpoint.safetensors',
+      'model.safetensors',
+      'curves.png',
+      'conv1-filters.png',
+    ])
+      expect(existsSync(join(dir, f)), f).toBe(true);
+  }, 300_000);
+
+  it('bench --model mini measures inference and a training step in images per second', async () => {
+    const run = await runCli(['bench', '--model', 'mini', '--seconds', '0.05', '--json']);
+    expect(run.code).toBe(0);
+    const bench = run.lines.find((l) => l.event === 'bench') as {
+      model: string;
+      backend: string;
+      imagesPerSecond: Record<string, number>;
+      classes: number;
+    };
+    expect(bench).toMatchObject({ model: 'mini', backend: 'wasm', classes: 10 });
+    expect(Object.keys(bench.imagesPerSecond)).toEqual([
+      'inference b1',
+      'inference b16',
+      'train step b16',
+    ]);
+    for (const value of Object.values(bench.imagesPerSecond)) {
+      expect(Number.isFinite(value)).toBe(true);
+      expect(value).toBeGreaterThan(0);
+    }
+  }, 120_000);
 });
 
 describe('gpunet on other data and commands', () => {
@@ -289,8 +375,14 @@ describe('gpunet on other data and commands', () => {
     async (args, message) => {
       const run = await runCli(args);
       expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(message);
-      expect(run.stdout).not.toMatch(/at .*\.js:\d+/); // no stack trace
+      // One line on stderr, naming the problem (commander adds a usage hint line for its own
+      // errors), and no stack trace anywhere.
+      const lines = run.stderr
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('(run with --help'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(run.stderr + run.stdout).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m);
     },
     60_000,
   );

@@ -3,7 +3,7 @@
  * forward pass one module at a time that times each module and keeps every activation the page
  * draws.
  */
-import { type AlexNet, alexnet } from '@gpunet/alexnet';
+import { type AlexNet, activationPath, alexnet } from '@gpunet/alexnet';
 import { StateDictError } from '@gpunet/layers';
 import { noGrad, type Tensor, tensor } from '@gpunet/tensor';
 import { describeBytes, type ModelSpec, type RawWeights } from './spec.js';
@@ -62,15 +62,13 @@ export interface Classification {
   layers: LayerOutput[];
 }
 
-/** Paper names by module path, with the ReLU after each learned layer. */
+/** Paper names by module path, with the ReLU after each learned layer (`activationPath`). */
 function labels(model: AlexNet): Map<string, string> {
-  const chain = model.chain();
   const out = new Map<string, string>();
   for (const [name, path] of Object.entries(model.layerPaths)) {
     out.set(path, name);
-    const at = chain.findIndex(([p]) => p === path);
-    const next = chain[at + 1];
-    if (next && next[1].typeName === 'ReLU') out.set(next[0], `${name} ReLU`);
+    const activation = activationPath(model, name);
+    if (activation !== path) out.set(activation, `${name} ReLU`);
   }
   return out;
 }

@@ -111,7 +111,10 @@ async function frozenOutputs(
   const { inChannels, inputSize } = model.options;
   const x = tensor(inputs, [count, inChannels, inputSize, inputSize]);
   model.eval();
-  const y = noGrad(() => model.forwardTo(x, 'flatten'));
+  const y = noGrad(() => {
+    const features = model.features.call(x);
+    return model.flatten.call(model.avgpool ? model.avgpool.call(features) : features);
+  });
   const data = (await y.data()) as Float32Array;
   x.dispose();
   y.dispose();

@@ -29,10 +29,10 @@ export class Sequential extends Module {
     return this.layers.length;
   }
 
-  /** Feeds `x` through every layer in order. */
+  /** Feeds `x` through every layer in order (each layer's `call`, so its hooks run). */
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const layer of this.layers) y = layer.forward(y);
+    for (const layer of this.layers) y = layer.call(y);
     return y;
   }
 }
