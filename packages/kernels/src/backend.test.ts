@@ -100,13 +100,19 @@ for (const mode of MODES) {
     it('keeps results on the device between kernels and reads back only in read()', async () => {
       await T.setBackend(mode);
       const backend = T.getBackend() as GpuBackend;
-      const a = T.tensor([1, 2, 3, 4], [2, 2]);
-      const ten = T.scalar(10); // written before counting: a GL mode uploads it with a kernel
+      // 4 columns: webgpu and webgl2's blocked matmul (4 outputs per thread) needs no cut.
+      const a = T.tensor(
+        Array.from({ length: 16 }, (_, i) => i + 1),
+        [4, 4],
+      );
+      const hundred = T.scalar(100); // written before counting: a GL mode uploads it with a kernel
       const launches = backend.stats.launches;
-      const c = T.relu(T.sub(T.matmul(a, a), ten));
+      const c = T.relu(T.sub(T.matmul(a, a), hundred));
       expect(backend.stats.launches - launches).toBe(3);
-      expect(Array.from(await c.data())).toEqual([0, 0, 5, 12]);
-      T.dispose([a, ten, c]);
+      expect(Array.from(await c.data())).toEqual([
+        0, 0, 10, 20, 102, 128, 154, 180, 214, 256, 298, 340, 326, 384, 442, 500,
+      ]);
+      T.dispose([a, hundred, c]);
       await T.setBackend('reference');
     });
   });

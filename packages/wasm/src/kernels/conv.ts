@@ -2,6 +2,7 @@ import { type Conv2dAttrs, type KernelConfig, outputShape } from '@gpunet/tensor
 import type { WasmBackend } from '../backend.js';
 import { asWasm } from './common.js';
 import { gemm } from './gemm.js';
+import { threadRanges } from './ranges.js';
 
 /**
  * Convolution as GEMM over im2col: for image n and group g, the unfolded input cols
@@ -76,9 +77,9 @@ function convArgs(a: Conv2dAttrs): number[] {
 }
 
 /**
- * Splits the batch by images over the threads: thread t runs `fn` on images [n0, n1) with its own
- * cols and packing scratch. Used when there are at least as many images as threads; a smaller
- * batch splits each GEMM by columns instead.
+ * Splits the batch by images over the threads (`threadRanges`): thread t runs `fn` on images
+ * [n0, n1) with its own cols and packing scratch. Used when there are at least as many images as
+ * threads; a smaller batch splits each GEMM by columns instead.
  */
 function splitByImages(
   wasm: WasmBackend,
@@ -87,17 +88,17 @@ function splitByImages(
   pointers: (thread: number) => [number, number, number],
 ): void {
   const g = geometry(a);
-  const threads = Math.min(wasm.pool.size, a.batch);
+  const ranges = threadRanges(a.batch, wasm.pool.size);
   const colsBytes = g.patch * g.positions * 4;
-  const cols = Array.from({ length: threads }, () => wasm.heap.alloc(colsBytes));
-  const per = Math.ceil(a.batch / threads);
-  const args: number[][] = [];
-  for (let t = 0; t < threads; t++) {
-    const n0 = t * per;
-    const n1 = Math.min(a.batch, n0 + per);
-    if (n0 >= n1) break;
-    args.push([...pointers(t), cols[t], wasm.scratch[t], n0, n1, ...convArgs(a)]);
-  }
+  const cols = ranges.map(() => wasm.heap.alloc(colsBytes));
+  const args = ranges.map(([n0, n1], t) => [
+    ...pointers(t),
+    cols[t],
+    wasm.scratch[t],
+    n0,
+    n1,
+    ...convArgs(a),
+  ]);
   wasm.pool.run(fn, args);
   for (const c of cols) wasm.heap.release(c, colsBytes);
 }
@@ -205,7 +206,9 @@ export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = 
     if (byImages(wasm, a)) {
       // Thread 0 writes dW itself; the others write partial sums that are added in afterwards.
       const bytes = a.outChannels * g.patch * 4;
-      const threads = Math.min(wasm.pool.size, a.batch);
+      // One partial per range but the first: as many as splitByImages makes (a batch of 5 on 4
+      // threads is 3 ranges of 2, 2 and 1 images), so none is summed unwritten.
+      const threads = threadRanges(a.batch, wasm.pool.size).length;
       const partials = Array.from({ length: threads - 1 }, () => wasm.heap.alloc(bytes));
       splitByImages(wasm, a, 'convBackpropFilter', (t) => [
         xOffset,

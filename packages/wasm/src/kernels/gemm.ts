@@ -1,4 +1,5 @@
 import type { WasmBackend } from '../backend.js';
+import { threadRanges } from './ranges.js';
 
 /** A GEMM operand: byte offset and element strides (row, column) of the matrix as read. */
 export interface Operand {
@@ -25,13 +26,9 @@ export function gemm(
   ldc: number,
   accumulate: boolean,
 ): void {
-  const threads = m * n * k < PARALLEL_MIN_WORK ? 1 : Math.min(backend.pool.size, Math.ceil(n / 8));
-  const per = Math.ceil(n / threads / 8) * 8;
+  const threads = m * n * k < PARALLEL_MIN_WORK ? 1 : backend.pool.size;
   const args: number[][] = [];
-  for (let t = 0; t < threads; t++) {
-    const n0 = t * per;
-    const n1 = Math.min(n, n0 + per);
-    if (n0 >= n1) break;
+  for (const [t, [n0, n1]] of threadRanges(n, threads, { multiple: 8 }).entries()) {
     args.push([
       m,
       n,

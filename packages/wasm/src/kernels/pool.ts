@@ -5,6 +5,7 @@ import {
   type Pool2dAttrs,
 } from '@gpunet/tensor';
 import { asWasm } from './common.js';
+import { threadRanges } from './ranges.js';
 
 function windowArgs(a: Pool2dAttrs): number[] {
   return [
@@ -26,15 +27,6 @@ function windowArgs(a: Pool2dAttrs): number[] {
 const outShape = (a: AdaptivePool2dAttrs) => outputShape('AdaptiveAvgPool2d', [], a);
 const inShape = (a: AdaptivePool2dAttrs) => outputShape('AdaptiveAvgPool2dGrad', [], a);
 
-/** Splits [0, total) into one range per thread (fewer when there is little work). */
-function ranges(total: number, threads: number, minPerThread: number): [number, number][] {
-  const count = Math.max(1, Math.min(threads, Math.floor(total / minPerThread)));
-  const per = Math.ceil(total / count);
-  const out: [number, number][] = [];
-  for (let start = 0; start < total; start += per) out.push([start, Math.min(total, start + per)]);
-  return out;
-}
-
 export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
   kernelName: 'MaxPool2d',
   backendName: 'wasm',
@@ -46,7 +38,7 @@ export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
     const inPlane = a.inHeight * a.inWidth * 4;
     const outPlane = a.outHeight * a.outWidth * 4;
     // Threads take disjoint ranges of planes (image, channel).
-    const planeRanges = ranges(a.batch * a.channels, wasm.pool.size, 16);
+    const planeRanges = threadRanges(a.batch * a.channels, wasm.pool.size, { minPerThread: 16 });
     if (a.padTop === 0 && a.padLeft === 0 && a.dilationHeight === 1 && a.dilationWidth === 1) {
       // Each thread gets a row of scratch for the separable path.
       const rowBytes = (a.inWidth + 4) * 4; // 4 floats of slack for the SIMD horizontal pass
@@ -97,15 +89,17 @@ export const maxPool2dGradKernel: KernelConfig<'MaxPool2dGrad'> = {
     const inPlane = a.inHeight * a.inWidth * 4;
     const outPlane = a.outHeight * a.outWidth * 4;
     // Threads take disjoint ranges of planes; each zero-fills and writes its own part of dx.
-    const args = ranges(a.batch * a.channels, wasm.pool.size, 16).map(([p0, p1]) => [
-      dyOffset + p0 * outPlane,
-      xOffset + p0 * inPlane,
-      p1 - p0,
-      ...window,
-      a.dilationHeight,
-      a.dilationWidth,
-      dxOffset + p0 * inPlane,
-    ]);
+    const args = threadRanges(a.batch * a.channels, wasm.pool.size, { minPerThread: 16 }).map(
+      ([p0, p1]) => [
+        dyOffset + p0 * outPlane,
+        xOffset + p0 * inPlane,
+        p1 - p0,
+        ...window,
+        a.dilationHeight,
+        a.dilationWidth,
+        dxOffset + p0 * inPlane,
+      ],
+    );
     wasm.pool.run('maxPoolGrad', args);
     return out;
   },
@@ -157,7 +151,7 @@ export const lrnKernel: KernelConfig<'LRN'> = {
     const [xOffset, yOffset] = [wasm.offset(x.dataId), wasm.offset(out.dataId)];
     // Threads take disjoint ranges of images (the channel window stays inside an image), each
     // with one image of scratch: the work buffer does not grow with the batch.
-    const parts = ranges(n, wasm.pool.size, 1);
+    const parts = threadRanges(n, wasm.pool.size);
     const scratch = parts.map(() => wasm.heap.alloc(image));
     const args = parts.map(([n0, n1], t) => [
       xOffset + n0 * image,
@@ -191,7 +185,7 @@ export const lrnGradKernel: KernelConfig<'LRNGrad'> = {
       wasm.offset(out.dataId),
     ];
     // By images over the threads, each with two images of scratch (scales and terms).
-    const parts = ranges(n, wasm.pool.size, 1);
+    const parts = threadRanges(n, wasm.pool.size);
     const scratch = parts.map(() => wasm.heap.alloc(2 * image));
     const args = parts.map(([n0, n1], t) => [
       xOffset + n0 * image,
