@@ -626,6 +626,39 @@ try {
         `download round trip: ${p.label} ${p.probability} in the CLI, ${bar?.probability} in the page`,
       );
     }
+    // The same model as .onnx: the CLI predicts the same from it, and the page loads it back.
+    await page.click('#tab-button-train');
+    const [onnxDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#train-download-onnx'),
+    ]);
+    const downloadedOnnx = join(work, 'trained.onnx');
+    await onnxDownload.saveAs(downloadedOnnx);
+    const onnxPrediction = gpunet([
+      'predict',
+      test,
+      '--weights',
+      downloadedOnnx,
+      '--top-k',
+      '2',
+    ]).find((e) => e.predictions);
+    for (const p of onnxPrediction.predictions) {
+      const bar = inPage.bars.find((b) => b.label === p.label);
+      check(
+        bar && Math.abs(bar.probability - p.probability) < 1e-5,
+        `.onnx download: ${p.label} ${p.probability} in the CLI, ${bar?.probability} in the page`,
+      );
+    }
+    await page.click('#tab-button-classify');
+    const onnxLoaded = await loadWeights(downloadedOnnx, 'trained.onnx');
+    check(onnxLoaded.status.state === 'ready', `trained.onnx: ${onnxLoaded.status.text}`);
+    await act(page, () => page.setInputFiles('#image-file', test));
+    const fromOnnx = await readResult(page);
+    check(
+      fromOnnx.bars[0].label === inPage.bars[0].label &&
+        Math.abs(fromOnnx.bars[0].probability - inPage.bars[0].probability) < 1e-5,
+      `the page's .onnx gives ${fromOnnx.bars[0].label} ${fromOnnx.bars[0].probability}, its .safetensors ${inPage.bars[0].label} ${inPage.bars[0].probability}`,
+    );
   }
   // From scratch: a 32x32 colour mini, 3 epochs; the page then holds what it says it trained.
   {

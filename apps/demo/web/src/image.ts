@@ -3,6 +3,8 @@
  * the same transforms the CLI applies (@gpunet/data's resize, centre crop, normalize), and
  * activations and filters are drawn as tiles.
  */
+
+import type { Pixels } from '@gpunet/alexnet';
 import {
   centerCrop,
   compose,
@@ -93,92 +95,12 @@ export function drawInput(canvas: HTMLCanvasElement, values: Float32Array, spec:
   target.drawImage(scratch, 0, 0, canvas.width, canvas.height);
 }
 
-/**
- * Draws `count` planes of `height` x `width` values (one after another in `data`) as a grid of
- * grey tiles, each scaled to its own min..max, `scale` screen pixels per value.
- */
-export function drawTiles(
-  canvas: HTMLCanvasElement,
-  data: Float32Array,
-  count: number,
-  height: number,
-  width: number,
-  scale: number,
-): void {
-  const columns = Math.min(count, 16);
-  const rows = Math.ceil(count / columns);
-  const gap = 2;
-  canvas.width = columns * (width * scale + gap);
-  canvas.height = rows * (height * scale + gap);
-  const context = canvas.getContext('2d');
-  if (!context) return;
-  const image = context.createImageData(canvas.width, canvas.height);
-  image.data.fill(255);
-  const plane = height * width;
-  for (let t = 0; t < count; t++) {
-    const values = data.subarray(t * plane, (t + 1) * plane);
-    const [min, max] = range(values);
-    const x0 = (t % columns) * (width * scale + gap);
-    const y0 = Math.floor(t / columns) * (height * scale + gap);
-    for (let y = 0; y < height * scale; y++) {
-      for (let x = 0; x < width * scale; x++) {
-        const v = values[Math.floor(y / scale) * width + Math.floor(x / scale)];
-        const grey = Math.round(((v - min) / (max - min || 1)) * 255);
-        const o = 4 * ((y0 + y) * canvas.width + x0 + x);
-        image.data[o] = image.data[o + 1] = image.data[o + 2] = grey;
-      }
-    }
-  }
-  context.putImageData(image, 0, 0);
-}
-
-/**
- * Draws RGB conv1 filters `[N, 3, k, k]` as colour tiles, each scaled to its own min..max over
- * its three channels: the paper's Figure 3 for paper or torchvision weights.
- */
-export function drawColourFilters(
-  canvas: HTMLCanvasElement,
-  data: Float32Array,
-  count: number,
-  k: number,
-  scale: number,
-): void {
-  const columns = Math.min(count, 16);
-  const rows = Math.ceil(count / columns);
-  const gap = 2;
-  canvas.width = columns * (k * scale + gap);
-  canvas.height = rows * (k * scale + gap);
-  const context = canvas.getContext('2d');
-  if (!context) return;
-  const image = context.createImageData(canvas.width, canvas.height);
-  image.data.fill(255);
-  const plane = k * k;
-  for (let t = 0; t < count; t++) {
-    const values = data.subarray(t * 3 * plane, (t + 1) * 3 * plane);
-    const [min, max] = range(values);
-    const x0 = (t % columns) * (k * scale + gap);
-    const y0 = Math.floor(t / columns) * (k * scale + gap);
-    for (let y = 0; y < k * scale; y++) {
-      for (let x = 0; x < k * scale; x++) {
-        const p = Math.floor(y / scale) * k + Math.floor(x / scale);
-        const o = 4 * ((y0 + y) * canvas.width + x0 + x);
-        for (let c = 0; c < 3; c++) {
-          image.data[o + c] = Math.round(((values[c * plane + p] - min) / (max - min || 1)) * 255);
-        }
-      }
-    }
-  }
-  context.putImageData(image, 0, 0);
-}
-
-function range(values: Float32Array): [number, number] {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (const v of values) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return [min, max];
+/** Puts an RGBA picture (`@gpunet/alexnet`'s `Pixels`) on `canvas`, at its own size. */
+export function putPixels(canvas: HTMLCanvasElement, pixels: Pixels): void {
+  canvas.width = pixels.width;
+  canvas.height = pixels.height;
+  const data = new Uint8ClampedArray(pixels.rgba);
+  canvas.getContext('2d')?.putImageData(new ImageData(data, pixels.width, pixels.height), 0, 0);
 }
 
 /**

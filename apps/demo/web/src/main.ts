@@ -1,30 +1,27 @@
 /**
  * The web demo page: a digit model trained on real MNIST digits, any AlexNet weights dropped on
- * the page (paper, torchvision, mini; .pth or .safetensors), classification of samples, drawings,
+ * the page (paper, torchvision, mini; .pth, .safetensors or .onnx), classification of samples, drawings,
  * files and camera frames, what happens inside (conv1 filters, feature maps, per-layer times),
  * training on the user's own pictures, and every backend this browser runs, compared.
  * `?backend=<name>` preselects a backend.
  */
 import '@gpunet/kernels';
 import '@gpunet/wasm';
-import type { AlexNet } from '@gpunet/alexnet';
+import {
+  type AlexNet,
+  conv1FilterPicture,
+  exportAlexNetOnnx,
+  mapTiles,
+  tileGrid,
+} from '@gpunet/alexnet';
 import type { Image } from '@gpunet/data';
 import { noGrad, setBackend, tensor } from '@gpunet/tensor';
 import { type BackendChoice, probeBackends } from './backends.js';
-import {
-  canvasImage,
-  decode,
-  drawColourFilters,
-  drawInput,
-  drawTiles,
-  mnistFromPad,
-  toInput,
-} from './image.js';
+import { canvasImage, decode, drawInput, mnistFromPad, putPixels, toInput } from './image.js';
 import {
   buildModel,
   type Classification,
   classify,
-  conv1Filters,
   message,
   parameterCount,
   timeForward,
@@ -33,6 +30,7 @@ import {
   describeBytes,
   describeSpec,
   inferSpec,
+  METADATA_KEY,
   type ModelSpec,
   type RawTensor,
   type RawWeights,
@@ -137,6 +135,7 @@ function readWeights(request: WeightsRequest, size: number): Promise<RawWeights>
           bytes: reply.bytes,
           tensors: new Map<string, RawTensor>(reply.tensors),
           metadata: reply.metadata,
+          ...(reply.graph ? { graph: reply.graph } : {}),
         });
       }
     };
@@ -177,12 +176,13 @@ async function rebuild(): Promise<void> {
 
 async function drawFilters(): Promise<void> {
   if (!state.model) return;
-  const filters = await conv1Filters(state.model);
-  const [count, inChannels, k] = filters.shape;
-  const canvas = element<HTMLCanvasElement>('filters');
-  const scale = k >= 11 ? 4 : 6;
-  if (inChannels === 3) drawColourFilters(canvas, filters.data, count, k, scale);
-  else drawTiles(canvas, filters.data, count * inChannels, k, k, scale);
+  const weight = state.model.stateDict().get(`${state.model.layerPaths.conv1}.weight`);
+  const [count, inChannels, k] = weight?.shape ?? [];
+  // The CLI's picture: one function draws conv1's filters for both (colour tiles for RGB input).
+  putPixels(
+    element<HTMLCanvasElement>('filters'),
+    await conv1FilterPicture(state.model, { scale: k >= 11 ? 4 : 6 }),
+  );
   const figure3 = state.spec?.model.variant !== 'mini' ? ' (the paper’s Figure 3)' : '';
   element('filters-caption').textContent =
     `conv1: ${count} filters of ${k}×${k}×${inChannels}${figure3}, each scaled to its own range`;
@@ -348,7 +348,11 @@ function drawMaps(): void {
   if (!layer?.data) return;
   const [, channels, height, width] = layer.shape;
   const count = Math.min(channels, 64);
-  drawTiles(element('maps'), layer.data, count, height, width, Math.max(1, Math.round(56 / width)));
+  const maps = mapTiles(layer.data.subarray(0, count * height * width), [count, height, width]);
+  putPixels(
+    element<HTMLCanvasElement>('maps'),
+    tileGrid(maps, { columns: Math.min(count, 16), scale: Math.max(1, Math.round(56 / width)) }),
+  );
   element('maps-caption').textContent =
     `${layer.path} ${layer.type}${layer.label ? ` (${layer.label})` : ''}: ${count === channels ? `all ${channels}` : `the first ${count} of ${channels}`} maps of ${height}×${width}, each scaled to its own range`;
 }
@@ -375,11 +379,6 @@ function isWeightsFile(file: File): boolean {
 
 function loadWeightsFile(file: File): void {
   enqueue(`loading ${file.name}`, async () => {
-    if (/\.onnx$/i.test(file.name)) {
-      throw new Error(
-        `${file.name}: the page does not read .onnx files yet; give it a .pth or .safetensors`,
-      );
-    }
     await useWeights(await readWeights({ name: file.name, file }, file.size));
   });
 }
@@ -740,6 +739,7 @@ function wireTraining(): void {
   const stop = element<HTMLButtonElement>('train-stop');
   const use = element<HTMLButtonElement>('train-use');
   const download = element<HTMLButtonElement>('train-download');
+  const downloadOnnx = element<HTMLButtonElement>('train-download-onnx');
   const statusLine = element('train-status');
   let isStopped = false;
   start.addEventListener('click', () => {
@@ -788,6 +788,7 @@ function wireTraining(): void {
         box.dataset.epochs = String(state.trained.epochs);
         use.disabled = false;
         download.disabled = false;
+        downloadOnnx.disabled = false;
       } finally {
         start.disabled = false;
         stop.disabled = true;
@@ -804,14 +805,36 @@ function wireTraining(): void {
     }
   });
   download.addEventListener('click', () => {
-    if (!state.trained) return;
-    const url = URL.createObjectURL(new Blob([state.trained.file as Uint8Array<ArrayBuffer>]));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'gpunet-trained.safetensors';
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    if (state.trained) saveBytes(state.trained.file, 'gpunet-trained.safetensors');
   });
+  downloadOnnx.addEventListener('click', () => {
+    const { trained, trainedSpec } = state;
+    if (!trained || !trainedSpec) return;
+    enqueue('exporting the trained model as ONNX', async () => {
+      const model = buildModel(trainedSpec, trained.weights);
+      try {
+        // The same metadata as the .safetensors: the CLI and the page read classes and
+        // normalization back from it.
+        const config = trained.weights.metadata[METADATA_KEY];
+        const bytes = await exportAlexNetOnnx(model, {
+          metadata: config === undefined ? {} : { [METADATA_KEY]: config },
+        });
+        saveBytes(bytes, 'gpunet-trained.onnx');
+      } finally {
+        for (const p of model.parameters()) p.dispose();
+      }
+    });
+  });
+}
+
+/** Offers `bytes` as a download named `name`. */
+function saveBytes(bytes: Uint8Array, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function wireTabs(): void {

@@ -132,15 +132,6 @@ export async function timeForward(model: AlexNet, runs: number): Promise<number>
   }
 }
 
-/** The conv1 weights `[out, in, k, k]`, read back from the device. */
-export async function conv1Filters(
-  model: AlexNet,
-): Promise<{ shape: readonly number[]; data: Float32Array }> {
-  const weight = model.stateDict().get(`${model.layerPaths.conv1}.weight`);
-  if (!weight) throw new Error('the model has no conv1 weight');
-  return { shape: weight.shape, data: (await weight.data()) as Float32Array };
-}
-
 /** Softmax in float64 on the host. */
 export function softmaxOf(logits: Float32Array): Float32Array {
   let max = Number.NEGATIVE_INFINITY;

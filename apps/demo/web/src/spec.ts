@@ -4,6 +4,7 @@
  * and otherwise from the tensors' shapes (a torchvision or paper .pth, a foreign .safetensors).
  */
 import {
+  type AlexNetOptions,
   type AlexNetVariant,
   IMAGENET_CLASSES,
   outputSize,
@@ -24,6 +25,11 @@ export interface RawWeights {
   bytes: number;
   tensors: Map<string, RawTensor>;
   metadata: Record<string, string>;
+  /**
+   * For an `.onnx` file: what its graph says that the tensors' shapes cannot (the input size, and
+   * the LRN constants and ceil-mode pooling of Caffe's AlexNet).
+   */
+  graph?: Pick<ModelSpec['model'], 'inputSize' | 'lrn' | 'ceilMode'>;
 }
 
 /** Everything needed to rebuild a model and feed it, as the CLI's `model.safetensors` stores it. */
@@ -35,6 +41,10 @@ export interface ModelSpec {
     inChannels: number;
     channels: [number, number, number, number, number];
     hidden: number;
+    /** LRN constants when not the paper's (an ONNX graph's, e.g. Caffe's k = 1). */
+    lrn?: AlexNetOptions['lrn'];
+    /** Ceil-mode max-pooling (Caffe's), from an ONNX graph. */
+    ceilMode?: boolean;
   };
   classes: string[];
   /** Per-channel normalization of values in [0, 1]. */
@@ -95,6 +105,11 @@ function shapeOf(weights: RawWeights, key: string): number[] | undefined {
 
 /** Reads the spec from the file's metadata, or infers it from the tensors' shapes. */
 export function inferSpec(weights: RawWeights): ModelSpec {
+  const spec = inferFromShapes(weights);
+  return weights.graph ? { ...spec, model: { ...spec.model, ...weights.graph } } : spec;
+}
+
+function inferFromShapes(weights: RawWeights): ModelSpec {
   const described = `${weights.name} (${describeBytes(weights.bytes)}, ${weights.tensors.size} tensors)`;
   const conv1 = shapeOf(weights, 'features.0.weight');
   if (conv1?.length !== 4) {

@@ -211,7 +211,8 @@ export async function trainInPage(options: TrainRunOptions): Promise<TrainResult
     );
   }
   model.eval();
-  const file = await writeSafetensors(model.stateDict(), { [METADATA_KEY]: storedConfig(spec) });
+  const metadata = { [METADATA_KEY]: storedConfig(spec) };
+  const file = await writeSafetensors(model.stateDict(), metadata);
   const tensors = new Map<string, RawTensor>();
   for (const [key, t] of model.stateDict()) {
     tensors.set(key, {
@@ -224,7 +225,7 @@ export async function trainInPage(options: TrainRunOptions): Promise<TrainResult
   for (const p of model.parameters()) p.dispose();
   return {
     file,
-    weights: { name: 'trained in the page', bytes: file.byteLength, tensors, metadata: {} },
+    weights: { name: 'trained in the page', bytes: file.byteLength, tensors, metadata },
     validationAccuracy,
     epochs: epoch,
   };

@@ -1,10 +1,12 @@
 /**
  * Reads a weights file off the page's main thread: streams it in (reporting progress), parses
- * it as a PyTorch .pth (zip or legacy) or .safetensors, and hands the tensors' host values back
- * by transfer, so a 233 MB torchvision checkpoint never freezes the page.
+ * it as a PyTorch .pth (zip or legacy), a .safetensors or an .onnx, and hands the tensors' host
+ * values back by transfer, so a 233 MB torchvision checkpoint never freezes the page. An ONNX
+ * graph is mapped onto an AlexNet here (`alexnetFromOnnx`), whose state dict is what comes back.
  */
-import { readPth, readSafetensors } from '@gpunet/layers';
-import type { RawTensor } from './spec.js';
+import { alexnetFromOnnx } from '@gpunet/alexnet';
+import { readOnnx, readPth, readSafetensors, type StateDict } from '@gpunet/layers';
+import type { RawTensor, RawWeights } from './spec.js';
 
 /** What the page sends: a file, or bytes it already has (the bundled model). */
 export type WeightsRequest = { name: string; file: Blob } | { name: string; bytes: Uint8Array };
@@ -17,6 +19,7 @@ export type WeightsReply =
       bytes: number;
       tensors: [string, RawTensor][];
       metadata: Record<string, string>;
+      graph?: RawWeights['graph'];
     }
   | { kind: 'error'; message: string };
 
@@ -42,13 +45,18 @@ async function readAll(file: Blob): Promise<Uint8Array> {
 }
 
 /** What the bytes look like: the format the reader is chosen by, named in errors. */
-export function formatOf(bytes: Uint8Array): 'pth-zip' | 'pth-legacy' | 'safetensors' {
+export function formatOf(
+  name: string,
+  bytes: Uint8Array,
+): 'onnx' | 'pth-zip' | 'pth-legacy' | 'safetensors' {
+  if (/\.onnx$/i.test(name)) return 'onnx'; // protobuf has no magic number: the name says
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'pth-zip'; // 'PK': PyTorch 1.6+ zip
   if (bytes[0] === 0x80) return 'pth-legacy'; // a pickle protocol marker
   return 'safetensors';
 }
 
 const FORMAT_NAMES = {
+  onnx: 'an ONNX AlexNet',
   'pth-zip': 'a PyTorch .pth (zip)',
   'pth-legacy': 'a legacy PyTorch .pth',
   safetensors: 'a .safetensors file',
@@ -60,14 +68,21 @@ self.onmessage = async (event: MessageEvent<WeightsRequest>) => {
   try {
     bytes = 'file' in request ? await readAll(request.file) : request.bytes;
     post({ kind: 'progress', loaded: bytes.byteLength, total: bytes.byteLength, phase: 'parsing' });
-    const format = formatOf(bytes);
-    let file: ReturnType<typeof readPth>;
+    const format = formatOf(request.name, bytes);
+    let file: { tensors: StateDict; metadata: Record<string, string> };
+    let graph: RawWeights['graph'];
     try {
-      file = format === 'safetensors' ? readSafetensors(bytes) : readPth(bytes);
+      if (format === 'onnx') {
+        const onnx = readOnnx(bytes);
+        const model = alexnetFromOnnx(onnx);
+        const { inputSize, lrn, ceilMode } = model.options;
+        graph = { inputSize, lrn, ceilMode };
+        file = { tensors: model.stateDict(), metadata: onnx.metadata };
+      } else file = format === 'safetensors' ? readSafetensors(bytes) : readPth(bytes);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       throw new Error(
-        `${request.name} (${bytes.byteLength} bytes) cannot be read as ${FORMAT_NAMES[format]}: ${detail.replace(/^(pth|safetensors): /, '')}`,
+        `${request.name} (${bytes.byteLength} bytes) cannot be read as ${FORMAT_NAMES[format]}: ${detail.replace(/^(pth|safetensors|onnx): /, '')}`,
       );
     }
     const tensors: [string, RawTensor][] = [];
@@ -79,7 +94,9 @@ self.onmessage = async (event: MessageEvent<WeightsRequest>) => {
       tensors.push([key, { shape, data }]);
       buffers.add(data.buffer as ArrayBuffer);
     }
-    post({ kind: 'done', bytes: bytes.byteLength, tensors, metadata: file.metadata }, [...buffers]);
+    post({ kind: 'done', bytes: bytes.byteLength, tensors, metadata: file.metadata, graph }, [
+      ...buffers,
+    ]);
   } catch (error) {
     post({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
   }
