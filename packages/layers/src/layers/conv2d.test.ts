@@ -1,4 +1,4 @@
-import { concat, conv2d, Generator, noGrad, split, tensor } from '@gpunet/tensor';
+import { concat, conv2d, Generator, noGrad, ShapeError, split, tensor } from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { Conv2d } from './conv2d.js';
@@ -68,9 +68,9 @@ describe('Conv2d', () => {
     expect(conv.namedParameters().map(([k]) => k)).toEqual(['weight']);
   });
 
-  it('refuses groups that do not divide the channels, naming both', () => {
-    expect(() => new Conv2d(3, 6, 3, { groups: 2 })).toThrow(
-      'Conv2d: groups=2 must divide inChannels=3 and outChannels=6',
-    );
+  it('refuses groups that do not divide the channels with a ShapeError naming both', () => {
+    const build = () => new Conv2d(3, 6, 3, { groups: 2 });
+    expect(build).toThrow(ShapeError);
+    expect(build).toThrow('Conv2d: groups=2 must divide inChannels=3 and outChannels=6');
   });
 });

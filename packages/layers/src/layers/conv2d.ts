@@ -1,4 +1,4 @@
-import { conv2d, type Generator, type Tensor } from '@gpunet/tensor';
+import { conv2d, type Generator, ShapeError, type Tensor } from '@gpunet/tensor';
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from '../init.js';
 import { Module } from '../module.js';
 import { type Parameter, parameter } from '../parameter.js';
@@ -45,7 +45,8 @@ export class Conv2d extends Module {
     this.dilation = options.dilation ?? 1;
     this.groups = options.groups ?? 1;
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new Error(
+      // Checked here too, not only in the op: a model that cannot run fails where it is built.
+      throw new ShapeError(
         `Conv2d: groups=${this.groups} must divide inChannels=${inChannels} and outChannels=${outChannels}`,
       );
     }
