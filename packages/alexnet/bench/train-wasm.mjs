@@ -119,7 +119,7 @@ for (const batch of batches) {
 }
 const about = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, with \`pnpm --filter @gpunet/alexnet bench:train -- --write\` (a warm-up step, then ${steps} timed step${steps === 1 ? '' : 's'} per cell).`,
-  `gpunet wasm and PyTorch${peer ? ` ${peer.version} (${peer.threads} threads, OPENBLAS_CORETYPE=${peer.OPENBLAS_CORETYPE ?? 'unset'}, OPENBLAS_L2_SIZE=${peer.OPENBLAS_L2_SIZE ?? 'unset'})` : ''} use ${cores} threads; each runs in its own process. Ratios are gpunet / PyTorch (speed above 1: gpunet is faster; RSS below 1: gpunet uses less).`,
+  `gpunet wasm and PyTorch${peer ? ` ${peer.version} (${peer.threads} threads, BLAS ${(peer.blas ?? []).join(' ') || 'unknown'}, OPENBLAS_CORETYPE=${peer.OPENBLAS_CORETYPE ?? 'unset'}, OPENBLAS_L2_SIZE=${peer.OPENBLAS_L2_SIZE ?? 'unset'})` : ''} use ${cores} threads; each runs in its own process. Ratios are gpunet / PyTorch (speed above 1: gpunet is faster; RSS below 1: gpunet uses less).`,
   `Load average (1 min) at the start: ${loadStart.toFixed(2)}${loadStart > cores * 0.75 ? ' (other work shared the CPU: speeds are low and noisy, the ratios less so; peak RSS does not depend on load)' : ' (a quiet machine)'}.`,
 ];
 console.log(['', ...about].join('\n'));

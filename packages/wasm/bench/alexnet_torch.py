@@ -55,7 +55,11 @@ def main():
                           opset_version=13)
         return
     torch.set_num_threads(int(sys.argv[2]))
-    result = {'version': torch.__version__, 'threads': torch.get_num_threads(),
+    # Which BLAS the process loaded: Debian's python3-torch takes whatever libblas.so.3 the
+    # system selects, and netlib's reference BLAS (package libblas3) makes a slow peer.
+    with open('/proc/self/maps') as maps:
+        blas = sorted({line.split()[-1] for line in maps if 'blas' in line.split()[-1]})
+    result = {'version': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas,
               'OPENBLAS_CORETYPE': os.environ.get('OPENBLAS_CORETYPE'),
               'OPENBLAS_L2_SIZE': os.environ.get('OPENBLAS_L2_SIZE')}
     if sys.argv[1] == 'train':
