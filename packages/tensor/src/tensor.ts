@@ -319,5 +319,5 @@ export class Tensor {
 
 /** @internal The error for a use of a tensor whose buffer `releaseBuffer()` freed. */
 export function releasedMessage(what: string, t: Tensor): string {
-  return `${what}: tensor ${t.id} ${formatShape(t.shape)} was freed by an in-place op (e.g. relu(x, { inplace: true })); its value is gone`;
+  return `${what}: tensor ${t.id} ${formatShape(t.shape)} was freed by an in-place op (e.g. reluInplace(x), or a ReLU({ inplace: true }) layer); its value is gone`;
 }
