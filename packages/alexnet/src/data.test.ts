@@ -1,34 +1,9 @@
 import { DataLoader, SyntheticImages, toTensor } from '@gpunet/data';
-import { noGrad, setBackend, type Tensor } from '@gpunet/tensor';
+import { setBackend } from '@gpunet/tensor';
 import '@gpunet/wasm';
 import { describe, expect, it } from 'vitest';
-import { type AlexNet, alexnet, paperOptimizer, Trainer } from './index.js';
-
-/** Validation top-1 counted by hand: argmax of the eval-mode logits against the labels. */
-async function handTop1(
-  model: AlexNet,
-  data:
-    | Iterable<{ images: Tensor; labels: Tensor }>
-    | AsyncIterable<{ images: Tensor; labels: Tensor }>,
-): Promise<number> {
-  model.eval();
-  let right = 0;
-  let count = 0;
-  for await (const { images, labels } of data) {
-    const logits = noGrad(() => model.call(images));
-    const values = logits.dataSync();
-    const truth = labels.dataSync();
-    const classes = logits.shape[1] as number;
-    for (let i = 0; i < truth.length; i++) {
-      const row = Array.from(values.slice(i * classes, (i + 1) * classes));
-      if (row.indexOf(Math.max(...row)) === truth[i]) right++;
-    }
-    count += truth.length;
-    logits.dispose();
-  }
-  model.train();
-  return right / count;
-}
+import { alexnet, paperOptimizer, Trainer } from './index.js';
+import { handTop1 } from './internal/hand-top1.js';
 
 describe('with @gpunet/data', () => {
   it('trains the mini AlexNet from a DataLoader over SyntheticImages (4 classes, 28x28 RGB) to >= 95% validation top-1 in 4 epochs (measured 0.99)', async () => {
