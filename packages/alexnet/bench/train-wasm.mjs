@@ -22,6 +22,8 @@ const option = (name, fallback) => {
 if (process.argv[2] === '--child') {
   // One runtime, one batch: a warm-up step, then `steps` timed ones; JSON on stdout.
   const [batch, steps] = [Number(process.argv[3]), Number(process.argv[4])];
+  // First: lets Node 20 run the wasm backend's fused multiply-add build, as the gpunet CLI does.
+  await import('@gpunet/wasm/relaxed-simd');
   const { alexnet, paperOptimizer } = await import('@gpunet/alexnet');
   const { crossEntropy, Generator, getBackend, randn, setBackend, tensor, tidy } = await import(
     '@gpunet/tensor'
@@ -59,6 +61,7 @@ if (process.argv[2] === '--child') {
       peakRss: process.resourceUsage().maxRSS * 1024,
       heapHighWater: backend.heap.highWater,
       threads: backend.pool.size,
+      fma: backend.heap.relaxedSimd,
     }),
   );
   process.exit(0);
@@ -91,6 +94,7 @@ const lines = [
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 let peer = null;
+let fma = false;
 for (const batch of batches) {
   const ours = run(process.execPath, [
     fileURLToPath(import.meta.url),
@@ -98,6 +102,7 @@ for (const batch of batches) {
     String(batch),
     String(steps),
   ]);
+  fma = ours.fma;
   peer = existsSync(python)
     ? run(
         python,
@@ -119,7 +124,7 @@ for (const batch of batches) {
 }
 const about = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, with \`pnpm --filter @gpunet/alexnet bench:train -- --write\` (a warm-up step, then ${steps} timed step${steps === 1 ? '' : 's'} per cell).`,
-  `gpunet wasm and PyTorch${peer ? ` ${peer.version} (${peer.threads} threads, BLAS ${(peer.blas ?? []).join(' ') || 'unknown'}, OPENBLAS_CORETYPE=${peer.OPENBLAS_CORETYPE ?? 'unset'}, OPENBLAS_L2_SIZE=${peer.OPENBLAS_L2_SIZE ?? 'unset'})` : ''} use ${cores} threads; each runs in its own process. Ratios are gpunet / PyTorch (speed above 1: gpunet is faster; RSS below 1: gpunet uses less).`,
+  `gpunet wasm (${fma ? 'relaxed SIMD: fused multiply-add' : 'plain SIMD: no fused multiply-add'}) and PyTorch${peer ? ` ${peer.version} (${peer.threads} threads, BLAS ${(peer.blas ?? []).join(' ') || 'unknown'}, OPENBLAS_CORETYPE=${peer.OPENBLAS_CORETYPE ?? 'unset'}, OPENBLAS_L2_SIZE=${peer.OPENBLAS_L2_SIZE ?? 'unset'})` : ''} use ${cores} threads; each runs in its own process. Ratios are gpunet / PyTorch (speed above 1: gpunet is faster; RSS below 1: gpunet uses less).`,
   `Load average (1 min) at the start: ${loadStart.toFixed(2)}${loadStart > cores * 0.75 ? ' (other work shared the CPU: speeds are low and noisy, the ratios less so; peak RSS does not depend on load)' : ' (a quiet machine)'}.`,
 ];
 console.log(['', ...about].join('\n'));
