@@ -284,3 +284,4 @@ export {
 } from './pool';
 export { binary, rectify, sumMiddle } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';
+export { winogradGemm, winogradInput, winogradOutput, winogradWeights } from './winograd';

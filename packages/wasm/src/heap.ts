@@ -43,6 +43,10 @@ export interface KernelExports {
   convForward(...args: number[]): void;
   convBackpropInput(...args: number[]): void;
   convBackpropFilter(...args: number[]): void;
+  winogradWeights(...args: number[]): void;
+  winogradInput(...args: number[]): void;
+  winogradGemm(...args: number[]): void;
+  winogradOutput(...args: number[]): void;
 }
 
 const PAGE = 65536;

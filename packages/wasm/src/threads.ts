@@ -22,6 +22,10 @@ const FUNCTIONS = [
   'lrnImages',
   'lrnGradImages',
   'maxPoolGrad',
+  'winogradWeights',
+  'winogradInput',
+  'winogradGemm',
+  'winogradOutput',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
 
