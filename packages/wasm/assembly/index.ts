@@ -325,6 +325,6 @@ export {
   maxPoolGrad,
   maxPoolSeparable,
 } from './pool';
-export { binary, rectify, sumMiddle } from './elementwise';
+export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';
 export { winogradGemm, winogradInput, winogradOutput, winogradWeights } from './winograd';

@@ -47,6 +47,7 @@ export interface KernelExports {
   winogradInput(...args: number[]): void;
   winogradGemm(...args: number[]): void;
   winogradOutput(...args: number[]): void;
+  weightedSum(...args: number[]): void;
 }
 
 const PAGE = 65536;

@@ -26,6 +26,7 @@ const FUNCTIONS = [
   'winogradInput',
   'winogradGemm',
   'winogradOutput',
+  'weightedSum',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
 

@@ -131,6 +131,17 @@ const elementwiseCases: ConformanceCase[] = [
     inputs: [uniform([2, 3, 4])],
     f: (x) => T.flatten(T.dropout(x, { generator: new T.Generator(4) })),
   },
+  {
+    // An optimizer's update (SGD with momentum and weight decay): 3 terms over an odd length
+    // (SIMD lanes and a scalar tail), 2 terms, and 1.
+    name: 'weightedSum of 3 [5, 7, 3], 2 and 1',
+    inputs: [uniform([5, 7, 3]), uniform([5, 7, 3]), uniform([5, 7, 3])],
+    f: (a, b, c) =>
+      T.add(
+        T.add(T.weightedSum([a, b, c], [0.9, -0.0005, -0.01]), T.weightedSum([b, c], [1, -0.5])),
+        T.weightedSum([c], [3]),
+      ),
+  },
 ];
 
 const reductionCases: ConformanceCase[] = [

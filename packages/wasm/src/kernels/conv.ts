@@ -120,7 +120,7 @@ export const conv2dKernel: KernelConfig<'Conv2d'> = {
       wasm.offset(out.dataId),
     ];
     if (winogradApplies(a)) {
-      winogradConv(wasm, a, 'forward', xOffset, wOffset, yOffset);
+      winogradConv(wasm, a, 'forward', xOffset, w.dataId, yOffset);
       return out;
     }
     if (byImages(wasm, a)) {
@@ -164,7 +164,7 @@ export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
     ];
     if (winogradApplies(a)) {
       // Writes every element of dx.
-      winogradConv(wasm, a, 'data', dyOffset, wOffset, dxOffset);
+      winogradConv(wasm, a, 'data', dyOffset, w.dataId, dxOffset);
       return out;
     }
     // col2im adds into dx.

@@ -1,4 +1,4 @@
-import type { Conv2dAttrs } from '@gpunet/tensor';
+import type { Conv2dAttrs, DataId } from '@gpunet/tensor';
 import type { WasmBackend } from '../backend.js';
 import { threadRanges } from './ranges.js';
 
@@ -38,9 +38,10 @@ export function winogradConv(
   a: Conv2dAttrs,
   pass: 'forward' | 'data',
   input: number,
-  weights: number,
+  weightsId: DataId,
   output: number,
 ): void {
+  const weights = wasm.offset(weightsId);
   const forward = pass === 'forward';
   const groups = a.groups;
   const groupIn = a.inChannels / groups;
@@ -62,11 +63,24 @@ export function winogradConv(
   const uBytes = groups * 16 * O * I * 4;
   const vBytes = groups * 16 * I * maxT * 4;
   const mBytes = groups * 16 * O * maxT * 4;
-  const [u, v, m] = [uBytes, vBytes, mBytes].map((bytes) => wasm.heap.alloc(bytes));
-  wasm.pool.run(
-    'winogradWeights',
-    threadRanges(O, threads).map(([o0, o1]) => [weights, u, groups, O, I, forward ? 0 : 1, o0, o1]),
+  // The transformed kernels are kept with the weight tensor: inference transforms them once,
+  // a training step once per pass.
+  const u = wasm.derivedBlock(weightsId, `winograd ${pass} ${groups}x${O}x${I}`, uBytes, (at) =>
+    wasm.pool.run(
+      'winogradWeights',
+      threadRanges(O, threads).map(([o0, o1]) => [
+        weights,
+        at,
+        groups,
+        O,
+        I,
+        forward ? 0 : 1,
+        o0,
+        o1,
+      ]),
+    ),
   );
+  const [v, m] = [vBytes, mBytes].map((bytes) => wasm.heap.alloc(bytes));
   for (let n0 = 0; n0 < a.batch; n0 += chunk) {
     const count = Math.min(chunk, a.batch - n0);
     const T = count * perImage;
@@ -121,7 +135,6 @@ export function winogradConv(
       ]),
     );
   }
-  wasm.heap.release(u, uBytes);
   wasm.heap.release(v, vBytes);
   wasm.heap.release(m, mBytes);
 }
