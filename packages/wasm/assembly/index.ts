@@ -327,4 +327,12 @@ export {
 } from './pool';
 export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';
-export { winogradGemm, winogradInput, winogradOutput, winogradWeights } from './winograd';
+export {
+  winogradFilterGemm,
+  winogradFilterOutput,
+  winogradGemm,
+  winogradGradOutput,
+  winogradInput,
+  winogradOutput,
+  winogradWeights,
+} from './winograd';

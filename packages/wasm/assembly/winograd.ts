@@ -188,3 +188,107 @@ export function winogradOutput(
     }
   }
 }
+
+// The filter gradient. With y = Aᵀ (U ⊙ V) A per tile and U = G g Gᵀ, the gradient of a tile's
+// outputs dy with respect to U is (A dy Aᵀ) ⊙ V, and with respect to g it is Gᵀ (that) G; summed
+// over tiles and images, the sum over tiles of (A dy Aᵀ)_e V_e is again 16 GEMMs (D_e V_eᵀ).
+
+/**
+ * D = A dy Aᵀ for output channels [c0, c1) (over all groups) of images [nStart, nStart + count)
+ * of dy [N][outChannels][outH][outW], layout D [groups][16][O][T]; outside dy reads as zero.
+ */
+export function winogradGradOutput(
+  dy: usize, d: usize, nStart: i32, count: i32, c0: i32, c1: i32, outChannels: i32, O: i32,
+  outH: i32, outW: i32, tilesH: i32, tilesW: i32,
+): void {
+  const T = count * tilesH * tilesW;
+  const plane = <usize>(O * T) << 2;
+  for (let c = c0; c < c1; c++) {
+    const g = c / O;
+    const o = c - g * O;
+    for (let n = 0; n < count; n++) {
+      const src = dy + (<usize>(((nStart + n) * outChannels + c) * outH * outW) << 2);
+      for (let ty = 0; ty < tilesH; ty++) {
+        const oy = 2 * ty;
+        for (let tx = 0; tx < tilesW; tx++) {
+          const ox = 2 * tx;
+          const t = (n * tilesH + ty) * tilesW + tx;
+          const at = src + (<usize>(oy * outW + ox) << 2);
+          const right = ox + 1 < outW;
+          const below = oy + 1 < outH;
+          const a: f32 = load<f32>(at);
+          const b: f32 = right ? load<f32>(at, 4) : 0;
+          const cc: f32 = below ? load<f32>(at + (<usize>outW << 2)) : 0;
+          const dd: f32 = right && below ? load<f32>(at + (<usize>outW << 2), 4) : 0;
+          // A dy: rows [a b], [a+c b+d], [a-c b-d], [-c -d]; then each row [p q] -> [p, p+q, p-q, -q].
+          let dst = d + (<usize>((g * 16 * O + o) * T + t) << 2);
+          dst = expand4(dst, plane, a, b);
+          dst = expand4(dst, plane, a + cc, b + dd);
+          dst = expand4(dst, plane, a - cc, b - dd);
+          expand4(dst, plane, -cc, -dd);
+        }
+      }
+    }
+  }
+}
+
+@inline
+function expand4(dst: usize, plane: usize, p: f32, q: f32): usize {
+  store<f32>(dst, p);
+  store<f32>(dst + plane, p + q);
+  store<f32>(dst + 2 * plane, p - q);
+  store<f32>(dst + 3 * plane, -q);
+  return dst + 4 * plane;
+}
+
+/**
+ * M_e (+)= D_e V_eᵀ ([O x T] by [T x I]) for the (group, e) pairs [w0, w1); `accumulate` adds to
+ * M (the images after the first chunk).
+ */
+export function winogradFilterGemm(d: usize, v: usize, m: usize, O: i32, I: i32, T: i32, accumulate: i32, w0: i32, w1: i32, scratch: usize): void {
+  for (let item = w0; item < w1; item++) {
+    sgemm(
+      O, I, T,
+      d + (<usize>(item * O * T) << 2), T, 1,
+      v + (<usize>(item * I * T) << 2), 1, T,
+      m + (<usize>(item * O * I) << 2), I, accumulate, 0, I, scratch,
+    );
+  }
+}
+
+/**
+ * dW = Gᵀ M G for output channels [o0, o1) of every group: M [groups][16][O][I] -> dW
+ * [groups*O][I][3][3]. Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1].
+ */
+export function winogradFilterOutput(m: usize, dw: usize, groups: i32, O: i32, I: i32, o0: i32, o1: i32): void {
+  const plane = <usize>(O * I) << 2;
+  for (let g = 0; g < groups; g++) {
+    for (let o = o0; o < o1; o++) {
+      for (let i = 0; i < I; i++) {
+        const src = m + (<usize>((g * 16 * O + o) * I + i) << 2);
+        const m00 = load<f32>(src), m01 = load<f32>(src + plane), m02 = load<f32>(src + 2 * plane), m03 = load<f32>(src + 3 * plane);
+        const m10 = load<f32>(src + 4 * plane), m11 = load<f32>(src + 5 * plane), m12 = load<f32>(src + 6 * plane), m13 = load<f32>(src + 7 * plane);
+        const m20 = load<f32>(src + 8 * plane), m21 = load<f32>(src + 9 * plane), m22 = load<f32>(src + 10 * plane), m23 = load<f32>(src + 11 * plane);
+        const m30 = load<f32>(src + 12 * plane), m31 = load<f32>(src + 13 * plane), m32 = load<f32>(src + 14 * plane), m33 = load<f32>(src + 15 * plane);
+        // Gᵀ M: rows [r0 + (r1 + r2)/2, (r1 - r2)/2, (r1 + r2)/2 + r3].
+        const h0: f32 = (m10 + m20) * 0.5, h1: f32 = (m11 + m21) * 0.5, h2: f32 = (m12 + m22) * 0.5, h3: f32 = (m13 + m23) * 0.5;
+        const s00 = m00 + h0, s01 = m01 + h1, s02 = m02 + h2, s03 = m03 + h3;
+        const s10: f32 = (m10 - m20) * 0.5, s11: f32 = (m11 - m21) * 0.5, s12: f32 = (m12 - m22) * 0.5, s13: f32 = (m13 - m23) * 0.5;
+        const s20 = h0 + m30, s21 = h1 + m31, s22 = h2 + m32, s23 = h3 + m33;
+        const dst = dw + (<usize>(((g * O + o) * I + i) * 9) << 2);
+        shrink3(dst, s00, s01, s02, s03);
+        shrink3(dst + 12, s10, s11, s12, s13);
+        shrink3(dst + 24, s20, s21, s22, s23);
+      }
+    }
+  }
+}
+
+// One row of (Gᵀ M) G: [p0 + (p1 + p2)/2, (p1 - p2)/2, (p1 + p2)/2 + p3].
+@inline
+function shrink3(dst: usize, p0: f32, p1: f32, p2: f32, p3: f32): void {
+  const h: f32 = (p1 + p2) * 0.5;
+  store<f32>(dst, p0 + h);
+  store<f32>(dst, (p1 - p2) * 0.5, 4);
+  store<f32>(dst, h + p3, 8);
+}

@@ -48,6 +48,9 @@ export interface KernelExports {
   winogradGemm(...args: number[]): void;
   winogradOutput(...args: number[]): void;
   weightedSum(...args: number[]): void;
+  winogradGradOutput(...args: number[]): void;
+  winogradFilterGemm(...args: number[]): void;
+  winogradFilterOutput(...args: number[]): void;
 }
 
 const PAGE = 65536;

@@ -27,6 +27,9 @@ const FUNCTIONS = [
   'winogradGemm',
   'winogradOutput',
   'weightedSum',
+  'winogradGradOutput',
+  'winogradFilterGemm',
+  'winogradFilterOutput',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
 

@@ -3,7 +3,7 @@ import type { WasmBackend } from '../backend.js';
 import { asWasm } from './common.js';
 import { gemm } from './gemm.js';
 import { threadRanges } from './ranges.js';
-import { winogradApplies, winogradConv } from './winograd.js';
+import { winogradApplies, winogradConv, winogradFilter } from './winograd.js';
 
 /**
  * Convolution as GEMM over im2col: for image n and group g, the unfolded input cols
@@ -214,6 +214,10 @@ export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = 
       wasm.offset(dy.dataId),
       wasm.offset(out.dataId),
     ];
+    if (winogradApplies(a)) {
+      winogradFilter(wasm, a, xOffset, dyOffset, dwOffset);
+      return out;
+    }
     if (byImages(wasm, a)) {
       // Thread 0 writes dW itself; the others write partial sums that are added in afterwards.
       const bytes = a.outChannels * g.patch * 4;

@@ -138,3 +138,90 @@ export function winogradConv(
   wasm.heap.release(v, vBytes);
   wasm.heap.release(m, mBytes);
 }
+
+/**
+ * dW = conv2dBackpropFilter(x, dy) by Winograd: per chunk of images, the input tiles (V) and
+ * the output-gradient tiles (A dy Aᵀ) are transformed and 16 GEMMs per group add up their
+ * products; one last transform folds the 4x4 sums into the 3x3 kernels.
+ */
+export function winogradFilter(
+  wasm: WasmBackend,
+  a: Conv2dAttrs,
+  x: number,
+  dy: number,
+  dw: number,
+): void {
+  const groups = a.groups;
+  const I = a.inChannels / groups;
+  const O = a.outChannels / groups;
+  const tilesH = Math.ceil(a.outHeight / 2);
+  const tilesW = Math.ceil(a.outWidth / 2);
+  const perImage = tilesH * tilesW;
+  const chunk = Math.max(1, Math.min(a.batch, Math.floor(TILES_PER_CHUNK / perImage)));
+  const maxT = chunk * perImage;
+  const threads = wasm.pool.size;
+  const sizes = [groups * 16 * I * maxT * 4, groups * 16 * O * maxT * 4, groups * 16 * O * I * 4];
+  const [v, d, m] = sizes.map((bytes) => wasm.heap.alloc(bytes));
+  for (let n0 = 0; n0 < a.batch; n0 += chunk) {
+    const count = Math.min(chunk, a.batch - n0);
+    const T = count * perImage;
+    wasm.pool.run(
+      'winogradInput',
+      threadRanges(groups * I, threads).map(([c0, c1]) => [
+        x,
+        v,
+        n0,
+        count,
+        c0,
+        c1,
+        groups * I,
+        I,
+        a.inHeight,
+        a.inWidth,
+        a.padTop,
+        a.padLeft,
+        tilesH,
+        tilesW,
+      ]),
+    );
+    wasm.pool.run(
+      'winogradGradOutput',
+      threadRanges(groups * O, threads).map(([c0, c1]) => [
+        dy,
+        d,
+        n0,
+        count,
+        c0,
+        c1,
+        groups * O,
+        O,
+        a.outHeight,
+        a.outWidth,
+        tilesH,
+        tilesW,
+      ]),
+    );
+    wasm.pool.run(
+      'winogradFilterGemm',
+      threadRanges(groups * 16, threads).map(([w0, w1], t) => [
+        d,
+        v,
+        m,
+        O,
+        I,
+        T,
+        n0 > 0 ? 1 : 0,
+        w0,
+        w1,
+        wasm.scratch[t],
+      ]),
+    );
+  }
+  wasm.pool.run(
+    'winogradFilterOutput',
+    threadRanges(O, threads).map(([o0, o1]) => [m, dw, groups, O, I, o0, o1]),
+  );
+  sizes.forEach((bytes, k) => {
+    wasm.heap.release([v, d, m][k], bytes);
+  });
+}
