@@ -5,9 +5,9 @@ import { threadRanges } from './ranges.js';
 /**
  * Winograd F(2x2, 3x3) (assembly/winograd.ts) for the 3x3 convolutions of stride 1 and
  * dilation 1 (AlexNet's conv3-conv5): 16 multiplies per 2x2 outputs and input channel instead
- * of 36, so the GEMMs do 2.25x fewer multiply-adds than im2col's. The forward pass and the
- * data gradient (a 3x3 convolution of dy with the kernels transposed and turned) use it; the
- * filter gradient stays im2col. `GPUNET_WASM_WINOGRAD=0` turns it off (to compare).
+ * of 36, so the GEMMs do 2.25x fewer multiply-adds than im2col's. The forward pass, the data
+ * gradient (a 3x3 convolution of dy with the kernels transposed and turned) and the filter
+ * gradient use it. `GPUNET_WASM_WINOGRAD=0` turns it off (to compare).
  */
 export function winogradApplies(a: Conv2dAttrs): boolean {
   return (
