@@ -8,7 +8,7 @@
                                              10 classes, as `gpunet train --data idx:...` builds it): training
                                              steps (SGD momentum 0.9, weight decay 5e-4) images/s as JSON
   python3 alexnet_torch.py train THREADS BATCH STEPS
-                                             one warm-up and STEPS timed training steps at BATCH: images/s
+                                             two warm-up and STEPS timed training steps at BATCH: images/s
                                              and the process's peak RSS (bytes) as JSON
 
 Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (env -u ...): some machines set them and
@@ -110,6 +110,7 @@ def main():
             nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
 
+        step()
         step()
         start = time.perf_counter()
         for _ in range(steps):
