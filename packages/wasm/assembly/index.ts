@@ -328,6 +328,9 @@ export {
 export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';
 export {
+  winograd5Input,
+  winograd5Output,
+  winograd5Weights,
   winogradFilterGemm,
   winogradFilterOutput,
   winogradGemm,

@@ -51,6 +51,9 @@ export interface KernelExports {
   winogradGradOutput(...args: number[]): void;
   winogradFilterGemm(...args: number[]): void;
   winogradFilterOutput(...args: number[]): void;
+  winograd5Weights(...args: number[]): void;
+  winograd5Input(...args: number[]): void;
+  winograd5Output(...args: number[]): void;
 }
 
 const PAGE = 65536;

@@ -30,6 +30,9 @@ const FUNCTIONS = [
   'winogradGradOutput',
   'winogradFilterGemm',
   'winogradFilterOutput',
+  'winograd5Weights',
+  'winograd5Input',
+  'winograd5Output',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
 

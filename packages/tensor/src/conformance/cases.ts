@@ -309,6 +309,13 @@ const convCases: ConformanceCase[] = [
     f: (x, w, b) => T.conv2d(x, w, { padding: 1, groups: 2, bias: b }),
   },
   {
+    // 5x5 stride 1 with 32 input channels per group (the wasm backend's F(2x2, 5x5) forward
+    // path): odd output sizes, asymmetric padding, groups, and 224 tiles per image (two chunks).
+    name: 'conv2d 5x5 padding [1, 2] groups 2 batch 3 [3, 64, 29, 31] w [4, 32, 5, 5]',
+    inputs: [uniform([3, 64, 29, 31]), uniform([4, 32, 5, 5])],
+    f: (x, w) => T.conv2d(x, w, { padding: [1, 2], groups: 2 }),
+  },
+  {
     name: 'conv2d 3x3 padding [0, 2] [2, 3, 8, 7] w [5, 3, 3, 3]',
     inputs: [uniform([2, 3, 8, 7]), uniform([5, 3, 3, 3])],
     f: (x, w) => T.conv2d(x, w, { padding: [0, 2] }),

@@ -119,7 +119,7 @@ export const conv2dKernel: KernelConfig<'Conv2d'> = {
       wasm.offset(w.dataId),
       wasm.offset(out.dataId),
     ];
-    if (winogradApplies(a)) {
+    if (winogradApplies(a, 'forward')) {
       winogradConv(wasm, a, 'forward', xOffset, w.dataId, yOffset);
       return out;
     }
@@ -162,7 +162,7 @@ export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
       wasm.offset(w.dataId),
       wasm.offset(out.dataId),
     ];
-    if (winogradApplies(a)) {
+    if (winogradApplies(a, 'data')) {
       // Writes every element of dx.
       winogradConv(wasm, a, 'data', dyOffset, w.dataId, dxOffset);
       return out;
@@ -214,7 +214,7 @@ export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = 
       wasm.offset(dy.dataId),
       wasm.offset(out.dataId),
     ];
-    if (winogradApplies(a)) {
+    if (winogradApplies(a, 'filter')) {
       winogradFilter(wasm, a, xOffset, dyOffset, dwOffset);
       return out;
     }

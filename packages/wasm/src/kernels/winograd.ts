@@ -7,13 +7,19 @@ import { threadRanges } from './ranges.js';
  * dilation 1 (AlexNet's conv3-conv5): 16 multiplies per 2x2 outputs and input channel instead
  * of 36, so the GEMMs do 2.25x fewer multiply-adds than im2col's. The forward pass, the data
  * gradient (a 3x3 convolution of dy with the kernels transposed and turned) and the filter
- * gradient use it. `GPUNET_WASM_WINOGRAD=0` turns it off (to compare).
+ * gradient use it. The forward pass of 5x5 convolutions of stride 1 (AlexNet's conv2) uses
+ * F(2x2, 5x5): 36 multiplies instead of 100 (their gradients stay im2col: measured no faster).
+ * `GPUNET_WASM_WINOGRAD=0` turns both off (to compare).
  */
-export function winogradApplies(a: Conv2dAttrs): boolean {
+export function winogradApplies(a: Conv2dAttrs, pass: 'forward' | 'data' | 'filter'): boolean {
   return (
     WINOGRAD &&
-    a.kernelHeight === 3 &&
-    a.kernelWidth === 3 &&
+    (a.kernelHeight === 3 ||
+      // F(2x2, 5x5)'s transforms cost more per channel: measured 4x slower than im2col at 1
+      // input channel per group and 1.1x slower at 8 (the mini AlexNet), 1.8x faster at 48
+      // (AlexNet's conv2).
+      (a.kernelHeight === 5 && pass === 'forward' && a.inChannels / a.groups >= 32)) &&
+    a.kernelWidth === a.kernelHeight &&
     a.strideHeight === 1 &&
     a.strideWidth === 1 &&
     a.dilationHeight === 1 &&
@@ -24,6 +30,34 @@ export function winogradApplies(a: Conv2dAttrs): boolean {
 const WINOGRAD =
   (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
     ?.GPUNET_WASM_WINOGRAD !== '0';
+
+/**
+ * The Wasm functions of each tile size for the forward pass and the data gradient: F(2x2, 3x3)
+ * on 4x4 tiles (16 GEMMs per group), F(2x2, 5x5) on 6x6 tiles (36). Those that do not need the
+ * per-thread scratch ignore it.
+ */
+const FAMILIES: Record<
+  number,
+  {
+    elements: number;
+    weights: 'winogradWeights' | 'winograd5Weights';
+    input: 'winogradInput' | 'winograd5Input';
+    output: 'winogradOutput' | 'winograd5Output';
+  }
+> = {
+  3: {
+    elements: 16,
+    weights: 'winogradWeights',
+    input: 'winogradInput',
+    output: 'winogradOutput',
+  },
+  5: {
+    elements: 36,
+    weights: 'winograd5Weights',
+    input: 'winograd5Input',
+    output: 'winograd5Output',
+  },
+};
 
 /** Tiles per GEMM: enough columns for the micro-kernel's panels, little scratch. */
 const TILES_PER_CHUNK = 512;
@@ -51,8 +85,10 @@ export function winogradConv(
   const O = forward ? groupOut : groupIn;
   const [inH, inW] = forward ? [a.inHeight, a.inWidth] : [a.outHeight, a.outWidth];
   const [outH, outW] = forward ? [a.outHeight, a.outWidth] : [a.inHeight, a.inWidth];
-  // The data gradient reads dy shifted by 2 - pad (the transposed convolution's padding).
-  const [padTop, padLeft] = forward ? [a.padTop, a.padLeft] : [2 - a.padTop, 2 - a.padLeft];
+  // The data gradient reads dy shifted by k - 1 - pad (the transposed convolution's padding).
+  const k = a.kernelHeight;
+  const [padTop, padLeft] = forward ? [a.padTop, a.padLeft] : [k - 1 - a.padTop, k - 1 - a.padLeft];
+  const f = FAMILIES[k];
   const tilesH = Math.ceil(outH / 2);
   const tilesW = Math.ceil(outW / 2);
   const perImage = tilesH * tilesW;
@@ -60,15 +96,15 @@ export function winogradConv(
   const maxT = chunk * perImage;
   const threads = wasm.pool.size;
 
-  const uBytes = groups * 16 * O * I * 4;
-  const vBytes = groups * 16 * I * maxT * 4;
-  const mBytes = groups * 16 * O * maxT * 4;
+  const uBytes = groups * f.elements * O * I * 4;
+  const vBytes = groups * f.elements * I * maxT * 4;
+  const mBytes = groups * f.elements * O * maxT * 4;
   // The transformed kernels are kept with the weight tensor: inference transforms them once,
   // a training step once per pass.
   const u = wasm.derivedBlock(weightsId, `winograd ${pass} ${groups}x${O}x${I}`, uBytes, (at) =>
     wasm.pool.run(
-      'winogradWeights',
-      threadRanges(O, threads).map(([o0, o1]) => [
+      f.weights,
+      threadRanges(O, threads).map(([o0, o1], t) => [
         weights,
         at,
         groups,
@@ -77,6 +113,7 @@ export function winogradConv(
         forward ? 0 : 1,
         o0,
         o1,
+        wasm.scratch[t],
       ]),
     ),
   );
@@ -85,8 +122,8 @@ export function winogradConv(
     const count = Math.min(chunk, a.batch - n0);
     const T = count * perImage;
     wasm.pool.run(
-      'winogradInput',
-      threadRanges(groups * I, threads).map(([c0, c1]) => [
+      f.input,
+      threadRanges(groups * I, threads).map(([c0, c1], t) => [
         input,
         v,
         n0,
@@ -101,11 +138,12 @@ export function winogradConv(
         padLeft,
         tilesH,
         tilesW,
+        wasm.scratch[t],
       ]),
     );
     wasm.pool.run(
       'winogradGemm',
-      threadRanges(groups * 16, threads).map(([w0, w1], t) => [
+      threadRanges(groups * f.elements, threads).map(([w0, w1], t) => [
         u,
         v,
         m,
@@ -118,8 +156,8 @@ export function winogradConv(
       ]),
     );
     wasm.pool.run(
-      'winogradOutput',
-      threadRanges(groups * O, threads).map(([c0, c1]) => [
+      f.output,
+      threadRanges(groups * O, threads).map(([c0, c1], t) => [
         m,
         output,
         n0,
@@ -132,6 +170,7 @@ export function winogradConv(
         outW,
         tilesH,
         tilesW,
+        wasm.scratch[t],
       ]),
     );
   }
@@ -154,20 +193,22 @@ export function winogradFilter(
   const groups = a.groups;
   const I = a.inChannels / groups;
   const O = a.outChannels / groups;
+  const f = FAMILIES[a.kernelHeight];
   const tilesH = Math.ceil(a.outHeight / 2);
   const tilesW = Math.ceil(a.outWidth / 2);
   const perImage = tilesH * tilesW;
   const chunk = Math.max(1, Math.min(a.batch, Math.floor(TILES_PER_CHUNK / perImage)));
   const maxT = chunk * perImage;
   const threads = wasm.pool.size;
-  const sizes = [groups * 16 * I * maxT * 4, groups * 16 * O * maxT * 4, groups * 16 * O * I * 4];
+  const e = f.elements;
+  const sizes = [groups * e * I * maxT * 4, groups * e * O * maxT * 4, groups * e * O * I * 4];
   const [v, d, m] = sizes.map((bytes) => wasm.heap.alloc(bytes));
   for (let n0 = 0; n0 < a.batch; n0 += chunk) {
     const count = Math.min(chunk, a.batch - n0);
     const T = count * perImage;
     wasm.pool.run(
-      'winogradInput',
-      threadRanges(groups * I, threads).map(([c0, c1]) => [
+      f.input,
+      threadRanges(groups * I, threads).map(([c0, c1], t) => [
         x,
         v,
         n0,
@@ -182,11 +223,12 @@ export function winogradFilter(
         a.padLeft,
         tilesH,
         tilesW,
+        wasm.scratch[t],
       ]),
     );
     wasm.pool.run(
       'winogradGradOutput',
-      threadRanges(groups * O, threads).map(([c0, c1]) => [
+      threadRanges(groups * O, threads).map(([c0, c1], t) => [
         dy,
         d,
         n0,
@@ -199,11 +241,12 @@ export function winogradFilter(
         a.outWidth,
         tilesH,
         tilesW,
+        wasm.scratch[t],
       ]),
     );
     wasm.pool.run(
       'winogradFilterGemm',
-      threadRanges(groups * 16, threads).map(([w0, w1], t) => [
+      threadRanges(groups * e, threads).map(([w0, w1], t) => [
         d,
         v,
         m,
@@ -219,7 +262,7 @@ export function winogradFilter(
   }
   wasm.pool.run(
     'winogradFilterOutput',
-    threadRanges(O, threads).map(([o0, o1]) => [m, dw, groups, O, I, o0, o1]),
+    threadRanges(O, threads).map(([o0, o1], t) => [m, dw, groups, O, I, o0, o1, wasm.scratch[t]]),
   );
   sizes.forEach((bytes, k) => {
     wasm.heap.release([v, d, m][k], bytes);
