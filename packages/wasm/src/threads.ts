@@ -22,6 +22,10 @@ const FUNCTIONS = [
   'lrnImages',
   'lrnGradImages',
   'maxPoolGrad',
+  'maxPoolStride2',
+  'maxPoolGradStride2',
+  'lrnTiles',
+  'lrnGradTiles',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
 
