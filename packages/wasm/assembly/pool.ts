@@ -272,6 +272,56 @@ function windowMax(top: usize, w: i32, rows: i32, left: i32, cols: i32): f32 {
   return m;
 }
 
+// The vertical maximum of 3 rows at byte offset `offset` of row r0 (rows `rowBytes` apart).
+@inline
+function max3Rows(r0: usize, rowBytes: usize, offset: usize): v128 {
+  const r1 = r0 + rowBytes;
+  return f32x4.max(f32x4.max(v128.load(r0 + offset), v128.load(r1 + offset)), v128.load(r1 + rowBytes + offset));
+}
+
+// The same for the one column at byte offset `offset` (lane 0; the others 0).
+@inline
+function max3RowsOne(r0: usize, rowBytes: usize, offset: usize): v128 {
+  const r1 = r0 + rowBytes;
+  return f32x4.max(
+    f32x4.max(v128.load32_zero(r0 + offset), v128.load32_zero(r1 + offset)),
+    v128.load32_zero(r1 + rowBytes + offset),
+  );
+}
+
+// Outputs [at, at + 4) of a 3x3/2 output row whose window rows start at `top`: the vertical
+// maxima of columns 2at .. 2at + 8, their even, odd and next-even columns shuffled out and maxed.
+@inline
+function max3x3Stride2By4(top: usize, rowBytes: usize, at: i32, y: usize): void {
+  const left = top + (<usize>(2 * at) << 2);
+  const a = max3Rows(left, rowBytes, 0);
+  const b = max3Rows(left, rowBytes, 16);
+  const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+  const m = f32x4.max(even, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+  const next = v128.shuffle<f32>(even, max3RowsOne(left, rowBytes, 32), 1, 2, 3, 4);
+  v128.store(y + (<usize>at << 2), f32x4.max(m, next));
+}
+
+// Outputs [at, at + 8): as max3x3Stride2By4 twice, the first half's next-even columns shuffled
+// from the two halves' even columns instead of loaded.
+@inline
+function max3x3Stride2By8(top: usize, rowBytes: usize, at: i32, y: usize): void {
+  const left = top + (<usize>(2 * at) << 2);
+  const a = max3Rows(left, rowBytes, 0);
+  const b = max3Rows(left, rowBytes, 16);
+  const c = max3Rows(left, rowBytes, 32);
+  const d = max3Rows(left, rowBytes, 48);
+  const even0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+  const even1 = v128.shuffle<f32>(c, d, 0, 2, 4, 6);
+  const m0 = f32x4.max(even0, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+  const m1 = f32x4.max(even1, v128.shuffle<f32>(c, d, 1, 3, 5, 7));
+  const next0 = v128.shuffle<f32>(even0, even1, 1, 2, 3, 4);
+  const next1 = v128.shuffle<f32>(even1, max3RowsOne(left, rowBytes, 64), 1, 2, 3, 4);
+  const out = y + (<usize>at << 2);
+  v128.store(out, f32x4.max(m0, next0));
+  v128.store(out, f32x4.max(m1, next1), 16);
+}
+
 /**
  * Max pooling with a window 2 or 3 columns wide (any height) at column stride 2, no padding or
  * dilation: AlexNet's 3x3/2 and the common 2x2/2. Four outputs per SIMD step, in registers: the
@@ -292,6 +342,15 @@ export function maxPoolStride2(
       const top = plane + (<usize>(oy * sh * w) << 2);
       const rows = min(kh, h - oy * sh);
       let ox = 0;
+      if (full >= 4 && rows == 3 && kw == 3) {
+        // AlexNet's 3x3 window: 8 outputs per step, then 4, the last step moved back.
+        for (; ox + 8 <= full; ox += 8) max3x3Stride2By8(top, rowBytes, ox, y);
+        if (ox < full) {
+          if (full - ox > 4) max3x3Stride2By8(top, rowBytes, full - 8, y);
+          else max3x3Stride2By4(top, rowBytes, full - 4, y);
+        }
+        ox = full;
+      }
       if (full >= 4) {
         for (; ox < full; ox += 4) {
           const at = min(ox, full - 4);
