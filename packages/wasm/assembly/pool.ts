@@ -345,9 +345,11 @@ export function maxPoolStride2(
       if (full >= 4 && rows == 3 && kw == 3) {
         // AlexNet's 3x3 window: 8 outputs per step, then 4, the last step moved back.
         for (; ox + 8 <= full; ox += 8) max3x3Stride2By8(top, rowBytes, ox, y);
-        if (ox < full) {
-          if (full - ox > 4) max3x3Stride2By8(top, rowBytes, full - 8, y);
-          else max3x3Stride2By4(top, rowBytes, full - 4, y);
+        if (full - ox > 4 && full >= 8) {
+          max3x3Stride2By8(top, rowBytes, full - 8, y);
+        } else {
+          if (full - ox > 4) max3x3Stride2By4(top, rowBytes, ox, y);
+          if (ox < full) max3x3Stride2By4(top, rowBytes, full - 4, y);
         }
         ox = full;
       }
