@@ -63,6 +63,11 @@ const cases: ConformanceCase[] = [
     f: (x) => T.localResponseNorm(x, paperLrn),
   },
   {
+    name: 'localResponseNorm 4290 positions (tiles of 4096, 192 and a remainder) [3, 4, 65, 66]',
+    inputs: [uniform([3, 4, 65, 66], -3, 3)],
+    f: (x) => T.localResponseNorm(x, { size: 3, alpha: 0.4, beta: 0.75, k: 1 }),
+  },
+  {
     name: 'localResponseNorm batch 2, 7 positions [2, 11, 1, 7]',
     inputs: [uniform([2, 11, 1, 7], -3, 3)],
     f: (x) => T.localResponseNorm(x, { size: 3, alpha: 0.4, beta: 0.75, k: 1 }),
