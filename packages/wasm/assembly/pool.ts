@@ -272,54 +272,82 @@ function windowMax(top: usize, w: i32, rows: i32, left: i32, cols: i32): f32 {
   return m;
 }
 
-// The vertical maximum of 3 rows at byte offset `offset` of row r0 (rows `rowBytes` apart).
+// f32x4.max is 8-10 x86 instructions in V8 (it must propagate NaN and order -0 below +0) where
+// f32x4.pmax (b if a < b, else a) is one maxps, as XNNPACK's wasmsimd_x86 kernels use: the 3x3/2
+// path below takes pmax, which can drop a NaN, and returns the sum of every value it read, which
+// is NaN when any was NaN (or when +inf and -inf met); the caller redoes such a row with
+// f32x4.max. pmax keeps the first of equal values, so -0 and +0 may come out either way.
+
+// The pmax of one column vector of the window's 3 rows, and their sum (max3x3Stride2By4/By8 load
+// each value once and pass it to both).
 @inline
-function max3Rows(r0: usize, rowBytes: usize, offset: usize): v128 {
-  const r1 = r0 + rowBytes;
-  return f32x4.max(f32x4.max(v128.load(r0 + offset), v128.load(r1 + offset)), v128.load(r1 + rowBytes + offset));
+function pmax3(a0: v128, a1: v128, a2: v128): v128 {
+  return f32x4.pmax(f32x4.pmax(a0, a1), a2);
 }
 
-// The same for the one column at byte offset `offset` (lane 0; the others 0).
 @inline
-function max3RowsOne(r0: usize, rowBytes: usize, offset: usize): v128 {
-  const r1 = r0 + rowBytes;
-  return f32x4.max(
-    f32x4.max(v128.load32_zero(r0 + offset), v128.load32_zero(r1 + offset)),
-    v128.load32_zero(r1 + rowBytes + offset),
-  );
+function sum3(a0: v128, a1: v128, a2: v128): v128 {
+  return f32x4.add(f32x4.add(a0, a1), a2);
 }
 
-// Outputs [at, at + 4) of a 3x3/2 output row whose window rows start at `top`: the vertical
-// maxima of columns 2at .. 2at + 8, their even, odd and next-even columns shuffled out and maxed.
+// The 3-column stride-2 pmax of the vertical maxima a (columns 0-3), b (4-7) and e (8, lane 0):
+// the even, odd and next-even columns shuffled out.
 @inline
-function max3x3Stride2By4(top: usize, rowBytes: usize, at: i32, y: usize): void {
-  const left = top + (<usize>(2 * at) << 2);
-  const a = max3Rows(left, rowBytes, 0);
-  const b = max3Rows(left, rowBytes, 16);
+function pmaxColumns3(a: v128, b: v128, e: v128): v128 {
   const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
-  const m = f32x4.max(even, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
-  const next = v128.shuffle<f32>(even, max3RowsOne(left, rowBytes, 32), 1, 2, 3, 4);
-  v128.store(y + (<usize>at << 2), f32x4.max(m, next));
+  const m = f32x4.pmax(even, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+  return f32x4.pmax(m, v128.shuffle<f32>(even, e, 1, 2, 3, 4));
+}
+
+// Outputs [at, at + 4) of a 3x3/2 output row whose window rows start at `top`; returns the sum
+// of the values read (NaN check).
+@inline
+function max3x3Stride2By4(top: usize, rowBytes: usize, at: i32, y: usize): v128 {
+  const r0 = top + (<usize>(2 * at) << 2);
+  const r1 = r0 + rowBytes;
+  const r2 = r1 + rowBytes;
+  const a0 = v128.load(r0);
+  const a1 = v128.load(r1);
+  const a2 = v128.load(r2);
+  const b0 = v128.load(r0, 16);
+  const b1 = v128.load(r1, 16);
+  const b2 = v128.load(r2, 16);
+  const e0 = v128.load32_zero(r0 + 32);
+  const e1 = v128.load32_zero(r1 + 32);
+  const e2 = v128.load32_zero(r2 + 32);
+  v128.store(y + (<usize>at << 2), pmaxColumns3(pmax3(a0, a1, a2), pmax3(b0, b1, b2), pmax3(e0, e1, e2)));
+  return f32x4.add(f32x4.add(sum3(a0, a1, a2), sum3(b0, b1, b2)), sum3(e0, e1, e2));
 }
 
 // Outputs [at, at + 8): as max3x3Stride2By4 twice, the first half's next-even columns shuffled
-// from the two halves' even columns instead of loaded.
+// from the second half's even columns instead of loaded.
 @inline
-function max3x3Stride2By8(top: usize, rowBytes: usize, at: i32, y: usize): void {
-  const left = top + (<usize>(2 * at) << 2);
-  const a = max3Rows(left, rowBytes, 0);
-  const b = max3Rows(left, rowBytes, 16);
-  const c = max3Rows(left, rowBytes, 32);
-  const d = max3Rows(left, rowBytes, 48);
-  const even0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
-  const even1 = v128.shuffle<f32>(c, d, 0, 2, 4, 6);
-  const m0 = f32x4.max(even0, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
-  const m1 = f32x4.max(even1, v128.shuffle<f32>(c, d, 1, 3, 5, 7));
-  const next0 = v128.shuffle<f32>(even0, even1, 1, 2, 3, 4);
-  const next1 = v128.shuffle<f32>(even1, max3RowsOne(left, rowBytes, 64), 1, 2, 3, 4);
+function max3x3Stride2By8(top: usize, rowBytes: usize, at: i32, y: usize): v128 {
+  const r0 = top + (<usize>(2 * at) << 2);
+  const r1 = r0 + rowBytes;
+  const r2 = r1 + rowBytes;
+  const a0 = v128.load(r0);
+  const a1 = v128.load(r1);
+  const a2 = v128.load(r2);
+  const b0 = v128.load(r0, 16);
+  const b1 = v128.load(r1, 16);
+  const b2 = v128.load(r2, 16);
+  const c0 = v128.load(r0, 32);
+  const c1 = v128.load(r1, 32);
+  const c2 = v128.load(r2, 32);
+  const d0 = v128.load(r0, 48);
+  const d1 = v128.load(r1, 48);
+  const d2 = v128.load(r2, 48);
+  const e0 = v128.load32_zero(r0 + 64);
+  const e1 = v128.load32_zero(r1 + 64);
+  const e2 = v128.load32_zero(r2 + 64);
+  const c = pmax3(c0, c1, c2);
   const out = y + (<usize>at << 2);
-  v128.store(out, f32x4.max(m0, next0));
-  v128.store(out, f32x4.max(m1, next1), 16);
+  v128.store(out, pmaxColumns3(pmax3(a0, a1, a2), pmax3(b0, b1, b2), c));
+  v128.store(out, pmaxColumns3(c, pmax3(d0, d1, d2), pmax3(e0, e1, e2)), 16);
+  const ab = f32x4.add(sum3(a0, a1, a2), sum3(b0, b1, b2));
+  const cd = f32x4.add(sum3(c0, c1, c2), sum3(d0, d1, d2));
+  return f32x4.add(f32x4.add(ab, cd), sum3(e0, e1, e2));
 }
 
 /**
@@ -343,15 +371,17 @@ export function maxPoolStride2(
       const rows = min(kh, h - oy * sh);
       let ox = 0;
       if (full >= 4 && rows == 3 && kw == 3) {
-        // AlexNet's 3x3 window: 8 outputs per step, then 4, the last step moved back.
-        for (; ox + 8 <= full; ox += 8) max3x3Stride2By8(top, rowBytes, ox, y);
+        // AlexNet's 3x3 window: 8 outputs per step, then 4, the last step moved back; with
+        // pmax, and the row done again below with f32x4.max if it read a NaN.
+        let check = f32x4.splat(0);
+        for (; ox + 8 <= full; ox += 8) check = f32x4.add(check, max3x3Stride2By8(top, rowBytes, ox, y));
         if (full - ox > 4 && full >= 8) {
-          max3x3Stride2By8(top, rowBytes, full - 8, y);
+          check = f32x4.add(check, max3x3Stride2By8(top, rowBytes, full - 8, y));
         } else {
-          if (full - ox > 4) max3x3Stride2By4(top, rowBytes, ox, y);
-          if (ox < full) max3x3Stride2By4(top, rowBytes, full - 4, y);
+          if (full - ox > 4) check = f32x4.add(check, max3x3Stride2By4(top, rowBytes, ox, y));
+          if (ox < full) check = f32x4.add(check, max3x3Stride2By4(top, rowBytes, full - 4, y));
         }
-        ox = full;
+        ox = v128.any_true(f32x4.ne(check, check)) ? 0 : full;
       }
       if (full >= 4) {
         for (; ox < full; ox += 4) {
