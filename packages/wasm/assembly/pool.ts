@@ -319,6 +319,27 @@ function max3x3Stride2By4(top: usize, rowBytes: usize, at: i32, y: usize): v128 
   return f32x4.add(f32x4.add(sum3(a0, a1, a2), sum3(b0, b1, b2)), sum3(e0, e1, e2));
 }
 
+// Outputs [at, at + 2) (the end of a row): columns 2at .. 2at + 4, stored as 64 bits.
+@inline
+function max3x3Stride2By2(top: usize, rowBytes: usize, at: i32, y: usize): v128 {
+  const r0 = top + (<usize>(2 * at) << 2);
+  const r1 = r0 + rowBytes;
+  const r2 = r1 + rowBytes;
+  const a0 = v128.load(r0);
+  const a1 = v128.load(r1);
+  const a2 = v128.load(r2);
+  const e0 = v128.load32_zero(r0 + 16);
+  const e1 = v128.load32_zero(r1 + 16);
+  const e2 = v128.load32_zero(r2 + 16);
+  const a = pmax3(a0, a1, a2);
+  const e = pmax3(e0, e1, e2);
+  const even = v128.shuffle<f32>(a, e, 0, 2, 4, 4);
+  const odd = v128.shuffle<f32>(a, a, 1, 3, 1, 3);
+  const next = v128.shuffle<f32>(a, e, 2, 4, 2, 4);
+  v128.store64_lane(y + (<usize>at << 2), f32x4.pmax(f32x4.pmax(even, odd), next), 0);
+  return f32x4.add(sum3(a0, a1, a2), sum3(e0, e1, e2));
+}
+
 // Outputs [at, at + 8): as max3x3Stride2By4 twice, the first half's next-even columns shuffled
 // from the second half's even columns instead of loaded.
 @inline
@@ -364,25 +385,40 @@ export function maxPoolStride2(
 ): void {
   const full = min(ow, fullStride2(w, kw));
   const rowBytes = <usize>w << 2;
+  const outRowBytes = <usize>ow << 2;
+  // Output rows whose 3x3 windows are whole (all but a ceil-mode last row) take the fast path.
+  const fastRows = kh == 3 && kw == 3 && full >= 4 && h >= 3 ? min(oh, (h - 3) / sh + 1) : 0;
   for (let p = 0; p < planes; p++) {
     const plane = x + (<usize>(p * h * w) << 2);
-    for (let oy = 0; oy < oh; oy++) {
-      const top = plane + (<usize>(oy * sh * w) << 2);
-      const rows = min(kh, h - oy * sh);
-      let ox = 0;
-      if (full >= 4 && rows == 3 && kw == 3) {
-        // AlexNet's 3x3 window: 8 outputs per step, then 4, the last step moved back; with
-        // pmax, and the row done again below with f32x4.max if it read a NaN.
-        let check = f32x4.splat(0);
-        for (; ox + 8 <= full; ox += 8) check = f32x4.add(check, max3x3Stride2By8(top, rowBytes, ox, y));
-        if (full - ox > 4 && full >= 8) {
-          check = f32x4.add(check, max3x3Stride2By8(top, rowBytes, full - 8, y));
-        } else {
-          if (full - ox > 4) check = f32x4.add(check, max3x3Stride2By4(top, rowBytes, ox, y));
-          if (ox < full) check = f32x4.add(check, max3x3Stride2By4(top, rowBytes, full - 4, y));
+    let fastDone = 0;
+    if (fastRows > 0) {
+      // AlexNet's 3x3 window: 8 outputs per step, then 4, then 2 (a step moved back to end at
+      // the row's last full window recomputes up to 3 outputs, which max makes harmless); with
+      // pmax, and the plane done again below with f32x4.max if it read a NaN.
+      let check = f32x4.splat(0);
+      for (let oy = 0; oy < fastRows; oy++) {
+        const top = plane + <usize>(oy * sh) * rowBytes;
+        const out = y + <usize>oy * outRowBytes;
+        let ox = 0;
+        for (; ox + 8 <= full; ox += 8) check = f32x4.add(check, max3x3Stride2By8(top, rowBytes, ox, out));
+        if (full - ox >= 4) {
+          check = f32x4.add(check, max3x3Stride2By4(top, rowBytes, ox, out));
+          ox += 4;
         }
-        ox = v128.any_true(f32x4.ne(check, check)) ? 0 : full;
+        // 0-3 outputs left: 3 as a 4-output step moved back, 1-2 as a 2-output step.
+        if (full - ox == 3) check = f32x4.add(check, max3x3Stride2By4(top, rowBytes, full - 4, out));
+        else if (full > ox) check = f32x4.add(check, max3x3Stride2By2(top, rowBytes, full - 2, out));
       }
+      if (!v128.any_true(f32x4.ne(check, check))) fastDone = fastRows;
+      if (fastDone == oh && full == ow) {
+        y += <usize>oh * outRowBytes;
+        continue;
+      }
+    }
+    for (let oy = 0; oy < oh; oy++) {
+      const top = plane + <usize>(oy * sh) * rowBytes;
+      const rows = min(kh, h - oy * sh);
+      let ox = oy < fastDone ? full : 0;
       if (full >= 4) {
         for (; ox < full; ox += 4) {
           const at = min(ox, full - 4);
