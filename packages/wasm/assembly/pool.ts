@@ -340,6 +340,37 @@ function max3x3Stride2By2(top: usize, rowBytes: usize, at: i32, y: usize): v128 
   return f32x4.add(sum3(a0, a1, a2), sum3(e0, e1, e2));
 }
 
+// Outputs [at, at + 6) (pool5's 13-column rows): columns 2at .. 2at + 12 in three vectors and
+// one column; the last two outputs from the third vector and that column, stored as 64 bits.
+@inline
+function max3x3Stride2By6(top: usize, rowBytes: usize, at: i32, y: usize): v128 {
+  const r0 = top + (<usize>(2 * at) << 2);
+  const r1 = r0 + rowBytes;
+  const r2 = r1 + rowBytes;
+  const a0 = v128.load(r0);
+  const a1 = v128.load(r1);
+  const a2 = v128.load(r2);
+  const b0 = v128.load(r0, 16);
+  const b1 = v128.load(r1, 16);
+  const b2 = v128.load(r2, 16);
+  const c0 = v128.load(r0, 32);
+  const c1 = v128.load(r1, 32);
+  const c2 = v128.load(r2, 32);
+  const e0 = v128.load32_zero(r0 + 48);
+  const e1 = v128.load32_zero(r1 + 48);
+  const e2 = v128.load32_zero(r2 + 48);
+  const c = pmax3(c0, c1, c2);
+  const e = pmax3(e0, e1, e2);
+  const out = y + (<usize>at << 2);
+  v128.store(out, pmaxColumns3(pmax3(a0, a1, a2), pmax3(b0, b1, b2), c));
+  const even = v128.shuffle<f32>(c, e, 0, 2, 4, 4);
+  const odd = v128.shuffle<f32>(c, c, 1, 3, 1, 3);
+  const next = v128.shuffle<f32>(c, e, 2, 4, 2, 4);
+  v128.store64_lane(out, f32x4.pmax(f32x4.pmax(even, odd), next), 0, 16);
+  const ab = f32x4.add(sum3(a0, a1, a2), sum3(b0, b1, b2));
+  return f32x4.add(ab, f32x4.add(sum3(c0, c1, c2), sum3(e0, e1, e2)));
+}
+
 // Outputs [at, at + 8): as max3x3Stride2By4 twice, the first half's next-even columns shuffled
 // from the second half's even columns instead of loaded.
 @inline
@@ -392,7 +423,7 @@ export function maxPoolStride2(
     const plane = x + (<usize>(p * h * w) << 2);
     let fastDone = 0;
     if (fastRows > 0) {
-      // AlexNet's 3x3 window: 8 outputs per step, then 4, then 2 (a step moved back to end at
+      // AlexNet's 3x3 window: 8 outputs per step, then 6 or 4, then 2 (a step moved back to end at
       // the row's last full window recomputes up to 3 outputs, which max makes harmless); with
       // pmax, and the plane done again below with f32x4.max if it read a NaN.
       let check = f32x4.splat(0);
@@ -401,7 +432,10 @@ export function maxPoolStride2(
         const out = y + <usize>oy * outRowBytes;
         let ox = 0;
         for (; ox + 8 <= full; ox += 8) check = f32x4.add(check, max3x3Stride2By8(top, rowBytes, ox, out));
-        if (full - ox >= 4) {
+        if (full - ox >= 6) {
+          check = f32x4.add(check, max3x3Stride2By6(top, rowBytes, ox, out));
+          ox += 6;
+        } else if (full - ox >= 4) {
           check = f32x4.add(check, max3x3Stride2By4(top, rowBytes, ox, out));
           ox += 4;
         }

@@ -33,6 +33,11 @@ const cases: ConformanceCase[] = [
     f: (x) => T.maxPool2d(x, { kernelSize: 3, stride: 2 }),
   },
   {
+    name: 'maxPool2d 3/2 ties on 31 columns (steps of 8, 6 and 2) [1, 2, 7, 31]',
+    inputs: [integers([1, 2, 7, 31], 3)],
+    f: (x) => T.maxPool2d(x, { kernelSize: 3, stride: 2 }),
+  },
+  {
     name: 'maxPool2d 2/2 (stride-2 SIMD, 2 columns, one step per row) [1, 4, 8, 8]',
     inputs: [uniform([1, 4, 8, 8])],
     f: (x) => T.maxPool2d(x, { kernelSize: 2, stride: 2 }),
@@ -123,12 +128,17 @@ async function maxPoolWithGradient(
 
 describe('wasm max-pool with NaN', () => {
   it.each([
-    ['3/2', { kernelSize: 3, stride: 2 }, [1, 2, 9, 17]],
-    ['2/2', { kernelSize: 2, stride: 2 }, [1, 2, 8, 16]],
+    ['3/2', { kernelSize: 3, stride: 2 }, [1, 5, 9, 17]],
+    ['2/2', { kernelSize: 2, stride: 2 }, [1, 5, 8, 16]],
+    [
+      '3/2 on 13 columns (6 outputs per row in one step)',
+      { kernelSize: 3, stride: 2 },
+      [1, 5, 9, 13],
+    ],
     [
       '3/2 ceil mode, NaN in the clipped last window',
       { kernelSize: 3, stride: 2, ceilMode: true },
-      [1, 2, 9, 18],
+      [1, 5, 9, 18],
     ],
   ] as const)(
     '%s: NaN is the maximum of its windows and takes their gradient, as on the reference backend',
@@ -136,18 +146,20 @@ describe('wasm max-pool with NaN', () => {
       const [, planes, h, w] = shape;
       const generator = new T.Generator(5);
       const values = Float32Array.from({ length: planes * h * w }, () => generator.uniform());
-      // NaN in the first, a middle and the last column, on rows shared by two windows, and behind
-      // a larger number in its window (not the window's first tap).
+      // One NaN per plane (a plane that read a NaN is pooled again exactly, so each is alone in
+      // its plane): in the first column, in the middle, in the last column, on rows that two
+      // windows share (where a NaN in a window's second or third row is what pmax drops), and
+      // behind a larger number in its window (not the window's first tap).
       for (const [plane, row, column] of [
         [0, 2, 0],
-        [0, 4, 7],
-        [0, h - 1, w - 1],
-        [1, 3, 4],
-        [1, 4, w - 1],
+        [1, 4, 9],
+        [2, h - 1, w - 1],
+        [3, 4, 7],
+        [4, 4, w - 1],
       ]) {
         values[(plane * h + row) * w + column] = Number.NaN;
       }
-      values[(1 * h + 4) * w + w - 2] = 2;
+      values[(4 * h + 4) * w + w - 2] = 2;
       const [y, dx] = await maxPoolWithGradient('wasm', values, [...shape], options);
       const [yRef, dxRef] = await maxPoolWithGradient('reference', values, [...shape], options);
       assertClose(y, yRef, FLOAT32_TOLERANCE, 'output');
