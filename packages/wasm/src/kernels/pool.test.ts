@@ -38,6 +38,11 @@ const cases: ConformanceCase[] = [
     f: (x) => T.maxPool2d(x, { kernelSize: 3, stride: 2 }),
   },
   {
+    name: 'maxPool2d 3x3 stride [1, 2] ceil mode (3x3 steps on every row) [1, 2, 9, 20]',
+    inputs: [uniform([1, 2, 9, 20])],
+    f: (x) => T.maxPool2d(x, { kernelSize: 3, stride: [1, 2], ceilMode: true }),
+  },
+  {
     name: 'maxPool2d 2/2 (stride-2 SIMD, 2 columns, one step per row) [1, 4, 8, 8]',
     inputs: [uniform([1, 4, 8, 8])],
     f: (x) => T.maxPool2d(x, { kernelSize: 2, stride: 2 }),
