@@ -404,12 +404,14 @@ function max3x3Stride2By8(top: usize, rowBytes: usize, at: i32, y: usize): v128 
 
 /**
  * Max pooling with a window 2 or 3 columns wide (any height) at column stride 2, no padding or
- * dilation: AlexNet's 3x3/2 and the common 2x2/2. Four outputs per SIMD step, in registers: the
- * vertical maximum of the window's rows over 8 (+1) consecutive columns, then its even, odd and
- * next-even columns shuffled out and maxed. The last step of a row is moved back to end at the
- * row's last full window (it recomputes up to 3 outputs, which max makes harmless), so every
+ * dilation: AlexNet's 3x3/2 and the common 2x2/2. SIMD steps in registers: the vertical maximum
+ * of the window's rows over consecutive columns, then its even, odd and next-even columns
+ * shuffled out and maxed. 3x3 windows take the pmax steps above (8, 6, 4 and 2 outputs) and a
+ * plane that read a NaN is pooled again here with f32x4.max (4 outputs per step), which returns
+ * NaN when either side is NaN, as PyTorch does. The last step of a row is moved back to end at
+ * the row's last full window (it recomputes up to 3 outputs, which max makes harmless), so every
  * full window is SIMD and no load leaves the row. Windows past the edge (ceil mode) are clipped,
- * scalar. f32x4.max returns NaN when either side is NaN, as PyTorch does.
+ * scalar.
  */
 export function maxPoolStride2(
   x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, y: usize,
