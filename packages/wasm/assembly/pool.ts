@@ -530,6 +530,52 @@ function takeTap(v: v128, best: v128): v128 {
   return v128.andnot(f32x4.eq(best, best), f32x4.le(v, best));
 }
 
+// One step of maxPoolGradStride2's 3x3 path: outputs [at, at + 4) of the output row whose window
+// rows start at `top` (row `topRow` of the plane): the 9 taps shuffled out as in the forward,
+// their pmax, the offset of the first tap equal to it, and dy of lanes [first, 4) added there.
+// Returns the sum of the values read (NaN check).
+@inline
+function argMax3x3Stride2By4(
+  top: usize, rowBytes: usize, w: i32, at: i32, dxPlane: usize, topRowStart: i32, dyRow: usize, first: i32,
+): v128 {
+  const r0 = top + (<usize>(2 * at) << 2);
+  const r1 = r0 + rowBytes;
+  const r2 = r1 + rowBytes;
+  const a0 = v128.load(r0);
+  const b0 = v128.load(r0, 16);
+  const e0 = v128.load32_zero(r0 + 32);
+  const a1 = v128.load(r1);
+  const b1 = v128.load(r1, 16);
+  const e1 = v128.load32_zero(r1 + 32);
+  const a2 = v128.load(r2);
+  const b2 = v128.load(r2, 16);
+  const e2 = v128.load32_zero(r2 + 32);
+  const even0 = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6);
+  const odd0 = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
+  const next0 = v128.shuffle<f32>(even0, e0, 1, 2, 3, 4);
+  const even1 = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6);
+  const odd1 = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
+  const next1 = v128.shuffle<f32>(even1, e1, 1, 2, 3, 4);
+  const even2 = v128.shuffle<f32>(a2, b2, 0, 2, 4, 6);
+  const odd2 = v128.shuffle<f32>(a2, b2, 1, 3, 5, 7);
+  const next2 = v128.shuffle<f32>(even2, e2, 1, 2, 3, 4);
+  const m = f32x4.pmax(
+    f32x4.pmax(f32x4.pmax(even0, odd0), f32x4.pmax(next0, even1)),
+    f32x4.pmax(f32x4.pmax(odd1, next1), pmax3(even2, odd2, next2)),
+  );
+  let offset = i32x4.splat(2 * w + 2);
+  offset = v128.bitselect(i32x4.splat(2 * w + 1), offset, f32x4.eq(odd2, m));
+  offset = v128.bitselect(i32x4.splat(2 * w), offset, f32x4.eq(even2, m));
+  offset = v128.bitselect(i32x4.splat(w + 2), offset, f32x4.eq(next1, m));
+  offset = v128.bitselect(i32x4.splat(w + 1), offset, f32x4.eq(odd1, m));
+  offset = v128.bitselect(i32x4.splat(w), offset, f32x4.eq(even1, m));
+  offset = v128.bitselect(i32x4.splat(2), offset, f32x4.eq(next0, m));
+  offset = v128.bitselect(i32x4.splat(1), offset, f32x4.eq(odd0, m));
+  offset = v128.bitselect(i32x4.splat(0), offset, f32x4.eq(even0, m));
+  scatterLanes(dxPlane, topRowStart + 2 * at, offset, v128.load(dyRow + (<usize>at << 2)), first);
+  return f32x4.add(f32x4.add(sum3(a0, a1, a2), sum3(b0, b1, b2)), sum3(e0, e1, e2));
+}
+
 /**
  * The gradient of maxPoolStride2: dx = 0, then dy of each output added at the first maximum of
  * its window, found again from x (row-major taps; NaN counts as the maximum), as the reference
@@ -544,15 +590,34 @@ export function maxPoolGradStride2(
   memory.fill(dx, 0, <usize>(planes * h * w) << 2);
   const full = min(ow, fullStride2(w, kw));
   const rowBytes = <usize>w << 2;
+  const fastRows = kh == 3 && kw == 3 && full >= 4 && h >= 3 ? min(oh, (h - 3) / sh + 1) : 0;
   for (let p = 0; p < planes; p++) {
     const plane = <usize>(p * h * w) << 2;
+    let fastDone = 0;
+    if (fastRows > 0) {
+      // 3x3 windows: the maximum by pmax, then the first tap equal to it (taps compared in
+      // reverse, each match replacing the offset), which is the reference's first maximum when
+      // no NaN was read; a plane that read one is zeroed and done again below.
+      let check = f32x4.splat(0);
+      for (let oy = 0; oy < fastRows; oy++) {
+        const topRow = oy * sh;
+        const top = x + plane + <usize>topRow * rowBytes;
+        const dyRow = dy + (<usize>(oy * ow) << 2);
+        for (let ox = 0; ox < full; ox += 4) {
+          const at = min(ox, full - 4);
+          check = f32x4.add(check, argMax3x3Stride2By4(top, rowBytes, w, at, dx + plane, topRow * w, dyRow, ox - at));
+        }
+      }
+      if (v128.any_true(f32x4.ne(check, check))) memory.fill(dx + plane, 0, <usize>(h * w) << 2);
+      else fastDone = fastRows;
+    }
     for (let oy = 0; oy < oh; oy++) {
       const topRow = oy * sh;
       const top = x + plane + (<usize>(topRow * w) << 2);
       const dxTop = dx + plane;
       const rows = min(kh, h - topRow);
-      let ox = 0;
-      if (full >= 4) {
+      let ox = oy < fastDone ? full : 0;
+      if (full >= 4 && ox < full) {
         for (; ox < full; ox += 4) {
           const at = min(ox, full - 4);
           const left = top + (<usize>(2 * at) << 2);
