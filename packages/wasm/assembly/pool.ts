@@ -755,7 +755,8 @@ export function lrnTiles(
       const len = length > 0 ? length : 4;
       const xt = x + image + (<usize>start << 2);
       const yt = y + image + (<usize>start << 2);
-      memory.fill(ring, 0, <usize>(size * LRN_TILE) << 2);
+      // The tile's part of each ring row starts at zero (rows for channels before the first).
+      for (let r = 0; r < size; r++) memory.fill(ring + (<usize>(r * LRN_TILE) << 2), 0, <usize>len << 2);
       for (let a = 0; a < c + after; a++) {
         const row = ring + (<usize>((a % size) * LRN_TILE) << 2);
         if (a < c) {
@@ -810,7 +811,12 @@ export function lrnGradTiles(
       const start = length > 0 ? q : q1 - 4;
       const len = length > 0 ? length : 4;
       const offset = image + (<usize>start << 2);
-      memory.fill(squares, 0, 2 * ringBytes);
+      // The tile's part of each row of the squares and terms rings starts at zero.
+      for (let r = 0; r < size; r++) {
+        const row = <usize>(r * LRN_TILE) << 2;
+        memory.fill(squares + row, 0, <usize>len << 2);
+        memory.fill(terms + row, 0, <usize>len << 2);
+      }
       for (let a = 0; a < c + after + before; a++) {
         const square = squares + (<usize>((a % size) * LRN_TILE) << 2);
         if (a < c) {
