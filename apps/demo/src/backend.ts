@@ -32,9 +32,14 @@ function isBackendName(name: string): name is BackendName {
 }
 
 async function wasmDescription(): Promise<string> {
-  const backend = getBackend() as { pool?: { size: number }; threadNote?: string };
+  const backend = getBackend() as {
+    pool?: { size: number };
+    threadNote?: string;
+    heap?: { relaxedSimd: boolean };
+  };
   const threads = backend.pool?.size ?? 1;
-  return `wasm (WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'})${backend.threadNote ? `; ${backend.threadNote}` : ''}`;
+  const simd = backend.heap?.relaxedSimd ? 'WebAssembly SIMD with FMA' : 'WebAssembly SIMD';
+  return `wasm (${simd}, ${threads} thread${threads === 1 ? '' : 's'})${backend.threadNote ? `; ${backend.threadNote}` : ''}`;
 }
 
 /** Makes `name` the current backend. Errors say why a backend cannot run here and what to do. */

@@ -15,11 +15,14 @@
 // for minutes. headlessgl needs an X display: the script re-runs itself under xvfb-run when there
 // is none. The browser modes (webgl2, webgl, webgpu) are measured in headless Chromium beside TF.js
 // webgl/webgpu by bench/browser.mjs, which this script runs at the end with the same flags.
+// First: lets Node 20 run the wasm backend's fused multiply-add build, as the gpunet CLI does.
+import '@gpunet/wasm/relaxed-simd';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { alexnet } from '@gpunet/alexnet';
 import { probeMode } from '@gpunet/kernels';
 import { Generator, noGrad, randn, setBackend, tensor } from '@gpunet/tensor';
+import { relaxedSimdSupported } from '@gpunet/wasm';
 import '@gpunet/wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -238,7 +241,7 @@ for (const r of rows) {
 }
 const loadEnd = loadavg()[0];
 const notes = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, TF.js ${tf.version_core}, with \`pnpm --filter @gpunet/alexnet bench -- ${process.argv
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, TF.js ${tf.version_core}, wasm ${relaxedSimdSupported() ? 'with relaxed SIMD (fused multiply-add)' : 'with plain SIMD'}, with \`pnpm --filter @gpunet/alexnet bench -- ${process.argv
     .slice(2)
     .filter((a) => a !== '--')
     .join(' ')}\`.`,

@@ -1,4 +1,4 @@
-import { add, mul, sub, type Tensor } from '@gpunet/tensor';
+import { type Tensor, weightedSum } from '@gpunet/tensor';
 import {
   checkNonNegative,
   Optimizer,
@@ -67,44 +67,67 @@ export class SGD extends Optimizer<SGDOptions> {
     state: ParamState,
   ): Tensor {
     const { lr, momentum: m, dampening, weightDecay: wd, nesterov, rule } = group;
-    // Each temporary is freed as soon as it is used, not when step()'s tidy ends: a large layer
-    // (AlexNet's fc6 is 151 MB) then needs three temporaries at a time, not six.
-    const grad = wd !== 0 ? consume(mul(w, wd), (t) => add(g, t)) : g;
-    const freeGrad = () => {
-      if (grad !== g) grad.dispose();
+    // Each update is one or two weighted sums (one pass over memory each, where the backend
+    // fuses them): no temporaries beyond the new velocity and the new weight (AlexNet's fc6 is
+    // 151 MB). Terms with a zero weight are left out. g' = g + wd w throughout.
+    const sum = (terms: [Tensor, number][]) => {
+      const nonzero = terms.filter(([, k]) => k !== 0);
+      // lr = 0 with no velocity yet: a zero velocity, not an empty sum.
+      const kept = nonzero.length > 0 ? nonzero : terms.slice(0, 1);
+      return weightedSum(
+        kept.map(([t]) => t),
+        kept.map(([, k]) => k),
+      );
     };
+    if (m === 0)
+      return sum([
+        [w, 1 - lr * wd],
+        [g, -lr],
+      ]);
     if (rule === 'paper') {
-      const step = mul(grad, lr);
-      freeGrad();
-      if (m === 0) return consume(step, (s) => sub(w, s));
+      // v = m v - wd lr w - lr g (v = 0 before the first step); w += v, or with Nesterov
+      // w += m v - lr g'.
       const previous = state.velocity as Tensor | undefined;
-      const v = previous ? consume(mul(previous, m), (t) => sub(t, step)) : mul(step, -1);
+      const v = sum([
+        ...(previous ? [[previous, m] as [Tensor, number]] : []),
+        [w, -lr * wd],
+        [g, -lr],
+      ]);
       state.velocity = v;
-      if (nesterov) return consume(step, (s) => consume(mul(v, m), (t) => sub(add(w, t), s)));
-      step.dispose();
-      return add(w, v);
+      return nesterov
+        ? sum([
+            [w, 1 - lr * wd],
+            [v, m],
+            [g, -lr],
+          ])
+        : sum([
+            [w, 1],
+            [v, 1],
+          ]);
     }
-    if (m === 0) {
-      const next = consume(mul(grad, lr), (t) => sub(w, t));
-      freeGrad();
-      return next;
-    }
+    // torch.optim.SGD: buf = m buf + (1 - dampening) g' (buf = g' on the first step);
+    // w -= lr buf, or with Nesterov w -= lr (g' + m buf).
     const previous = state.momentumBuffer as Tensor | undefined;
     const buffer = previous
-      ? consume(mul(previous, m), (t) => consume(mul(grad, 1 - dampening), (u) => add(t, u)))
-      : mul(grad, 1);
+      ? sum([
+          [previous, m],
+          [g, 1 - dampening],
+          [w, (1 - dampening) * wd],
+        ])
+      : sum([
+          [g, 1],
+          [w, wd],
+        ]);
     state.momentumBuffer = buffer;
-    const direction = nesterov ? consume(mul(buffer, m), (t) => add(grad, t)) : buffer;
-    freeGrad();
-    const next = consume(mul(direction, lr), (t) => sub(w, t));
-    if (direction !== buffer) direction.dispose();
-    return next;
+    return nesterov
+      ? sum([
+          [w, 1 - lr * wd],
+          [g, -lr],
+          [buffer, -lr * m],
+        ])
+      : sum([
+          [w, 1],
+          [buffer, -lr],
+        ]);
   }
-}
-
-/** `fn(t)`, then frees t (a temporary of the update). */
-function consume(t: Tensor, fn: (t: Tensor) => Tensor): Tensor {
-  const result = fn(t);
-  t.dispose();
-  return result;
 }

@@ -148,6 +148,8 @@ export interface KernelAttrs
   LRN: LrnAttrs;
   /** inputs [x, dy] -> dx */
   LRNGrad: LrnAttrs;
+  /** sum_k weights[k] * inputs[k]: inputs of one shape, float32 (an optimizer's fused update). */
+  WeightedSum: { weights: number[] };
 }
 
 /** The name of a kernel in the registry. */
@@ -233,6 +235,7 @@ export const OUTPUT_SHAPES: { [K in KernelName]: OutputShapeFn<K> } = {
   AdaptiveAvgPool2dGrad: (_, a) => poolInput(a),
   LRN: ([x]) => x,
   LRNGrad: ([x]) => x,
+  WeightedSum: ([x]) => x,
 };
 
 /** The output shape of kernel `name` on inputs of these shapes (see `OUTPUT_SHAPES`). */

@@ -91,3 +91,38 @@ export function sumMiddle(x: usize, outer: i32, kept: i32, inner: i32, y: usize)
     store<f32>(y + (<usize>k << 2), <f32>acc);
   }
 }
+
+/**
+ * out[i] = w0 x0[i] + w1 x1[i] + w2 x2[i] for i in [start, end), with the first `terms` (1 to 3)
+ * terms, summed left to right in float32: an optimizer's update in one pass over memory.
+ */
+export function weightedSum(
+  terms: i32, x0: usize, w0: f32, x1: usize, w1: f32, x2: usize, w2: f32, out: usize, start: i32, end: i32,
+): void {
+  const v0 = f32x4.splat(w0), v1 = f32x4.splat(w1), v2 = f32x4.splat(w2);
+  let i = start;
+  if (terms == 3) {
+    for (; i + 4 <= end; i += 4) {
+      const at = <usize>i << 2;
+      const s = f32x4.add(f32x4.mul(v128.load(x0 + at), v0), f32x4.mul(v128.load(x1 + at), v1));
+      v128.store(out + at, f32x4.add(s, f32x4.mul(v128.load(x2 + at), v2)));
+    }
+  } else if (terms == 2) {
+    for (; i + 4 <= end; i += 4) {
+      const at = <usize>i << 2;
+      v128.store(out + at, f32x4.add(f32x4.mul(v128.load(x0 + at), v0), f32x4.mul(v128.load(x1 + at), v1)));
+    }
+  } else {
+    for (; i + 4 <= end; i += 4) {
+      const at = <usize>i << 2;
+      v128.store(out + at, f32x4.mul(v128.load(x0 + at), v0));
+    }
+  }
+  for (; i < end; i++) {
+    const at = <usize>i << 2;
+    let s: f32 = load<f32>(x0 + at) * w0;
+    if (terms > 1) s += load<f32>(x1 + at) * w1;
+    if (terms > 2) s += load<f32>(x2 + at) * w2;
+    store<f32>(out + at, s);
+  }
+}

@@ -36,14 +36,32 @@ export function heapBase(): usize {
 }
 
 // Packs rows [i0, i0 + mc) x cols [p0, p0 + kc) of A into MR-row slivers: sliver s holds, for
-// each p, the MR values A[i0 + s*MR + r, p0 + p] (zero past row m).
+// each p, the MR values A[i0 + s*MR + r, p0 + p] (zero past row m). Full slivers move 4 floats
+// at a time: straight when A's rows are adjacent (a transposed operand, aRow == 1), through a
+// 4x4 transpose when its columns are (aCol == 1).
 function packA(a: usize, aRow: i32, aCol: i32, m: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
   for (let s = 0; s < mc; s += MR) {
-    for (let p = 0; p < kc; p++) {
+    const i = i0 + s;
+    let p = 0;
+    if (i + MR <= m) {
+      if (aRow == 1) {
+        for (; p < kc; p++) {
+          v128.store(dst, v128.load(a + (<usize>(i + (p0 + p) * aCol) << 2)));
+          dst += MR * 4;
+        }
+      } else if (aCol == 1) {
+        const rowBytes = <usize>aRow << 2;
+        for (; p + 4 <= kc; p += 4) {
+          const src = a + (<usize>(i * aRow + p0 + p) << 2);
+          transpose4(v128.load(src), v128.load(src + rowBytes), v128.load(src + 2 * rowBytes), v128.load(src + 3 * rowBytes), dst, MR * 4);
+          dst += 4 * MR * 4;
+        }
+      }
+    }
+    for (; p < kc; p++) {
       const src = a + (<usize>((p0 + p) * aCol) << 2);
       for (let r = 0; r < MR; r++) {
-        const i = i0 + s + r;
-        const v: f32 = i < m ? load<f32>(src + (<usize>(i * aRow) << 2)) : 0;
+        const v: f32 = i + r < m ? load<f32>(src + (<usize>((i + r) * aRow) << 2)) : 0;
         store<f32>(dst, v);
         dst += 4;
       }
@@ -51,13 +69,38 @@ function packA(a: usize, aRow: i32, aCol: i32, m: i32, i0: i32, mc: i32, p0: i32
   }
 }
 
+// Stores the 4x4 transpose of the rows r0..r3: column c (r0[c], r1[c], r2[c], r3[c]) at dst + c * step.
+@inline
+function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
 // Packs rows [p0, p0 + kc) x cols [j0, j0 + nc) of B into NR-column panels: panel t holds, for
-// each p, the NR values B[p0 + p, j0 + t*NR + q] (zero past column n).
+// each p, the NR values B[p0 + p, j0 + t*NR + q] (zero past column n). Full panels of a
+// transposed operand (bRow == 1: columns adjacent in p) go through 4x4 transposes.
 function packB(b: usize, bRow: i32, bCol: i32, n: i32, j0: i32, nc: i32, p0: i32, kc: i32, dst: usize): void {
   for (let t = 0; t < nc; t += NR) {
     const j = j0 + t;
     const full = j + NR <= n;
-    for (let p = 0; p < kc; p++) {
+    let p = 0;
+    if (full && bRow == 1 && bCol != 1) {
+      const colBytes = <usize>bCol << 2;
+      for (; p + 4 <= kc; p += 4) {
+        const src = b + (<usize>(p0 + p + j * bCol) << 2);
+        transpose4(v128.load(src), v128.load(src + colBytes), v128.load(src + 2 * colBytes), v128.load(src + 3 * colBytes), dst, NR * 4);
+        const src4 = src + 4 * colBytes;
+        transpose4(v128.load(src4), v128.load(src4 + colBytes), v128.load(src4 + 2 * colBytes), v128.load(src4 + 3 * colBytes), dst + 16, NR * 4);
+        dst += 4 * NR * 4;
+      }
+    }
+    for (; p < kc; p++) {
       const row = b + (<usize>((p0 + p) * bRow) << 2);
       if (full && bCol == 1) {
         v128.store(dst, v128.load(row + (<usize>j << 2)));
@@ -284,5 +327,14 @@ export {
 } from './pool';
 export { lrnGradScratchFloats, lrnGradTiles, lrnScratchFloats, lrnTiles } from './pool';
 export { maxPoolGradStride2, maxPoolStride2 } from './pool';
-export { binary, rectify, sumMiddle } from './elementwise';
+export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';
+export {
+  winogradFilterGemm,
+  winogradFilterOutput,
+  winogradGemm,
+  winogradGradOutput,
+  winogradInput,
+  winogradOutput,
+  winogradWeights,
+} from './winograd';

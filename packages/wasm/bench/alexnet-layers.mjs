@@ -4,6 +4,8 @@
 //      pnpm --filter @gpunet/wasm bench:layers --write       (also writes it into docs/benchmarks.md)
 //      pnpm --filter @gpunet/wasm bench:layers --only pool,lrn (only the layers whose name starts
 //                                                              with one of these; prints only)
+// First: lets Node 20 run the wasm backend's fused multiply-add build, as the gpunet CLI does.
+import '@gpunet/wasm/relaxed-simd';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import {
@@ -18,7 +20,7 @@ import {
   setBackend,
   tidy,
 } from '@gpunet/tensor';
-import { WasmBackend } from '@gpunet/wasm';
+import { relaxedSimdSupported, WasmBackend } from '@gpunet/wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
@@ -276,7 +278,7 @@ if (process.argv.includes('--write')) {
   const section = [
     heading,
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine} with \`pnpm --filter @gpunet/wasm bench -- --write\`.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, wasm ${relaxedSimdSupported() ? 'with relaxed SIMD (fused multiply-add)' : 'with plain SIMD'} with \`pnpm --filter @gpunet/wasm bench -- --write\`.`,
     `Load average (1 min) at the start and end of the run: ${loadStart.toFixed(2)} and ${loadavg()[0].toFixed(2)} (above the core count, other work shared the CPU and the numbers are low).`,
     'Median time per call, as GFLOP/s (conv: 2 x MACs; LRN and pooling: elementwise operations). Ratios above 1 mean gpunet is faster.',
     'TF.js runs grouped convolutions as split + conv + concat; it has no filter-gradient kernel on wasm (n/a).',

@@ -5,6 +5,8 @@
 // Run: pnpm --filter @gpunet/wasm bench:alexnet [-- --write]
 // onnxruntime and PyTorch need /usr/bin/python3 with torch and onnx (apt: python3-torch python3-onnx);
 // without them their columns read n/a.
+// First: lets Node 20 run the wasm backend's fused multiply-add build, as the gpunet CLI does.
+import '@gpunet/wasm/relaxed-simd';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ import {
   tidy,
   zeros,
 } from '@gpunet/tensor';
+import { relaxedSimdSupported } from '@gpunet/wasm';
 import '@gpunet/wasm';
 import '@gpunet/kernels';
 import * as tf from '@tensorflow/tfjs-core';
@@ -268,7 +271,7 @@ if (process.argv.includes('--write')) {
   const section = [
     heading,
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, with \`pnpm --filter @gpunet/wasm bench:alexnet -- --write\`.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, wasm ${relaxedSimdSupported() ? 'with relaxed SIMD (fused multiply-add)' : 'with plain SIMD'}, with \`pnpm --filter @gpunet/wasm bench:alexnet -- --write\`.`,
     `Load average (1 min) at the start and end of the run: ${loadStart.toFixed(2)} and ${loadavg()[0].toFixed(2)}${Math.max(loadStart, loadavg()[0]) > cores * 0.75 ? ' (other work shared the CPU: the numbers are low and noisy)' : ' (a quiet machine)'}.`,
     `gpunet wasm uses ${cores} threads; TF.js's wasm backend runs one thread in Node; onnxruntime and PyTorch${rows['PyTorch (python3-torch)'] ? ` ${rows['PyTorch (python3-torch)'].version}` : ''} use ${cores} threads.`,
     "The last column is gpunet's speed divided by that runtime's (above 1: gpunet is faster).",

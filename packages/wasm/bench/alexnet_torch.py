@@ -3,8 +3,12 @@
   python3 alexnet_torch.py export PATH       writes the network as ONNX (dynamic batch) for onnxruntime-node
   python3 alexnet_torch.py time THREADS      prints PyTorch's images/s as JSON: inference at batch 1 and 16,
                                              a training step (forward, cross-entropy, backward, SGD) at 16
+  python3 alexnet_torch.py mini THREADS BATCH SECONDS
+                                             the mini AlexNet (@gpunet/alexnet variant 'mini' on 1x28x28,
+                                             10 classes, as `gpunet train --data idx:...` builds it): training
+                                             steps (SGD momentum 0.9, weight decay 5e-4) images/s as JSON
   python3 alexnet_torch.py train THREADS BATCH STEPS
-                                             one warm-up and STEPS timed training steps at BATCH: images/s
+                                             two warm-up and STEPS timed training steps at BATCH: images/s
                                              and the process's peak RSS (bytes) as JSON
 
 Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (env -u ...): some machines set them and
@@ -36,6 +40,22 @@ def alexnet():
     )
 
 
+def mini():
+    """@gpunet/alexnet's 'mini' for 1x28x28 input and 10 classes (channels 16/32/48/48/32, fc 128)."""
+    lrn = lambda: nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(inplace=True), lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(16, 32, 5, padding=2, groups=2), nn.ReLU(inplace=True), lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(32, 48, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(48, 48, 3, padding=1, groups=2), nn.ReLU(inplace=True),
+        nn.Conv2d(48, 32, 3, padding=1, groups=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
+        nn.Flatten(),
+        nn.Linear(128, 128), nn.ReLU(inplace=True), nn.Dropout(0.5),
+        nn.Linear(128, 128), nn.ReLU(inplace=True), nn.Dropout(0.5),
+        nn.Linear(128, 10),
+    )
+
+
 def images_per_second(step, batch, seconds=1.5):
     step()
     count, start = 0, time.perf_counter()
@@ -62,6 +82,22 @@ def main():
     result = {'version': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas,
               'OPENBLAS_CORETYPE': os.environ.get('OPENBLAS_CORETYPE'),
               'OPENBLAS_L2_SIZE': os.environ.get('OPENBLAS_L2_SIZE')}
+    if sys.argv[1] == 'mini':
+        batch, seconds = int(sys.argv[3]), float(sys.argv[4])
+        net = mini()
+        net.train()
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+        x = torch.randn(batch, 1, 28, 28)
+        y = torch.randint(0, 10, (batch,))
+
+        def step():
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(net(x), y).backward()
+            optimizer.step()
+
+        result['imagesPerSecond'] = images_per_second(step, batch, seconds)
+        print(json.dumps(result))
+        return
     if sys.argv[1] == 'train':
         batch, steps = int(sys.argv[3]), int(sys.argv[4])
         model.train()
@@ -74,6 +110,7 @@ def main():
             nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
 
+        step()
         step()
         start = time.perf_counter()
         for _ in range(steps):

@@ -47,6 +47,7 @@ function defaultThreads(): number {
 export class WasmBackend implements HostBackend {
   readonly name = 'wasm';
   private readonly blocks = new Map<DataId, Block>();
+  private readonly derived = new Map<DataId, Map<string, { offset: number; bytes: number }>>();
   /** One GEMM packing scratch per thread. */
   readonly scratch: number[];
 
@@ -122,6 +123,30 @@ export class WasmBackend implements HostBackend {
     if (!block) return;
     this.blocks.delete(dataId);
     this.heap.release(block.offset, block.bytes);
+    const derived = this.derived.get(dataId);
+    if (derived) {
+      for (const d of derived.values()) this.heap.release(d.offset, d.bytes);
+      this.derived.delete(dataId);
+    }
+  }
+
+  /**
+   * A block computed from a tensor's data (a convolution's Winograd-transformed kernels), made
+   * by `fill` the first time `key` is asked for and freed with the tensor. Valid because a
+   * tensor's buffer never changes once written (kernels write only their new outputs).
+   */
+  derivedBlock(dataId: DataId, key: string, bytes: number, fill: (offset: number) => void): number {
+    let byKey = this.derived.get(dataId);
+    const found = byKey?.get(key);
+    if (found) return found.offset;
+    const offset = this.heap.alloc(bytes);
+    fill(offset);
+    if (!byKey) {
+      byKey = new Map();
+      this.derived.set(dataId, byKey);
+    }
+    byKey.set(key, { offset, bytes });
+    return offset;
   }
 
   /** Bytes in live tensor blocks (packing scratch excluded). */

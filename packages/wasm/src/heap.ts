@@ -49,6 +49,14 @@ export interface KernelExports {
   convForward(...args: number[]): void;
   convBackpropInput(...args: number[]): void;
   convBackpropFilter(...args: number[]): void;
+  winogradWeights(...args: number[]): void;
+  winogradInput(...args: number[]): void;
+  winogradGemm(...args: number[]): void;
+  winogradOutput(...args: number[]): void;
+  weightedSum(...args: number[]): void;
+  winogradGradOutput(...args: number[]): void;
+  winogradFilterGemm(...args: number[]): void;
+  winogradFilterOutput(...args: number[]): void;
 }
 
 const PAGE = 65536;

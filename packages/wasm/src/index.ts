@@ -14,7 +14,12 @@ import {
   conv2dBackpropInputKernel,
   conv2dKernel,
 } from './kernels/conv.js';
-import { binaryKernels, rectifyKernels, sumKernel } from './kernels/elementwise.js';
+import {
+  binaryKernels,
+  rectifyKernels,
+  sumKernel,
+  weightedSumKernel,
+} from './kernels/elementwise.js';
 import { batchMatMulKernel } from './kernels/matmul.js';
 import {
   avgPool2dGradKernel,
@@ -43,6 +48,7 @@ export const wasmKernels: KernelConfig[] = [
   ...binaryKernels,
   ...rectifyKernels,
   sumKernel,
+  weightedSumKernel,
 ] as KernelConfig[];
 
 /**

@@ -216,7 +216,8 @@ describe('gpunet demo and bench', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     // One line about backends (the passed-over ones only under --verbose).
-    expect(lines[0]).toMatch(/^backend: wasm \(WebAssembly SIMD/);
+    // The CLI turns on the fused multiply-add build (relaxed SIMD) before the backend loads.
+    expect(lines[0]).toMatch(/^backend: wasm \(WebAssembly SIMD with FMA, \d+ threads?\)/);
     expect(lines.slice(1).some((l) => l.startsWith('  passed over'))).toBe(false);
     const epoch = lines.find((l) => l.startsWith('epoch 1:')) ?? '';
     // 8 classes, chance 12.5%: one epoch of 4,096 images already reaches well above it.

@@ -131,6 +131,17 @@ const elementwiseCases: ConformanceCase[] = [
     inputs: [uniform([2, 3, 4])],
     f: (x) => T.flatten(T.dropout(x, { generator: new T.Generator(4) })),
   },
+  {
+    // An optimizer's update (SGD with momentum and weight decay): 3 terms over an odd length
+    // (SIMD lanes and a scalar tail), 2 terms, and 1.
+    name: 'weightedSum of 3 [5, 7, 3], 2 and 1',
+    inputs: [uniform([5, 7, 3]), uniform([5, 7, 3]), uniform([5, 7, 3])],
+    f: (a, b, c) =>
+      T.add(
+        T.add(T.weightedSum([a, b, c], [0.9, -0.0005, -0.01]), T.weightedSum([b, c], [1, -0.5])),
+        T.weightedSum([c], [3]),
+      ),
+  },
 ];
 
 const reductionCases: ConformanceCase[] = [
@@ -289,6 +300,18 @@ const convCases: ConformanceCase[] = [
     name: 'conv2d stride [2, 3] padding [2, 1] dilation 2 groups 2 batch 3 [3, 4, 11, 9] w [6, 2, 3, 2]',
     inputs: [uniform([3, 4, 11, 9]), uniform([6, 2, 3, 2])],
     f: (x, w) => T.conv2d(x, w, { stride: [2, 3], padding: [2, 1], dilation: 2, groups: 2 }),
+  },
+  {
+    // 3x3 stride 1 (the wasm backend's Winograd path): odd sizes cut the last 2x2 output tile,
+    // and 240 tiles per image put the batch of 3 into two chunks there.
+    name: 'conv2d 3x3 padding 1 groups 2 batch 3 [3, 4, 29, 31] w [6, 2, 3, 3]',
+    inputs: [uniform([3, 4, 29, 31]), uniform([6, 2, 3, 3]), uniform([6])],
+    f: (x, w, b) => T.conv2d(x, w, { padding: 1, groups: 2, bias: b }),
+  },
+  {
+    name: 'conv2d 3x3 padding [0, 2] [2, 3, 8, 7] w [5, 3, 3, 3]',
+    inputs: [uniform([2, 3, 8, 7]), uniform([5, 3, 3, 3])],
+    f: (x, w) => T.conv2d(x, w, { padding: [0, 2] }),
   },
 ];
 

@@ -25,6 +25,7 @@ import {
   type Tensor,
   tanh,
   tensor,
+  weightedSum,
 } from '../index.js';
 import { assertClose } from '../testing.js';
 
@@ -163,5 +164,33 @@ describe('elementwise errors name the op, the argument and the shapes', () => {
     );
     const i = tensor([1], [1], { dtype: 'int32' });
     expect(() => div(i, i)).toThrow('div: expects float32 tensors, got int32');
+  });
+});
+
+describe('weightedSum', () => {
+  it('sums weighted tensors, and its gradient to each input is its weight', () => {
+    const a = tensor([1, 2, 3]);
+    const b = tensor([10, 20, 30]);
+    const c = tensor([-1, 0, 1]);
+    for (const t of [a, b, c]) t.requiresGrad = true;
+    const y = weightedSum([a, b, c], [0.5, -0.1, 2]);
+    assertClose([...y.dataSync()], [0.5 - 1 - 2, 1 - 2, 1.5 - 3 + 2], { atol: 1e-6 });
+    sum(mul(y, tensor([1, 2, 3]))).backward();
+    assertClose([...(a.grad?.dataSync() ?? [])], [0.5, 1, 1.5], { atol: 1e-7 });
+    assertClose([...(b.grad?.dataSync() ?? [])], [-0.1, -0.2, -0.3], { atol: 1e-7 });
+    assertClose([...(c.grad?.dataSync() ?? [])], [2, 4, 6], { atol: 1e-7 });
+  });
+
+  it('names the tensor whose shape or dtype is wrong, and a missing weight', () => {
+    const a = tensor([1, 2, 3]);
+    expect(() => weightedSum([a, tensor([1, 2])], [1, 1])).toThrow(
+      'weightedSum: tensor 1 has shape [2], tensor 0 [3]; expected one shape',
+    );
+    expect(() => weightedSum([a, tensor([1, 2, 3], [3], { dtype: 'int32' })], [1, 1])).toThrow(
+      'weightedSum: tensor 1 is int32; expected float32',
+    );
+    expect(() => weightedSum([a, a], [1])).toThrow(
+      'weightedSum: expected one weight per tensor and at least one tensor, got 2 tensors and 1 weights',
+    );
   });
 });

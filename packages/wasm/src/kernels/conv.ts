@@ -3,6 +3,7 @@ import type { WasmBackend } from '../backend.js';
 import { asWasm } from './common.js';
 import { gemm } from './gemm.js';
 import { threadRanges } from './ranges.js';
+import { winogradApplies, winogradConv, winogradFilter } from './winograd.js';
 
 /**
  * Convolution as GEMM over im2col: for image n and group g, the unfolded input cols
@@ -118,6 +119,10 @@ export const conv2dKernel: KernelConfig<'Conv2d'> = {
       wasm.offset(w.dataId),
       wasm.offset(out.dataId),
     ];
+    if (winogradApplies(a)) {
+      winogradConv(wasm, a, 'forward', xOffset, w.dataId, yOffset);
+      return out;
+    }
     if (byImages(wasm, a)) {
       splitByImages(wasm, a, 'convForward', () => [xOffset, wOffset, yOffset]);
       return out;
@@ -152,12 +157,18 @@ export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
     const wasm = asWasm(backend);
     const g = geometry(a);
     const out = wasm.allocate(outputShape('Conv2dBackpropInput', [dy.shape, w.shape], a));
-    wasm.view(out.dataId).fill(0);
     const [dyOffset, wOffset, dxOffset] = [
       wasm.offset(dy.dataId),
       wasm.offset(w.dataId),
       wasm.offset(out.dataId),
     ];
+    if (winogradApplies(a)) {
+      // Writes every element of dx.
+      winogradConv(wasm, a, 'data', dyOffset, w.dataId, dxOffset);
+      return out;
+    }
+    // col2im adds into dx.
+    wasm.view(out.dataId).fill(0);
     if (byImages(wasm, a)) {
       splitByImages(wasm, a, 'convBackpropInput', () => [dyOffset, wOffset, dxOffset]);
       return out;
@@ -203,6 +214,10 @@ export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = 
       wasm.offset(dy.dataId),
       wasm.offset(out.dataId),
     ];
+    if (winogradApplies(a)) {
+      winogradFilter(wasm, a, xOffset, dyOffset, dwOffset);
+      return out;
+    }
     if (byImages(wasm, a)) {
       // Thread 0 writes dW itself; the others write partial sums that are added in afterwards.
       const bytes = a.outChannels * g.patch * 4;

@@ -8,6 +8,7 @@ import {
   stridesOf,
 } from '@gpunet/tensor';
 import { asWasm } from './common.js';
+import { threadRanges } from './ranges.js';
 
 /** Opcodes of the Wasm `binary` kernel. */
 const OPCODES: Partial<Record<BinaryKernelName, number>> = {
@@ -100,6 +101,46 @@ export const sumKernel: KernelConfig<'Sum'> = {
       sizeOf(keptShape),
       sizeOf(x.shape.slice(last + 1)),
       wasm.offset(out.dataId),
+    );
+    return out;
+  },
+};
+
+/** Below this many elements a weighted sum runs on the calling thread alone. */
+const PARALLEL_MIN_ELEMENTS = 1 << 16;
+
+/** `WeightedSum` of 1 to 3 float32 tensors in SIMD Wasm, split over the threads; more terms use the reference loop. */
+export const weightedSumKernel: KernelConfig<'WeightedSum'> = {
+  kernelName: 'WeightedSum',
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const {
+      inputs,
+      attrs: { weights },
+    } = args;
+    if (inputs.length > 3)
+      return (reference('WeightedSum') as KernelFunc<{ weights: number[] }>)(args);
+    const wasm = asWasm(args.backend);
+    const out = wasm.allocate(inputs[0].shape);
+    const n = sizeOf(inputs[0].shape);
+    // Unused terms point at the first input (weight 0; never read past `terms`).
+    const [x0, x1 = x0, x2 = x0] = inputs.map((x) => wasm.offset(x.dataId));
+    const [w0, w1 = 0, w2 = 0] = weights;
+    const threads = n < PARALLEL_MIN_ELEMENTS ? 1 : wasm.pool.size;
+    wasm.pool.run(
+      'weightedSum',
+      threadRanges(n, threads, { multiple: 4 }).map(([start, end]) => [
+        inputs.length,
+        x0,
+        w0,
+        x1,
+        w1,
+        x2,
+        w2,
+        wasm.offset(out.dataId),
+        start,
+        end,
+      ]),
     );
     return out;
   },

@@ -99,6 +99,23 @@ export const binaryKernels: KernelConfig<BinaryKernelName>[] = BINARY_KERNELS.ma
   },
 }));
 
+/** sum_k weights[k] * inputs[k], summed in float64 and rounded once. */
+export const weightedSumKernel: KernelConfig<'WeightedSum'> = {
+  kernelName: 'WeightedSum',
+  backendName: 'reference',
+  kernelFunc: ({ inputs, attrs: { weights }, backend }) => {
+    const ref = asReference(backend);
+    const values = inputs.map((x) => ref.values(x.dataId));
+    const out = new Float32Array(values[0].length);
+    for (let i = 0; i < out.length; i++) {
+      let total = 0;
+      for (let k = 0; k < values.length; k++) total += weights[k] * values[k][i];
+      out[i] = total;
+    }
+    return ref.output(out, inputs[0].shape, 'float32');
+  },
+};
+
 export const castKernel: KernelConfig<'Cast'> = {
   kernelName: 'Cast',
   backendName: 'reference',

@@ -2,7 +2,13 @@ import { type KernelConfig, registerKernel } from '../../backend.js';
 import { registerBackend } from '../../engine.js';
 import { ReferenceBackend } from './backend.js';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './conv.js';
-import { binaryKernels, castKernel, oneHotKernel, unaryKernels } from './elementwise.js';
+import {
+  binaryKernels,
+  castKernel,
+  oneHotKernel,
+  unaryKernels,
+  weightedSumKernel,
+} from './elementwise.js';
 import { lrnGradKernel, lrnKernel } from './lrn.js';
 import { batchMatMulKernel } from './matmul.js';
 import {
@@ -32,6 +38,7 @@ export const referenceKernels: KernelConfig[] = [
   ...reduceKernels,
   argMaxKernel,
   castKernel,
+  weightedSumKernel,
   oneHotKernel,
   transposeKernel,
   sliceKernel,
