@@ -325,6 +325,8 @@ export {
   maxPoolGrad,
   maxPoolSeparable,
 } from './pool';
+export { lrnGradScratchFloats, lrnGradTiles, lrnScratchFloats, lrnTiles } from './pool';
+export { maxPoolGradStride2, maxPoolStride2 } from './pool';
 export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';
 export {

@@ -1,7 +1,9 @@
 // GFLOP/s per AlexNet layer on the wasm backend (1 thread and all cores) beside TensorFlow.js's
 // wasm backend (XNNPACK; one thread in Node) in the same run, at batch 1 and 16.
-// Run: pnpm --filter @gpunet/wasm bench            (prints the table)
-//      pnpm --filter @gpunet/wasm bench -- --write (also writes it into docs/benchmarks.md)
+// Run: pnpm --filter @gpunet/wasm bench:layers               (prints the table)
+//      pnpm --filter @gpunet/wasm bench:layers --write       (also writes it into docs/benchmarks.md)
+//      pnpm --filter @gpunet/wasm bench:layers --only pool,lrn (only the layers whose name starts
+//                                                              with one of these; prints only)
 // First: lets Node 20 run the wasm backend's fused multiply-add build, as the gpunet CLI does.
 import '@gpunet/wasm/relaxed-simd';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -36,11 +38,57 @@ const convLayers = [
   { name: 'conv4', in: [384, 13, 13], w: [384, 192, 3, 3], stride: 1, padding: 1, groups: 2 },
   { name: 'conv5', in: [384, 13, 13], w: [256, 192, 3, 3], stride: 1, padding: 1, groups: 2 },
 ];
+// AlexNet's max-pools (3x3, stride 2) and LRNs (size 5) at their input shapes.
+const poolLayers = [
+  { name: 'pool1', in: [96, 55, 55] },
+  { name: 'pool2', in: [256, 27, 27] },
+  { name: 'pool5', in: [256, 13, 13] },
+];
+const lrnLayers = [
+  { name: 'lrn1', in: [96, 55, 55] },
+  { name: 'lrn2', in: [256, 27, 27] },
+];
+// The paper's LRN (k 2, n 5, alpha 1e-4, beta 0.75): localResponseNorm divides alpha by size.
+const lrnOptions = { size: 5, alpha: 5e-4, beta: 0.75, k: 2 };
+const poolOptions = { kernelSize: 3, stride: 2 };
+
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : null;
+if (only && process.argv.includes('--write')) {
+  console.error('alexnet-layers: --write writes the whole table; run it without --only');
+  process.exit(1);
+}
+/** The layers of `list` that --only selects (all without it). */
+const selected = (list) => list.filter((l) => !only || only.some((p) => l.name.startsWith(p)));
+
 const fcLayers = [
   { name: 'fc6', in: 9216, out: 4096 },
   { name: 'fc7', in: 4096, out: 4096 },
   { name: 'fc8', in: 4096, out: 1000 },
 ];
+
+/** MaxPool2d's attributes for AlexNet's 3x3/2 window (no padding, floor mode) on [n, c, h, w]. */
+function poolAttrs([batch, channels, inHeight, inWidth]) {
+  const out = (size) => Math.floor((size - 3) / 2) + 1;
+  return {
+    batch,
+    channels,
+    inHeight,
+    inWidth,
+    outHeight: out(inHeight),
+    outWidth: out(inWidth),
+    kernelHeight: 3,
+    kernelWidth: 3,
+    strideHeight: 2,
+    strideWidth: 2,
+    padTop: 0,
+    padLeft: 0,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    countIncludePad: false,
+    divisorOverride: null,
+  };
+}
 
 /** Median seconds of `fn` over at least 3 runs and 0.5 s, after one warm-up. */
 function time(fn) {
@@ -59,7 +107,7 @@ function time(fn) {
 async function gpunetTimes(backend, batch) {
   await setBackend(backend);
   const rows = {};
-  for (const l of convLayers) {
+  for (const l of selected(convLayers)) {
     const x = randn([batch, ...l.in]);
     const w = randn(l.w);
     const options = { stride: l.stride, padding: l.padding, groups: l.groups };
@@ -74,27 +122,40 @@ async function gpunetTimes(backend, batch) {
     );
     for (const t of [x, w, dy]) t.dispose();
   }
-  for (const l of fcLayers) {
+  for (const l of selected(fcLayers)) {
     const x = randn([batch, l.in]);
     const w = randn([l.out, l.in]);
     rows[`${l.name} forward`] = time(() => tidy(() => void linear(x, w)));
     x.dispose();
     w.dispose();
   }
-  const act = randn([batch, 96, 55, 55]);
-  rows['LRN (conv1 output)'] = time(() =>
-    tidy(() => void localResponseNorm(act, { size: 5, alpha: 5e-4, k: 2 })),
-  );
-  rows['max-pool 3/2 (conv1 output)'] = time(() =>
-    tidy(() => void maxPool2d(act, { kernelSize: 3, stride: 2 })),
-  );
-  act.dispose();
+  for (const l of selected(lrnLayers)) {
+    const x = randn([batch, ...l.in]);
+    const dy = randn(x.shape);
+    rows[`${l.name} forward`] = time(() => tidy(() => void localResponseNorm(x, lrnOptions)));
+    rows[`${l.name} gradient`] = time(() =>
+      tidy(() => void runKernel('LRNGrad', [x, dy], lrnOptions)),
+    );
+    x.dispose();
+    dy.dispose();
+  }
+  for (const l of selected(poolLayers)) {
+    const x = randn([batch, ...l.in]);
+    const y = maxPool2d(x, poolOptions);
+    const dy = randn(y.shape);
+    const a = poolAttrs(x.shape);
+    rows[`${l.name} forward`] = time(() => tidy(() => void maxPool2d(x, poolOptions)));
+    rows[`${l.name} gradient`] = time(() =>
+      tidy(() => void runKernel('MaxPool2dGrad', [dy, x], a)),
+    );
+    for (const t of [x, y, dy]) t.dispose();
+  }
   return rows;
 }
 
 function tfjsTimes(batch) {
   const rows = {};
-  for (const l of convLayers) {
+  for (const l of selected(convLayers)) {
     const [c, h, wd] = l.in;
     const x = tf.randomNormal([batch, h, wd, c]);
     const [out, inPerGroup, kh, kw] = l.w;
@@ -132,18 +193,39 @@ function tfjsTimes(batch) {
     rows[`${l.name} filter gradient`] = null; // tfjs-backend-wasm registers no Conv2DBackpropFilter kernel
     tf.dispose([x, y, dy, ...filters, ...dyParts]);
   }
-  for (const l of fcLayers) {
+  for (const l of selected(fcLayers)) {
     const x = tf.randomNormal([batch, l.in]);
     const w = tf.randomNormal([l.out, l.in]);
     rows[`${l.name} forward`] = time(() => tf.matMul(x, w, false, true).dispose());
     tf.dispose([x, w]);
   }
-  const act = tf.randomNormal([batch, 55, 55, 96]);
-  rows['LRN (conv1 output)'] = time(() =>
-    tf.localResponseNormalization(act, 2, 2, 1e-4, 0.75).dispose(),
-  );
-  rows['max-pool 3/2 (conv1 output)'] = time(() => tf.maxPool(act, 3, 2, 'valid').dispose());
-  act.dispose();
+  // TF.js's own gradient kernels (LRNGrad, MaxPoolGrad), called as its gradients call them.
+  const lrnAttrs = { depthRadius: 2, bias: 2, alpha: 1e-4, beta: 0.75 };
+  for (const l of selected(lrnLayers)) {
+    const [c, h, wd] = l.in;
+    const x = tf.randomNormal([batch, h, wd, c]);
+    const y = tf.localResponseNormalization(x, 2, 2, 1e-4, 0.75);
+    const dy = tf.randomNormal(y.shape);
+    rows[`${l.name} forward`] = time(() =>
+      tf.localResponseNormalization(x, 2, 2, 1e-4, 0.75).dispose(),
+    );
+    rows[`${l.name} gradient`] = time(() =>
+      tf.engine().runKernel('LRNGrad', { x, y, dy }, lrnAttrs).dispose(),
+    );
+    tf.dispose([x, y, dy]);
+  }
+  const maxPoolAttrs = { filterSize: 3, strides: 2, pad: 'valid' };
+  for (const l of selected(poolLayers)) {
+    const [c, h, wd] = l.in;
+    const x = tf.randomNormal([batch, h, wd, c]);
+    const y = tf.maxPool(x, 3, 2, 'valid');
+    const dy = tf.randomNormal(y.shape);
+    rows[`${l.name} forward`] = time(() => tf.maxPool(x, 3, 2, 'valid').dispose());
+    rows[`${l.name} gradient`] = time(() =>
+      tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, maxPoolAttrs).dispose(),
+    );
+    tf.dispose([x, y, dy]);
+  }
   return rows;
 }
 
@@ -158,8 +240,13 @@ function flops(row, batch) {
   }
   const fc = fcLayers.find((l) => l.name === layer);
   if (fc) return 2 * batch * fc.in * fc.out;
-  if (row.startsWith('LRN')) return batch * 96 * 55 * 55 * (5 * 2 + 4);
-  return batch * 96 * 27 * 27 * 9;
+  // LRN and max-pool: elementwise operations of the forward (a square and an add per window tap
+  // plus 4 per element for LRN; 9 compares per output for the 3x3 pool), for both passes.
+  const lrn = lrnLayers.find((l) => l.name === layer);
+  if (lrn) return batch * lrn.in[0] * lrn.in[1] * lrn.in[2] * (5 * 2 + 4);
+  const pool = poolLayers.find((l) => l.name === layer);
+  const a = poolAttrs([batch, ...pool.in]);
+  return batch * a.channels * a.outHeight * a.outWidth * 9;
 }
 
 const lines = [
@@ -179,6 +266,10 @@ for (const batch of [1, 16]) {
     console.log(line);
   }
 }
+
+console.log(
+  `load average (1 min) at the start and end: ${loadStart.toFixed(2)}, ${loadavg()[0].toFixed(2)}`,
+);
 
 if (process.argv.includes('--write')) {
   const path = new URL('../../../docs/benchmarks.md', import.meta.url);

@@ -37,6 +37,12 @@ export interface KernelExports {
   lrnGrad(...args: number[]): void;
   lrnImages(...args: number[]): void;
   lrnGradImages(...args: number[]): void;
+  maxPoolStride2(...args: number[]): void;
+  maxPoolGradStride2(...args: number[]): void;
+  lrnTiles(...args: number[]): void;
+  lrnGradTiles(...args: number[]): void;
+  lrnScratchFloats(size: number): number;
+  lrnGradScratchFloats(size: number): number;
   binary(...args: number[]): void;
   rectify(op: number, x: number, y: number, n: number): void;
   sumMiddle(x: number, outer: number, kept: number, inner: number, y: number): void;

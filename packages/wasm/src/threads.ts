@@ -33,6 +33,10 @@ const FUNCTIONS = [
   'winograd5Weights',
   'winograd5Input',
   'winograd5Output',
+  'maxPoolStride2',
+  'maxPoolGradStride2',
+  'lrnTiles',
+  'lrnGradTiles',
 ] as const;
 type PoolFunction = (typeof FUNCTIONS)[number];
 

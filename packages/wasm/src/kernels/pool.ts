@@ -27,6 +27,17 @@ function windowArgs(a: Pool2dAttrs): number[] {
 const outShape = (a: AdaptivePool2dAttrs) => outputShape('AdaptiveAvgPool2d', [], a);
 const inShape = (a: AdaptivePool2dAttrs) => outputShape('AdaptiveAvgPool2dGrad', [], a);
 
+/**
+ * Whether a pooling takes the separable paths (no padding, no dilation), and of those the
+ * stride-2 SIMD one (a window 2 or 3 columns wide at column stride 2: AlexNet's 3x3/2, 2x2/2).
+ */
+function poolPath(a: Pool2dAttrs): 'stride2' | 'separable' | 'general' {
+  if (a.padTop !== 0 || a.padLeft !== 0 || a.dilationHeight !== 1 || a.dilationWidth !== 1)
+    return 'general';
+  if (a.strideWidth === 2 && (a.kernelWidth === 2 || a.kernelWidth === 3)) return 'stride2';
+  return 'separable';
+}
+
 export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
   kernelName: 'MaxPool2d',
   backendName: 'wasm',
@@ -39,20 +50,34 @@ export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
     const outPlane = a.outHeight * a.outWidth * 4;
     // Threads take disjoint ranges of planes (image, channel).
     const planeRanges = threadRanges(a.batch * a.channels, wasm.pool.size, { minPerThread: 16 });
-    if (a.padTop === 0 && a.padLeft === 0 && a.dilationHeight === 1 && a.dilationWidth === 1) {
-      // Each thread gets a row of scratch for the separable path.
-      const rowBytes = (a.inWidth + 4) * 4; // 4 floats of slack for the SIMD horizontal pass
+    const geometry = [
+      a.inHeight,
+      a.inWidth,
+      a.outHeight,
+      a.outWidth,
+      a.kernelHeight,
+      a.kernelWidth,
+      a.strideHeight,
+    ];
+    const path = poolPath(a);
+    if (path === 'stride2') {
+      const args = planeRanges.map(([p0, p1]) => [
+        xOffset + p0 * inPlane,
+        p1 - p0,
+        ...geometry,
+        yOffset + p0 * outPlane,
+      ]);
+      wasm.pool.run('maxPoolStride2', args);
+      return out;
+    }
+    if (path === 'separable') {
+      // Each thread gets a row of scratch for the vertical maxima.
+      const rowBytes = a.inWidth * 4;
       const rows = planeRanges.map(() => wasm.heap.alloc(rowBytes));
       const args = planeRanges.map(([p0, p1], t) => [
         xOffset + p0 * inPlane,
         p1 - p0,
-        a.inHeight,
-        a.inWidth,
-        a.outHeight,
-        a.outWidth,
-        a.kernelHeight,
-        a.kernelWidth,
-        a.strideHeight,
+        ...geometry,
         a.strideWidth,
         yOffset + p0 * outPlane,
         rows[t],
@@ -89,17 +114,33 @@ export const maxPool2dGradKernel: KernelConfig<'MaxPool2dGrad'> = {
     const inPlane = a.inHeight * a.inWidth * 4;
     const outPlane = a.outHeight * a.outWidth * 4;
     // Threads take disjoint ranges of planes; each zero-fills and writes its own part of dx.
-    const args = threadRanges(a.batch * a.channels, wasm.pool.size, { minPerThread: 16 }).map(
-      ([p0, p1]) => [
+    const planeRanges = threadRanges(a.batch * a.channels, wasm.pool.size, { minPerThread: 16 });
+    if (poolPath(a) === 'stride2') {
+      const args = planeRanges.map(([p0, p1]) => [
         dyOffset + p0 * outPlane,
         xOffset + p0 * inPlane,
         p1 - p0,
-        ...window,
-        a.dilationHeight,
-        a.dilationWidth,
+        a.inHeight,
+        a.inWidth,
+        a.outHeight,
+        a.outWidth,
+        a.kernelHeight,
+        a.kernelWidth,
+        a.strideHeight,
         dxOffset + p0 * inPlane,
-      ],
-    );
+      ]);
+      wasm.pool.run('maxPoolGradStride2', args);
+      return out;
+    }
+    const args = planeRanges.map(([p0, p1]) => [
+      dyOffset + p0 * outPlane,
+      xOffset + p0 * inPlane,
+      p1 - p0,
+      ...window,
+      a.dilationHeight,
+      a.dilationWidth,
+      dxOffset + p0 * inPlane,
+    ]);
     wasm.pool.run('maxPoolGrad', args);
     return out;
   },
@@ -140,6 +181,21 @@ export const avgPool2dGradKernel: KernelConfig<'AvgPool2dGrad'> = {
   },
 };
 
+/**
+ * How LRN and its gradient share work among threads: by images when there are at least as many
+ * as threads, otherwise by ranges of spatial positions (each at least 256, a multiple of 4) of
+ * every image, so that batch 1 uses every core. Each range is [n0, n1) x [q0, q1).
+ */
+function lrnRanges(n: number, hw: number, threads: number): [number, number, number, number][] {
+  if (n >= threads) return threadRanges(n, threads).map(([n0, n1]) => [n0, n1, 0, hw]);
+  return threadRanges(hw, threads, { minPerThread: 256, multiple: 4 }).map(([q0, q1]) => [
+    0,
+    n,
+    q0,
+    q1,
+  ]);
+}
+
 export const lrnKernel: KernelConfig<'LRN'> = {
   kernelName: 'LRN',
   backendName: 'wasm',
@@ -147,26 +203,37 @@ export const lrnKernel: KernelConfig<'LRN'> = {
     const wasm = asWasm(backend);
     const out = wasm.allocate(x.shape);
     const [n, c, h, w] = x.shape;
-    const image = c * h * w * 4;
+    const hw = h * w;
+    const image = c * hw * 4;
     const [xOffset, yOffset] = [wasm.offset(x.dataId), wasm.offset(out.dataId)];
-    // Threads take disjoint ranges of images (the channel window stays inside an image), each
-    // with one image of scratch: the work buffer does not grow with the batch.
-    const parts = threadRanges(n, wasm.pool.size);
-    const scratch = parts.map(() => wasm.heap.alloc(image));
-    const args = parts.map(([n0, n1], t) => [
+    if (hw < 4) {
+      // Fewer positions than SIMD lanes: image by image, one image of scratch, on this thread.
+      const s = wasm.heap.alloc(image);
+      wasm.heap.kernels.lrnImages(xOffset, n, c, hw, a.size, a.alpha, a.beta, a.k, s, yOffset);
+      wasm.heap.release(s, image);
+      return out;
+    }
+    // One pass in tiles of positions; each thread's scratch is a ring of `size` channel rows of
+    // one tile, whatever the batch and image size.
+    const ringBytes = wasm.heap.kernels.lrnScratchFloats(a.size) * 4;
+    const parts = lrnRanges(n, hw, wasm.pool.size);
+    const rings = parts.map(() => wasm.heap.alloc(ringBytes));
+    const args = parts.map(([n0, n1, q0, q1], t) => [
       xOffset + n0 * image,
       n1 - n0,
       c,
-      h * w,
+      hw,
+      q0,
+      q1,
       a.size,
       a.alpha,
       a.beta,
       a.k,
-      scratch[t],
+      rings[t],
       yOffset + n0 * image,
     ]);
-    wasm.pool.run('lrnImages', args);
-    for (const s of scratch) wasm.heap.release(s, image);
+    wasm.pool.run('lrnTiles', args);
+    for (const ring of rings) wasm.heap.release(ring, ringBytes);
     return out;
   },
 };
@@ -178,31 +245,54 @@ export const lrnGradKernel: KernelConfig<'LRNGrad'> = {
     const wasm = asWasm(backend);
     const out = wasm.allocate(x.shape);
     const [n, c, h, w] = x.shape;
-    const image = c * h * w * 4;
+    const hw = h * w;
+    const image = c * hw * 4;
     const [xOffset, dyOffset, dxOffset] = [
       wasm.offset(x.dataId),
       wasm.offset(dy.dataId),
       wasm.offset(out.dataId),
     ];
-    // By images over the threads, each with two images of scratch (scales and terms).
-    const parts = threadRanges(n, wasm.pool.size);
-    const scratch = parts.map(() => wasm.heap.alloc(2 * image));
-    const args = parts.map(([n0, n1], t) => [
+    if (hw < 4) {
+      // Image by image on this thread, with two images of scratch (scales and terms).
+      const s = wasm.heap.alloc(2 * image);
+      wasm.heap.kernels.lrnGradImages(
+        xOffset,
+        dyOffset,
+        n,
+        c,
+        hw,
+        a.size,
+        a.alpha,
+        a.beta,
+        a.k,
+        s,
+        s + image,
+        dxOffset,
+      );
+      wasm.heap.release(s, 2 * image);
+      return out;
+    }
+    // One pass in tiles of positions, as the forward; the scratch holds three rings.
+    const ringBytes = wasm.heap.kernels.lrnGradScratchFloats(a.size) * 4;
+    const parts = lrnRanges(n, hw, wasm.pool.size);
+    const rings = parts.map(() => wasm.heap.alloc(ringBytes));
+    const args = parts.map(([n0, n1, q0, q1], t) => [
       xOffset + n0 * image,
       dyOffset + n0 * image,
       n1 - n0,
       c,
-      h * w,
+      hw,
+      q0,
+      q1,
       a.size,
       a.alpha,
       a.beta,
       a.k,
-      scratch[t],
-      scratch[t] + image,
+      rings[t],
       dxOffset + n0 * image,
     ]);
-    wasm.pool.run('lrnGradImages', args);
-    for (const s of scratch) wasm.heap.release(s, 2 * image);
+    wasm.pool.run('lrnGradTiles', args);
+    for (const ring of rings) wasm.heap.release(ring, ringBytes);
     return out;
   },
 };
