@@ -3,14 +3,17 @@
 // @gpunet/alexnet on the wasm backend beside PyTorch (Debian's python3-torch, same threads), each
 // in its own process so that its peak RSS is its own, back to back in one run.
 // Run: pnpm --filter @gpunet/alexnet bench:train [-- --batches 32,128] [-- --steps 2] [-- --write]
-// The PyTorch peer is the wasm package's bench/alexnet_torch.py (the same network).
+// With --mini (`bench:mini`): the mini AlexNet as `gpunet train --data idx:<Fashion-MNIST>`
+// builds it (1x28x28 images, 10 classes, batch 32, the same recipe), steps for about 5 s.
+// The PyTorch peer is the wasm package's bench/alexnet_torch.py (the same networks).
 // PyTorch runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they slow OpenBLAS on some
 // machines here); the table prints what it ran with.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchSection } from './doc.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const python = '/usr/bin/python3';
@@ -20,8 +23,12 @@ const option = (name, fallback) => {
 };
 
 if (process.argv[2] === '--child') {
-  // One runtime, one batch: two warm-up steps, then `steps` timed ones; JSON on stdout.
-  const [batch, steps] = [Number(process.argv[3]), Number(process.argv[4])];
+  // One runtime, one model, one batch: two warm-up steps, then `steps` timed ones; JSON on stdout.
+  const [variant, batch, steps] = [
+    process.argv[3],
+    Number(process.argv[4]),
+    Number(process.argv[5]),
+  ];
   // First: lets Node 20 run the wasm backend's fused multiply-add build, as the gpunet CLI does.
   await import('@gpunet/wasm/relaxed-simd');
   const { alexnet, paperOptimizer } = await import('@gpunet/alexnet');
@@ -30,12 +37,15 @@ if (process.argv[2] === '--child') {
   );
   await import('@gpunet/wasm');
   await setBackend('wasm');
-  const model = alexnet({ variant: 'paper' });
+  const mini = variant === 'mini';
+  const model = mini
+    ? alexnet({ variant: 'mini', inChannels: 1, inputSize: 28, numClasses: 10 })
+    : alexnet({ variant: 'paper' });
   const { optimizer } = paperOptimizer(model);
   const generator = new Generator(1);
-  const images = randn([batch, 3, 227, 227], { generator });
+  const images = randn(mini ? [batch, 1, 28, 28] : [batch, 3, 227, 227], { generator });
   const labels = tensor(
-    Int32Array.from({ length: batch }, () => generator.integer(1000)),
+    Int32Array.from({ length: batch }, () => generator.integer(mini ? 10 : 1000)),
     [batch],
   );
   model.train();
@@ -71,8 +81,10 @@ if (process.argv[2] === '--child') {
 }
 
 const cores = availableParallelism();
-const batches = option('--batches', '32,128').split(',').map(Number);
-const steps = Number(option('--steps', '2'));
+const miniRun = process.argv.includes('--mini');
+const batches = miniRun ? [32] : option('--batches', '32,128').split(',').map(Number);
+// The mini's step takes about 50 ms: enough steps for about 5 s.
+const steps = Number(option('--steps', miniRun ? '100' : '2'));
 const loadStart = loadavg()[0];
 
 function peerEnv() {
@@ -93,7 +105,7 @@ const run = (command, args, env = process.env) =>
 
 const gib = (bytes) => (bytes / 2 ** 30).toFixed(2);
 const lines = [
-  '| batch | gpunet wasm (img/s) | PyTorch (img/s) | speed ratio | gpunet peak RSS (GiB) | PyTorch peak RSS (GiB) | RSS ratio | load (1 min) |',
+  `| ${miniRun ? 'mini AlexNet (1x28x28), batch' : 'batch'} | gpunet wasm (img/s) | PyTorch (img/s) | speed ratio | gpunet peak RSS (GiB) | PyTorch peak RSS (GiB) | RSS ratio | load (1 min) |`,
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 let peer = null;
@@ -102,6 +114,7 @@ for (const batch of batches) {
   const ours = run(process.execPath, [
     fileURLToPath(import.meta.url),
     '--child',
+    miniRun ? 'mini' : 'paper',
     String(batch),
     String(steps),
   ]);
@@ -111,7 +124,7 @@ for (const batch of batches) {
         python,
         [
           join(here, '../../wasm/bench/alexnet_torch.py'),
-          'train',
+          miniRun ? 'train-mini' : 'train',
           String(cores),
           String(batch),
           String(steps),
@@ -125,25 +138,20 @@ for (const batch of batches) {
   );
   console.log(lines.at(-1));
 }
+const command = miniRun ? 'bench:mini' : 'bench:train';
 const about = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, with \`pnpm --filter @gpunet/alexnet bench:train -- --write\` (two warm-up steps, then ${steps} timed step${steps === 1 ? '' : 's'} per cell).`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, Node ${process.version}, with \`pnpm --filter @gpunet/alexnet ${command} -- --write\` (two warm-up steps, then ${steps} timed step${steps === 1 ? '' : 's'} per cell).`,
   `gpunet wasm (${fma ? 'relaxed SIMD: fused multiply-add' : 'plain SIMD: no fused multiply-add'}) and PyTorch${peer ? ` ${peer.version} (${peer.threads} threads, BLAS ${(peer.blas ?? []).join(' ') || 'unknown'}, OPENBLAS_CORETYPE=${peer.OPENBLAS_CORETYPE ?? 'unset'}, OPENBLAS_L2_SIZE=${peer.OPENBLAS_L2_SIZE ?? 'unset'})` : ''} use ${cores} threads; each runs in its own process. Ratios are gpunet / PyTorch (speed above 1: gpunet is faster; RSS below 1: gpunet uses less).`,
   `Load average (1 min) at the start: ${loadStart.toFixed(2)}${loadStart > cores * 0.75 ? ' (other work shared the CPU: speeds are low and noisy, the ratios less so; peak RSS does not depend on load)' : ' (a quiet machine)'}.`,
 ];
 console.log(['', ...about].join('\n'));
 
 if (process.argv.includes('--write')) {
-  const path = new URL('../../../docs/benchmarks.md', import.meta.url);
-  const heading = '## @gpunet/wasm: paper AlexNet training, batch 32 and 128';
-  const section = [heading, '', ...about, '', ...lines, ''].join('\n');
-  let doc = readFileSync(path, 'utf8');
-  const start = doc.indexOf(heading);
-  if (start >= 0) {
-    const end = doc.indexOf('\n## ', start + heading.length);
-    doc = doc.slice(0, start) + section + (end >= 0 ? doc.slice(end + 1) : '');
-  } else {
-    doc = `${doc.trimEnd()}\n\n${section}`;
-  }
-  writeFileSync(path, doc);
-  console.log(`wrote ${path.pathname}`);
+  writeBenchSection(
+    miniRun
+      ? '## @gpunet/wasm: mini AlexNet training (the Fashion-MNIST model)'
+      : '## @gpunet/wasm: paper AlexNet training, batch 32 and 128',
+    about,
+    lines,
+  );
 }

@@ -3,10 +3,9 @@
   python3 alexnet_torch.py export PATH       writes the network as ONNX (dynamic batch) for onnxruntime-node
   python3 alexnet_torch.py time THREADS      prints PyTorch's images/s as JSON: inference at batch 1 and 16,
                                              a training step (forward, cross-entropy, backward, SGD) at 16
-  python3 alexnet_torch.py mini THREADS BATCH SECONDS
-                                             the mini AlexNet (@gpunet/alexnet variant 'mini' on 1x28x28,
-                                             10 classes, as `gpunet train --data idx:...` builds it): training
-                                             steps (SGD momentum 0.9, weight decay 5e-4) images/s as JSON
+  python3 alexnet_torch.py train-mini THREADS BATCH STEPS
+                                             the same for the mini AlexNet (@gpunet/alexnet variant 'mini'
+                                             on 1x28x28, 10 classes, as `gpunet train --data idx:...` builds it)
   python3 alexnet_torch.py train THREADS BATCH STEPS
                                              two warm-up and STEPS timed training steps at BATCH: images/s
                                              and the process's peak RSS (bytes) as JSON
@@ -82,28 +81,15 @@ def main():
     result = {'version': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas,
               'OPENBLAS_CORETYPE': os.environ.get('OPENBLAS_CORETYPE'),
               'OPENBLAS_L2_SIZE': os.environ.get('OPENBLAS_L2_SIZE')}
-    if sys.argv[1] == 'mini':
-        batch, seconds = int(sys.argv[3]), float(sys.argv[4])
-        net = mini()
-        net.train()
-        optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-        x = torch.randn(batch, 1, 28, 28)
-        y = torch.randint(0, 10, (batch,))
-
-        def step():
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(net(x), y).backward()
-            optimizer.step()
-
-        result['imagesPerSecond'] = images_per_second(step, batch, seconds)
-        print(json.dumps(result))
-        return
-    if sys.argv[1] == 'train':
+    if sys.argv[1] in ('train', 'train-mini'):
         batch, steps = int(sys.argv[3]), int(sys.argv[4])
+        small = sys.argv[1] == 'train-mini'
+        if small:
+            model = mini()
         model.train()
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-        x = torch.randn(batch, 3, 227, 227)
-        y = torch.randint(0, 1000, (batch,))
+        x = torch.randn(batch, 1, 28, 28) if small else torch.randn(batch, 3, 227, 227)
+        y = torch.randint(0, 10 if small else 1000, (batch,))
 
         def step():
             optimizer.zero_grad()
