@@ -78,7 +78,7 @@ export class GpuBackend implements Backend, PieceHost {
    */
   indexLimit = EXACT_INDEX_LIMIT;
   /**
-   * True on the modes (webgpu, webgl2) where Conv2d, its data gradient and BatchMatMul compute
+   * True on the modes (webgpu, webgl2) where Conv2d, its two gradients and BatchMatMul compute
    * four outputs per thread (`run(..., { components: 4 })`, internal/vec4.ts); the other modes
    * run the one-output kernels. Setting it to false makes these modes run the one-output
    * kernels too (the same results within the mode's tolerance): what bench/blocked-ab.mjs

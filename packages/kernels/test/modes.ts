@@ -16,8 +16,8 @@ import { GpuBackend, type GpuMode } from '../src/index.js';
  * (4 accumulators): the suite's float32 default, 1e-4, covers that. The GL modes and webgpu run
  * transcendental functions (exp, log, pow) with GPU-grade accuracy, about 1e-6 relative on
  * SwiftShader and looser on real GPUs, and read textures through float coordinates: rtol 1e-3.
- * On webgpu and webgl2 the blocked kernels (four outputs per thread: Conv2d, its data gradient,
- * BatchMatMul) sum the same fp32 products in another order over the taps, a few ulps per term:
+ * On webgpu and webgl2 the blocked kernels (four outputs per thread: Conv2d, its data and filter
+ * gradients, BatchMatMul) sum the same fp32 products in another order over the taps, a few ulps per term:
  * the same 1e-3 covers them (docs/kernels.md, "Blocked kernels").
  */
 export const TOLERANCE: Record<GpuMode, Required<Tolerance>> = {
