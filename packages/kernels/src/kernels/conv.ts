@@ -19,6 +19,7 @@ import { defineKernel, type GpuKernel } from '../internal/define.js';
 import {
   idiv,
   kernelSource,
+  size,
   stridedSum,
   unravel,
   windowInterior,
@@ -36,8 +37,10 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
   if (
     backend.blocksOutputs &&
     a.batch * a.outChannels * a.outHeight * quads * 4 <= backend.indexLimit
-  )
+  ) {
+    if (takesPacked(backend, x, a)) return packedConv2d(backend, x, w, a);
     return blockedConv2d(backend, x, w, a);
+  }
   const inPerGroup = a.inChannels / a.groups;
   const outPerGroup = a.outChannels / a.groups;
   const plane = a.inHeight * a.inWidth;
@@ -243,6 +246,114 @@ function blockedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Con
     { components: 4 },
   );
   return cutColumns(backend, blocked, shape, a.outWidth, quads * 4);
+}
+
+/**
+ * Whether `packedConv2d` takes a convolution: on webgl2 (the GL mode whose kernels take
+ * `ArrayTexture(4)` arguments; gpu.js's webgpu mode does not), at stride and dilation 1 with a
+ * kernel at most 5 wide (a quad's columns then lie in two texels: conv2-5), with x in one
+ * texture and the packed copy and the output within the index limit.
+ */
+function takesPacked(backend: GpuBackend, x: TensorInfo, a: Conv2dAttrs): boolean {
+  const quads = Math.ceil(a.outWidth / 4);
+  return (
+    backend.mode === 'webgl2' &&
+    backend.blocksOutputs &&
+    [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every((k) => k === 1) &&
+    a.kernelWidth <= 5 &&
+    backend.bufferOf(x) !== null &&
+    a.batch * a.inChannels * a.inHeight * (quads + 1) * 4 <= backend.indexLimit &&
+    a.batch * a.outChannels * a.outHeight * quads * 4 <= backend.indexLimit
+  );
+}
+
+/**
+ * Conv2d on webgl2 from a packed copy of x: each row of x is stored left-padded by `padLeft`
+ * zeros (and right-padded to whole texels) as RGBA texels of four consecutive columns, so that
+ * the columns 4q..4q+7 a quad of outputs reads (`blockedConv2d`, stride 1, kernel <= 5) are two
+ * texel fetches, where the flat layout takes one fetch per column (`getMemoryOptimized32`: a
+ * texel fetched for one of its four floats). The padding is zeros, so no column is tested: a tap
+ * in the padding adds 0 * w, as PyTorch's zero padding does (an infinite weight there gives NaN
+ * where the one-output kernel skips the tap). One launch packs x (`ArrayTexture(4)`, gpu.js
+ * reads `v = p[texel]` as a vec4), one convolves; the packed copy is freed after.
+ */
+function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2dAttrs) {
+  const inPerGroup = a.inChannels / a.groups;
+  const outPerGroup = a.outChannels / a.groups;
+  const taps = a.kernelHeight * a.kernelWidth;
+  const quads = Math.ceil(a.outWidth / 4);
+  const texels = quads + 1; // per row: the last quad reads texels quads - 1 and quads
+  const rows = a.batch * a.inChannels * a.inHeight;
+  const pack = [
+    unravel('i', [rows, texels], 'o'),
+    `const r = o0 * ${a.inWidth};`,
+    `const c0 = o1 * 4 - ${a.padLeft};`,
+    ...[0, 1, 2, 3].map(
+      (j) =>
+        `const p${j} = c0 + ${j} >= 0 && c0 + ${j} < ${a.inWidth} ? x[Math.abs(r + c0 + ${j})] : 0;`,
+    ),
+    'return [p0, p1, p2, p3];',
+  ].join('\n');
+  const source = backend.bufferOf(x);
+  if (!source) throw new Error('internal: packedConv2d on a tensor stored in pieces');
+  const packed = backend.launch(
+    kernelSource(['x'], pack),
+    [source.value],
+    [source.length],
+    rows * texels * 4,
+    false,
+    4,
+    true,
+  );
+  const lanes = ['[0]', '[1]', '[2]', '[3]'];
+  const conv = [
+    unravel('i', [a.batch, a.outChannels, a.outHeight, quads], 'o'),
+    `const g = ${idiv('o1', outPerGroup)};`,
+    `const rowBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${a.inHeight};`,
+    `const wBase = o1 * ${inPerGroup * taps};`,
+    `const h0 = o2 - ${a.padTop};`,
+    'let a0 = 0;',
+    'let a1 = 0;',
+    'let a2 = 0;',
+    'let a3 = 0;',
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const ih = h0 + kh;`,
+    `if (ih >= 0 && ih < ${a.inHeight}) {`,
+    `for (let c = 0; c < ${inPerGroup}; c++) {`,
+    `const t = (rowBase + c * ${a.inHeight} + ih) * ${texels} + o3;`,
+    'const lo = xp[t];',
+    'const hi = xp[t + 1];',
+    `const wr = wBase + c * ${taps} + kh * ${a.kernelWidth};`,
+    ...Array.from({ length: 8 }, (_, p) => `const v${p} = ${p < 4 ? 'lo' : 'hi'}${lanes[p % 4]};`),
+    ...Array.from({ length: a.kernelWidth }, (_, k) => `const t${k} = w[wr + ${k}];`),
+    ...[0, 1, 2, 3].flatMap((j) =>
+      Array.from({ length: a.kernelWidth }, (_, k) => `a${j} += v${j + k} * t${k};`),
+    ),
+    '}',
+    '}',
+    '}',
+    'return [a0, a1, a2, a3];',
+  ].join('\n');
+  const weight = backend.bufferOf(w);
+  if (!weight) throw new Error('internal: packedConv2d on a weight stored in pieces');
+  const paddedShape = [a.batch, a.outChannels, a.outHeight, quads * 4];
+  const out = backend.launch(
+    kernelSource(['xp', 'w'], conv),
+    [packed, weight.value],
+    [rows * texels * 4, weight.length],
+    size(paddedShape),
+    false,
+    4,
+  );
+  backend.free(packed);
+  const blocked = backend.adoptResult(out, paddedShape);
+  return cutColumns(
+    backend,
+    blocked,
+    [a.batch, a.outChannels, a.outHeight, a.outWidth],
+    a.outWidth,
+    quads * 4,
+  );
 }
 
 /**
