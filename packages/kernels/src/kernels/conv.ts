@@ -38,7 +38,7 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
     backend.blocksOutputs &&
     a.batch * a.outChannels * a.outHeight * quads * 4 <= backend.indexLimit
   ) {
-    if (takesPacked(backend, x, a)) return packedConv2d(backend, x, w, a);
+    if (takesPacked(backend, x, w, a)) return packedConv2d(backend, x, w, a);
     return blockedConv2d(backend, x, w, a);
   }
   const inPerGroup = a.inChannels / a.groups;
@@ -251,10 +251,10 @@ function blockedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Con
 /**
  * Whether `packedConv2d` takes a convolution: on webgl2 (the GL mode whose kernels take
  * `ArrayTexture(4)` arguments; gpu.js's webgpu mode does not), at stride and dilation 1 with a
- * kernel at most 5 wide (a quad's columns then lie in two texels: conv2-5), with x in one
- * texture and the packed copy and the output within the index limit.
+ * kernel at most 5 wide (a quad's columns then lie in two texels: conv2-5), with x and w each
+ * in one texture and the packed copy and the output within the index limit.
  */
-function takesPacked(backend: GpuBackend, x: TensorInfo, a: Conv2dAttrs): boolean {
+function takesPacked(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2dAttrs): boolean {
   const quads = Math.ceil(a.outWidth / 4);
   return (
     backend.mode === 'webgl2' &&
@@ -262,6 +262,7 @@ function takesPacked(backend: GpuBackend, x: TensorInfo, a: Conv2dAttrs): boolea
     [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every((k) => k === 1) &&
     a.kernelWidth <= 5 &&
     backend.bufferOf(x) !== null &&
+    backend.bufferOf(w) !== null &&
     a.batch * a.inChannels * a.inHeight * (quads + 1) * 4 <= backend.indexLimit &&
     a.batch * a.outChannels * a.outHeight * quads * 4 <= backend.indexLimit
   );
@@ -284,28 +285,7 @@ function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv
   const quads = Math.ceil(a.outWidth / 4);
   const texels = quads + 1; // per row: the last quad reads texels quads - 1 and quads
   const rows = a.batch * a.inChannels * a.inHeight;
-  const pack = [
-    unravel('i', [rows, texels], 'o'),
-    `const r = o0 * ${a.inWidth};`,
-    `const c0 = o1 * 4 - ${a.padLeft};`,
-    ...[0, 1, 2, 3].map(
-      (j) =>
-        `const p${j} = c0 + ${j} >= 0 && c0 + ${j} < ${a.inWidth} ? x[Math.abs(r + c0 + ${j})] : 0;`,
-    ),
-    'return [p0, p1, p2, p3];',
-  ].join('\n');
-  const source = backend.bufferOf(x);
-  if (!source) throw new Error('internal: packedConv2d on a tensor stored in pieces');
-  const packed = backend.launch(
-    kernelSource(['x'], pack),
-    [source.value],
-    [source.length],
-    rows * texels * 4,
-    false,
-    4,
-    true,
-  );
-  const lanes = ['[0]', '[1]', '[2]', '[3]'];
+  const packed = packRows(backend, x, rows, a.inWidth, a.padLeft, texels);
   const conv = [
     unravel('i', [a.batch, a.outChannels, a.outHeight, quads], 'o'),
     `const g = ${idiv('o1', outPerGroup)};`,
@@ -324,7 +304,7 @@ function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv
     'const lo = xp[t];',
     'const hi = xp[t + 1];',
     `const wr = wBase + c * ${taps} + kh * ${a.kernelWidth};`,
-    ...Array.from({ length: 8 }, (_, p) => `const v${p} = ${p < 4 ? 'lo' : 'hi'}${lanes[p % 4]};`),
+    ...unpackEight(),
     ...Array.from({ length: a.kernelWidth }, (_, k) => `const t${k} = w[wr + ${k}];`),
     ...[0, 1, 2, 3].flatMap((j) =>
       Array.from({ length: a.kernelWidth }, (_, k) => `a${j} += v${j + k} * t${k};`),
@@ -352,6 +332,115 @@ function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv
     blocked,
     [a.batch, a.outChannels, a.outHeight, a.outWidth],
     a.outWidth,
+    quads * 4,
+  );
+}
+
+/**
+ * Packs the `rows` rows of `width` floats of `t` as RGBA texels, `texels` per row: texel q of a
+ * row holds its columns 4q - padLeft .. 4q - padLeft + 3, zeros outside the row. The result is
+ * gpu.js's `ArrayTexture(4)` (no tensor; free it with `backend.free`).
+ */
+function packRows(
+  backend: GpuBackend,
+  t: TensorInfo,
+  rows: number,
+  width: number,
+  padLeft: number,
+  texels: number,
+) {
+  const source = backend.bufferOf(t);
+  if (!source) throw new Error('internal: packing a tensor stored in pieces');
+  const body = [
+    unravel('i', [rows, texels], 'o'),
+    `const r = o0 * ${width};`,
+    `const c0 = o1 * 4 - ${padLeft};`,
+    ...[0, 1, 2, 3].map(
+      (j) =>
+        `const p${j} = c0 + ${j} >= 0 && c0 + ${j} < ${width} ? x[Math.abs(r + c0 + ${j})] : 0;`,
+    ),
+    'return [p0, p1, p2, p3];',
+  ].join('\n');
+  return backend.launch(
+    kernelSource(['x'], body),
+    [source.value],
+    [source.length],
+    rows * texels * 4,
+    false,
+    4,
+    true,
+  );
+}
+
+/** The eight columns of two packed texels `lo` and `hi` as locals `v0..v7`. */
+function unpackEight(): string[] {
+  return Array.from({ length: 8 }, (_, p) => `const v${p} = ${p < 4 ? 'lo' : 'hi'}[${p % 4}];`);
+}
+
+/**
+ * Conv2dBackpropInput on webgl2 from a packed copy of dy (stride and dilation 1, kernel <= 5),
+ * as `packedConv2d`: a convolution of dy, left-padded by kernelWidth - 1 - padLeft zeros, with
+ * the flipped kernel (`blockedConv2dBackpropInput`'s columns), two texel fetches per row.
+ */
+function packedConv2dBackpropInput(
+  backend: GpuBackend,
+  dy: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+) {
+  const { outPerGroup, inPerGroup } = channelsPerGroup(a);
+  const taps = a.kernelHeight * a.kernelWidth;
+  const kw = a.kernelWidth;
+  const quads = Math.ceil(a.inWidth / 4);
+  const texels = quads + 1;
+  const rows = a.batch * a.outChannels * a.outHeight;
+  const packed = packRows(backend, dy, rows, a.outWidth, kw - 1 - a.padLeft, texels);
+  const body = [
+    unravel('i', [a.batch, a.inChannels, a.inHeight, quads], 'o'),
+    `const g = ${idiv('o1', inPerGroup)};`,
+    `const c = o1 - g * ${inPerGroup};`,
+    `const rowBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${a.outHeight};`,
+    `const wBase = (g * ${outPerGroup} * ${inPerGroup} + c) * ${taps};`,
+    'let a0 = 0;',
+    'let a1 = 0;',
+    'let a2 = 0;',
+    'let a3 = 0;',
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const oh = o2 + ${a.padTop} - kh;`,
+    `if (oh >= 0 && oh < ${a.outHeight}) {`,
+    `for (let co = 0; co < ${outPerGroup}; co++) {`,
+    `const t = (rowBase + co * ${a.outHeight} + oh) * ${texels} + o3;`,
+    'const lo = dp[t];',
+    'const hi = dp[t + 1];',
+    `const wr = wBase + co * ${inPerGroup * taps} + kh * ${kw};`,
+    ...unpackEight(),
+    ...Array.from({ length: kw }, (_, k) => `const t${k} = w[wr + ${k}];`),
+    ...[0, 1, 2, 3].flatMap((j) =>
+      Array.from({ length: kw }, (_, k) => `a${j} += v${j + kw - 1 - k} * t${k};`),
+    ),
+    '}',
+    '}',
+    '}',
+    'return [a0, a1, a2, a3];',
+  ].join('\n');
+  const weight = backend.bufferOf(w);
+  if (!weight) throw new Error('internal: packedConv2dBackpropInput on a weight stored in pieces');
+  const paddedShape = [a.batch, a.inChannels, a.inHeight, quads * 4];
+  const out = backend.launch(
+    kernelSource(['dp', 'w'], body),
+    [packed, weight.value],
+    [rows * texels * 4, weight.length],
+    size(paddedShape),
+    false,
+    4,
+  );
+  backend.free(packed);
+  const blocked = backend.adoptResult(out, paddedShape);
+  return cutColumns(
+    backend,
+    blocked,
+    [a.batch, a.inChannels, a.inHeight, a.inWidth],
+    a.inWidth,
     quads * 4,
   );
 }
@@ -477,8 +566,19 @@ export const conv2dBackpropInputKernel = defineKernel(
       backend.blocksOutputs &&
       padded <= backend.indexLimit &&
       [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every(unit)
-    )
+    ) {
+      const texels = Math.ceil(a.inWidth / 4) + 1;
+      if (
+        backend.mode === 'webgl2' &&
+        a.kernelWidth <= 5 &&
+        a.kernelWidth - 1 >= a.padLeft &&
+        backend.bufferOf(dy) !== null &&
+        backend.bufferOf(w) !== null &&
+        a.batch * a.outChannels * a.outHeight * texels * 4 <= backend.indexLimit
+      )
+        return packedConv2dBackpropInput(backend, dy, w, a);
       return blockedConv2dBackpropInput(backend, dy, w, a);
+    }
     const { outPerGroup, inPerGroup } = channelsPerGroup(a);
     const outPlane = a.outHeight * a.outWidth;
     const taps = a.kernelHeight * a.kernelWidth;
