@@ -10,8 +10,10 @@
  * Every bound is a literal of the generated source, so the loops have constant trip counts and
  * the compiled kernel is cached per layer geometry. On webgpu and webgl2, Conv2d, the stride-1
  * data gradient and the filter gradient compute four neighbouring outputs of a row per thread
- * (`blockedConv2d`, `blockedConv2dBackpropInput`, `blockedConv2dBackpropFilter`); the other
- * modes run one output per thread.
+ * (`blockedConv2d`, `blockedConv2dBackpropInput`, `blockedConv2dBackpropFilter`); on webgl2
+ * the stride-1 ones read their inputs from packed copies, four floats per texel fetch
+ * (`packRows`, `packedConv2d`, `packedConv2dBackpropInput`, `packedConv2dBackpropFilter`).
+ * The other modes run one output per thread.
  */
 import { type Conv2dAttrs, outputShape, type TensorInfo } from '@gpunet/tensor';
 import type { GpuBackend } from '../backend.js';
@@ -610,6 +612,78 @@ export const conv2dBackpropInputKernel = defineKernel(
 );
 
 /**
+ * Conv2dBackpropFilter on webgl2 from packed copies of x and dy (stride and dilation 1), blocked
+ * as `blockedConv2dBackpropFilter` (taps kw = 4q..4q+3 per thread). x's rows are packed
+ * left-padded by `padLeft` zeros, so output column ow's tap kw reads padded column ow + kw; dy's
+ * rows are packed as they are. Four output columns 4m..4m+3 are then one dy texel, and the x
+ * columns their four taps read, 4m + 4q .. 4m + 4q + 6, are x texels m + q and m + q + 1: three
+ * fetches for 16 multiply-adds, and no column test (the padding is stored zeros: a tap in it
+ * adds 0 * dy, as PyTorch's zero padding does).
+ */
+function packedConv2dBackpropFilter(
+  backend: GpuBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  a: Conv2dAttrs,
+) {
+  const { outPerGroup, inPerGroup } = channelsPerGroup(a);
+  const quads = Math.ceil(a.kernelWidth / 4);
+  const dyTexels = Math.ceil(a.outWidth / 4);
+  const xTexels = dyTexels + quads;
+  const xRows = a.batch * a.inChannels * a.inHeight;
+  const dyRows = a.batch * a.outChannels * a.outHeight;
+  const xp = packRows(backend, x, xRows, a.inWidth, a.padLeft, xTexels);
+  const dp = packRows(backend, dy, dyRows, a.outWidth, 0, dyTexels);
+  const body = [
+    unravel('i', [a.outChannels, inPerGroup, a.kernelHeight, quads], 'o'),
+    `const g = ${idiv('o0', outPerGroup)};`,
+    `const ci = g * ${inPerGroup} + o1;`,
+    'let a0 = 0;',
+    'let a1 = 0;',
+    'let a2 = 0;',
+    'let a3 = 0;',
+    `for (let n = 0; n < ${a.batch}; n++) {`,
+    `const xPlane = (n * ${a.inChannels} + ci) * ${a.inHeight};`,
+    `const dPlane = (n * ${a.outChannels} + o0) * ${a.outHeight};`,
+    `for (let oh = 0; oh < ${a.outHeight}; oh++) {`,
+    `const ih = oh - ${a.padTop} + o2;`,
+    `if (ih >= 0 && ih < ${a.inHeight}) {`,
+    `const xRow = (xPlane + ih) * ${xTexels} + o3;`,
+    `const dRow = (dPlane + oh) * ${dyTexels};`,
+    `for (let m = 0; m < ${dyTexels}; m++) {`,
+    'const d = dp[dRow + m];',
+    'const lo = xp[xRow + m];',
+    'const hi = xp[xRow + m + 1];',
+    ...unpackEight(),
+    ...[0, 1, 2, 3].flatMap((j) => [0, 1, 2, 3].map((k) => `a${j} += v${k + j} * d[${k}];`)),
+    '}',
+    '}',
+    '}',
+    '}',
+    'return [a0, a1, a2, a3];',
+  ].join('\n');
+  const paddedShape = [a.outChannels, inPerGroup, a.kernelHeight, quads * 4];
+  const out = backend.launch(
+    kernelSource(['xp', 'dp'], body),
+    [xp, dp],
+    [xRows * xTexels * 4, dyRows * dyTexels * 4],
+    size(paddedShape),
+    false,
+    4,
+  );
+  backend.free(xp);
+  backend.free(dp);
+  const blocked = backend.adoptResult(out, paddedShape);
+  return cutColumns(
+    backend,
+    blocked,
+    [a.outChannels, inPerGroup, a.kernelHeight, a.kernelWidth],
+    a.kernelWidth,
+    quads * 4,
+  );
+}
+
+/**
  * Conv2dBackpropFilter: dw[co, c, kh, kw] sums x * dy over the batch and the output positions.
  * The output rows and columns are split into the interior, whose taps are all inside the
  * input for every (kh, kw), and the border: an interior row is one unrolled sum over its
@@ -620,8 +694,19 @@ export const conv2dBackpropFilterKernel = defineKernel(
   ({ inputs: [x, dy], attrs: a, backend }) => {
     const { outPerGroup, inPerGroup } = channelsPerGroup(a);
     const padded = a.outChannels * inPerGroup * a.kernelHeight * Math.ceil(a.kernelWidth / 4) * 4;
-    if (backend.blocksOutputs && padded <= backend.indexLimit)
+    if (backend.blocksOutputs && padded <= backend.indexLimit) {
+      const texels = Math.ceil(a.outWidth / 4) + Math.ceil(a.kernelWidth / 4);
+      if (
+        backend.mode === 'webgl2' &&
+        [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every((k) => k === 1) &&
+        backend.bufferOf(x) !== null &&
+        backend.bufferOf(dy) !== null &&
+        a.batch * a.inChannels * a.inHeight * texels * 4 <= backend.indexLimit &&
+        a.batch * a.outChannels * a.outHeight * Math.ceil(a.outWidth / 4) * 4 <= backend.indexLimit
+      )
+        return packedConv2dBackpropFilter(backend, x, dy, a);
       return blockedConv2dBackpropFilter(backend, x, dy, a);
+    }
     const outPlane = a.outHeight * a.outWidth;
     const rows = windowInterior(a, 'h');
     const cols = windowInterior(a, 'w');
