@@ -265,8 +265,16 @@ function takesPacked(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2
     a.kernelWidth <= 5 &&
     backend.bufferOf(x) !== null &&
     backend.bufferOf(w) !== null &&
+    packedWeightSize(a) <= backend.indexLimit &&
     a.batch * a.inChannels * a.inHeight * (quads + 1) * 4 <= backend.indexLimit &&
     a.batch * a.outChannels * a.outHeight * quads * 4 <= backend.indexLimit
+  );
+}
+
+/** Floats in the packed weight: its kernel rows, 4 taps per texel. */
+function packedWeightSize(a: Conv2dAttrs): number {
+  return (
+    (a.outChannels * a.inChannels * a.kernelHeight * Math.ceil(a.kernelWidth / 4) * 4) / a.groups
   );
 }
 
@@ -278,21 +286,23 @@ function takesPacked(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2
  * texel fetched for one of its four floats). The padding is zeros, so no column is tested: a tap
  * in the padding adds 0 * w, as PyTorch's zero padding does (an infinite weight there gives NaN
  * where the one-output kernel skips the tap). One launch packs x (`ArrayTexture(4)`, gpu.js
- * reads `v = p[texel]` as a vec4), one convolves; the packed copy is freed after.
+ * reads `v = p[texel]` as a vec4), one packs w's kernel rows (4 taps per texel, so a row of 3
+ * or 5 taps is one or two fetches), one convolves; the packed copies are freed after.
  */
 function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2dAttrs) {
   const inPerGroup = a.inChannels / a.groups;
   const outPerGroup = a.outChannels / a.groups;
-  const taps = a.kernelHeight * a.kernelWidth;
   const quads = Math.ceil(a.outWidth / 4);
   const texels = quads + 1; // per row: the last quad reads texels quads - 1 and quads
   const rows = a.batch * a.inChannels * a.inHeight;
   const packed = packRows(backend, x, rows, a.inWidth, a.padLeft, texels);
+  const wRows = a.outChannels * inPerGroup * a.kernelHeight;
+  const wTexels = Math.ceil(a.kernelWidth / 4);
+  const wp = packRows(backend, w, wRows, a.kernelWidth, 0, wTexels);
   const conv = [
     unravel('i', [a.batch, a.outChannels, a.outHeight, quads], 'o'),
     `const g = ${idiv('o1', outPerGroup)};`,
     `const rowBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${a.inHeight};`,
-    `const wBase = o1 * ${inPerGroup * taps};`,
     `const h0 = o2 - ${a.padTop};`,
     'let a0 = 0;',
     'let a1 = 0;',
@@ -305,9 +315,9 @@ function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv
     `const t = (rowBase + c * ${a.inHeight} + ih) * ${texels} + o3;`,
     'const lo = xp[t];',
     'const hi = xp[t + 1];',
-    `const wr = wBase + c * ${taps} + kh * ${a.kernelWidth};`,
+    `const wr = ((o1 * ${inPerGroup} + c) * ${a.kernelHeight} + kh) * ${wTexels};`,
     ...unpackEight(),
-    ...Array.from({ length: a.kernelWidth }, (_, k) => `const t${k} = w[wr + ${k}];`),
+    ...packedTaps(a.kernelWidth),
     ...[0, 1, 2, 3].flatMap((j) =>
       Array.from({ length: a.kernelWidth }, (_, k) => `a${j} += v${j + k} * t${k};`),
     ),
@@ -316,18 +326,17 @@ function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv
     '}',
     'return [a0, a1, a2, a3];',
   ].join('\n');
-  const weight = backend.bufferOf(w);
-  if (!weight) throw new Error('internal: packedConv2d on a weight stored in pieces');
   const paddedShape = [a.batch, a.outChannels, a.outHeight, quads * 4];
   const out = backend.launch(
-    kernelSource(['xp', 'w'], conv),
-    [packed, weight.value],
-    [rows * texels * 4, weight.length],
+    kernelSource(['xp', 'wp'], conv),
+    [packed, wp],
+    [rows * texels * 4, wRows * wTexels * 4],
     size(paddedShape),
     false,
     4,
   );
   backend.free(packed);
+  backend.free(wp);
   const blocked = backend.adoptResult(out, paddedShape);
   return cutColumns(
     backend,
@@ -374,6 +383,18 @@ function packRows(
   );
 }
 
+/**
+ * The locals `t0..t${kernel - 1}`: the taps of one packed weight row (`packRows`, 4 taps per
+ * texel) from its texels `wp[wr]`, `wp[wr + 1]`.
+ */
+function packedTaps(kernel: number): string[] {
+  const texels = Math.ceil(kernel / 4);
+  return [
+    ...Array.from({ length: texels }, (_, q) => `const wq${q} = wp[wr + ${q}];`),
+    ...Array.from({ length: kernel }, (_, k) => `const t${k} = wq${k >> 2}[${k & 3}];`),
+  ];
+}
+
 /** The eight columns of two packed texels `lo` and `hi` as locals `v0..v7`. */
 function unpackEight(): string[] {
   return Array.from({ length: 8 }, (_, p) => `const v${p} = ${p < 4 ? 'lo' : 'hi'}[${p % 4}];`);
@@ -391,18 +412,19 @@ function packedConv2dBackpropInput(
   a: Conv2dAttrs,
 ) {
   const { outPerGroup, inPerGroup } = channelsPerGroup(a);
-  const taps = a.kernelHeight * a.kernelWidth;
   const kw = a.kernelWidth;
   const quads = Math.ceil(a.inWidth / 4);
   const texels = quads + 1;
   const rows = a.batch * a.outChannels * a.outHeight;
   const packed = packRows(backend, dy, rows, a.outWidth, kw - 1 - a.padLeft, texels);
+  const wRows = a.outChannels * inPerGroup * a.kernelHeight;
+  const wTexels = Math.ceil(kw / 4);
+  const wp = packRows(backend, w, wRows, kw, 0, wTexels);
   const body = [
     unravel('i', [a.batch, a.inChannels, a.inHeight, quads], 'o'),
     `const g = ${idiv('o1', inPerGroup)};`,
     `const c = o1 - g * ${inPerGroup};`,
     `const rowBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${a.outHeight};`,
-    `const wBase = (g * ${outPerGroup} * ${inPerGroup} + c) * ${taps};`,
     'let a0 = 0;',
     'let a1 = 0;',
     'let a2 = 0;',
@@ -414,9 +436,9 @@ function packedConv2dBackpropInput(
     `const t = (rowBase + co * ${a.outHeight} + oh) * ${texels} + o3;`,
     'const lo = dp[t];',
     'const hi = dp[t + 1];',
-    `const wr = wBase + co * ${inPerGroup * taps} + kh * ${kw};`,
+    `const wr = (((g * ${outPerGroup} + co) * ${inPerGroup} + c) * ${a.kernelHeight} + kh) * ${wTexels};`,
     ...unpackEight(),
-    ...Array.from({ length: kw }, (_, k) => `const t${k} = w[wr + ${k}];`),
+    ...packedTaps(kw),
     ...[0, 1, 2, 3].flatMap((j) =>
       Array.from({ length: kw }, (_, k) => `a${j} += v${j + kw - 1 - k} * t${k};`),
     ),
@@ -425,18 +447,17 @@ function packedConv2dBackpropInput(
     '}',
     'return [a0, a1, a2, a3];',
   ].join('\n');
-  const weight = backend.bufferOf(w);
-  if (!weight) throw new Error('internal: packedConv2dBackpropInput on a weight stored in pieces');
   const paddedShape = [a.batch, a.inChannels, a.inHeight, quads * 4];
   const out = backend.launch(
-    kernelSource(['dp', 'w'], body),
-    [packed, weight.value],
-    [rows * texels * 4, weight.length],
+    kernelSource(['dp', 'wp'], body),
+    [packed, wp],
+    [rows * texels * 4, wRows * wTexels * 4],
     size(paddedShape),
     false,
     4,
   );
   backend.free(packed);
+  backend.free(wp);
   const blocked = backend.adoptResult(out, paddedShape);
   return cutColumns(
     backend,
@@ -576,6 +597,7 @@ export const conv2dBackpropInputKernel = defineKernel(
         a.kernelWidth - 1 >= a.padLeft &&
         backend.bufferOf(dy) !== null &&
         backend.bufferOf(w) !== null &&
+        packedWeightSize(a) <= backend.indexLimit &&
         a.batch * a.outChannels * a.outHeight * texels * 4 <= backend.indexLimit
       )
         return packedConv2dBackpropInput(backend, dy, w, a);
