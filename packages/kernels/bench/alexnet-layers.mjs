@@ -87,6 +87,9 @@ const settings = {
   budgetMs: Number(opts['budget-s']) * 1000,
 };
 const log = (line) => process.stderr.write(`${line}\n`);
+/** `word` as a shell reads it back: quoted when it holds anything but plain characters. */
+const shellWord = (word) =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 const cores = availableParallelism();
 
 /** Measures every mode; returns the run: its rows and what the notes say about it. */
@@ -131,7 +134,7 @@ async function measure() {
     machine: `${cpus()[0]?.model ?? 'an unknown CPU'}, ${cores} cores, no GPU, Node ${process.version}`,
     versions: `gpu.js ${require('gpu.js/package.json').version}, TF.js ${tf.version_core} (tfjs-core and the cpu, wasm, webgl and webgpu backends)`,
     chromium,
-    command: `pnpm --filter @gpunet/kernels bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    command: `pnpm --filter @gpunet/kernels bench${argv.length ? ` -- ${argv.map(shellWord).join(' ')}` : ''}`,
     cores,
     modes,
     settings,

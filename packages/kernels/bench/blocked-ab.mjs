@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The blocked kernels (four outputs per thread: Conv2d, its data gradient, BatchMatMul) against
+ * The blocked kernels (four outputs per thread: Conv2d, its two gradients, BatchMatMul) against
  * the one-output kernels they replace, on the same gpu.js browser mode in the same headless
  * Chromium page, call by call in alternation (median of --repeats each), so that the speed-up
  * holds on a loaded machine where the layer table's absolute times drift. Never run by tests.

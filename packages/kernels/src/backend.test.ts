@@ -1,20 +1,19 @@
 /**
- * The backend's own behaviour on every mode in GPUNET_MODES: training steps equal to the
- * reference backend's, compile caching, no leaks over a training loop, data staying on the
- * device; `auto`'s choice, and the errors of modes that cannot run here.
+ * The backend's own behaviour on every mode in GPUNET_MODES (test/backend-checks.ts, which the
+ * browser harness runs too): training steps equal to the reference backend's, compile caching,
+ * no leaks over a training loop, data staying on the device; `auto`'s choice, and the errors of
+ * modes that cannot run here.
  */
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as T from '@gpunet/tensor';
-import { assertClose } from '@gpunet/tensor/testing';
 import { describe, expect, it } from 'vitest';
-import { TOLERANCE } from '../test/modes.js';
+import { BACKEND_CHECKS } from '../test/backend-checks.js';
 import {
   autoChoice,
   chooseBackend,
   GPU_BACKENDS,
-  type GpuBackend,
   type GpuMode,
   probeBackend,
   probeMode,
@@ -22,99 +21,9 @@ import {
 
 const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm').split(',').filter(Boolean) as GpuMode[];
 
-/** A small conv net: conv 3x3 (4 filters) -> relu -> maxPool 2 -> linear 3, cross-entropy loss. */
-function makeNet() {
-  const g = new T.Generator(3);
-  const param = (shape: number[], scale: number) => {
-    const t = T.keep(T.mul(T.randn(shape, { generator: g }), scale));
-    t.requiresGrad = true;
-    return t;
-  };
-  const params = [param([4, 1, 3, 3], 0.3), param([4], 0.1), param([3, 36], 0.2), param([3], 0.1)];
-  const x = T.keep(T.randn([2, 1, 8, 8], { generator: g }));
-  const y = T.keep(T.tensor(new Int32Array([0, 2]), [2]));
-  const step = () => {
-    T.tidy(() => {
-      const [w1, b1, w2, b2] = params;
-      const h = T.maxPool2d(T.relu(T.conv2d(x, w1, { bias: b1 })), { kernelSize: 2 });
-      const loss = T.crossEntropy(T.linear(T.flatten(h, 1), w2, b2), y);
-      loss.backward();
-    });
-    T.tidy(() =>
-      T.noGrad(() => {
-        for (const p of params) {
-          const grad = p.grad;
-          if (!grad) throw new Error('no gradient');
-          p.assign(T.sub(p, T.mul(grad, 0.1)));
-          grad.dispose();
-          p.grad = null;
-        }
-      }),
-    );
-  };
-  return { step, params, x, y };
-}
-
-/** The parameters after `steps` SGD steps of `makeNet` on `backend`. */
-async function trainedParams(backend: string, steps: number): Promise<Float32Array[]> {
-  await T.setBackend(backend);
-  const net = makeNet();
-  for (let i = 0; i < steps; i++) net.step();
-  const values = await Promise.all(net.params.map(async (p) => (await p.data()) as Float32Array));
-  T.dispose([...net.params, net.x, net.y]);
-  await T.setBackend('reference');
-  return values;
-}
-
 for (const mode of MODES) {
   describe(`gpu.js ${mode} backend`, () => {
-    it('trains a small conv net as the reference backend does (5 SGD steps)', async () => {
-      const expected = await trainedParams('reference', 5);
-      const actual = await trainedParams(mode, 5);
-      // The steps moved the parameters: a backend that computed no gradient would fail.
-      const initial = await trainedParams('reference', 0);
-      expect(Math.max(...expected[0].map((v, i) => Math.abs(v - initial[0][i])))).toBeGreaterThan(
-        1e-2,
-      );
-      for (const [k, values] of actual.entries())
-        assertClose(values, expected[k], TOLERANCE[mode], `${mode}: parameter ${k} after 5 steps`);
-    });
-
-    it('a training step on fixed shapes compiles nothing after its first run and leaks nothing', async () => {
-      await T.setBackend(mode);
-      const backend = T.getBackend() as GpuBackend;
-      const net = makeNet();
-      net.step();
-      const compiles = backend.stats.compiles;
-      const memory = T.memory();
-      const buffers = backend.numBuffers();
-      for (let i = 1; i < 100; i++) net.step();
-      expect(backend.stats.compiles).toBe(compiles);
-      expect(T.memory()).toEqual(memory);
-      expect(backend.numBuffers()).toBe(buffers);
-      expect(backend.numBytes()).toBe(memory.numBytesInBackend);
-      T.dispose([...net.params, net.x, net.y]);
-      await T.setBackend('reference');
-    });
-
-    it('keeps results on the device between kernels and reads back only in read()', async () => {
-      await T.setBackend(mode);
-      const backend = T.getBackend() as GpuBackend;
-      // 4 columns: webgpu and webgl2's blocked matmul (4 outputs per thread) needs no cut.
-      const a = T.tensor(
-        Array.from({ length: 16 }, (_, i) => i + 1),
-        [4, 4],
-      );
-      const hundred = T.scalar(100); // written before counting: a GL mode uploads it with a kernel
-      const launches = backend.stats.launches;
-      const c = T.relu(T.sub(T.matmul(a, a), hundred));
-      expect(backend.stats.launches - launches).toBe(3);
-      expect(Array.from(await c.data())).toEqual([
-        0, 0, 10, 20, 102, 128, 154, 180, 214, 256, 298, 340, 326, 384, 442, 500,
-      ]);
-      T.dispose([a, hundred, c]);
-      await T.setBackend('reference');
-    });
+    for (const c of BACKEND_CHECKS) it(c.name, () => c.check(mode));
   });
 }
 

@@ -78,7 +78,7 @@ export class GpuBackend implements Backend, PieceHost {
    */
   indexLimit = EXACT_INDEX_LIMIT;
   /**
-   * True on the modes (webgpu, webgl2) where Conv2d, its data gradient and BatchMatMul compute
+   * True on the modes (webgpu, webgl2) where Conv2d, its two gradients and BatchMatMul compute
    * four outputs per thread (`run(..., { components: 4 })`, internal/vec4.ts); the other modes
    * run the one-output kernels. Setting it to false makes these modes run the one-output
    * kernels too (the same results within the mode's tolerance): what bench/blocked-ab.mjs
@@ -264,7 +264,12 @@ export class GpuBackend implements Backend, PieceHost {
     return { dataId: this.store.adopt(out, dtype, outSize), shape, dtype };
   }
 
-  /** @internal Launches a kernel on stored buffers; on webgpu through the queue. */
+  /**
+   * @internal Launches a kernel on stored buffers; on webgpu through the queue. `packed` (GL
+   * modes, with `components: 4`): the result stays gpu.js's `ArrayTexture(4)`, which a kernel
+   * taking it as an argument reads four floats per fetch (`v = p[texel]`, `v[0]..v[3]`); it is
+   * no tensor (free it with `free`).
+   */
   launch(
     source: string,
     args: readonly Stored[],
@@ -272,6 +277,7 @@ export class GpuBackend implements Backend, PieceHost {
     outSize: number,
     onCpu = false,
     components: 1 | 4 = 1,
+    packed = false,
   ): Stored {
     const kernel = this.cache.kernel(source, outSize / components, argSizes, onCpu);
     this.stats.launches++;
@@ -283,7 +289,21 @@ export class GpuBackend implements Backend, PieceHost {
       });
     }
     const out = kernel(...args) as Stored;
-    return components === 4 ? flattenVec4(out, outSize) : out;
+    return components === 4 && !packed ? flattenVec4(out, outSize) : out;
+  }
+
+  /**
+   * @internal The single buffer of a tensor (with its length), or null when it is stored in
+   * pieces (over the index limit).
+   */
+  bufferOf(info: TensorInfo): { value: Stored; length: number } | null {
+    const entry = this.store.get(info.dataId);
+    return entry.value === null ? null : { value: entry.value, length: entry.length };
+  }
+
+  /** @internal Stores a buffer the backend launched as a new tensor of `shape`. */
+  adoptResult(value: Stored, shape: Shape, dtype: DType = 'float32'): TensorInfo {
+    return { dataId: this.store.adopt(value, dtype, size(shape)), shape, dtype };
   }
 
   /** @internal Counts a block copied out of stored pieces (`stats.copies`). */

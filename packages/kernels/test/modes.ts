@@ -16,9 +16,11 @@ import { GpuBackend, type GpuMode } from '../src/index.js';
  * (4 accumulators): the suite's float32 default, 1e-4, covers that. The GL modes and webgpu run
  * transcendental functions (exp, log, pow) with GPU-grade accuracy, about 1e-6 relative on
  * SwiftShader and looser on real GPUs, and read textures through float coordinates: rtol 1e-3.
- * On webgpu and webgl2 the blocked kernels (four outputs per thread: Conv2d, its data gradient,
- * BatchMatMul) sum the same fp32 products in another order over the taps, a few ulps per term:
- * the same 1e-3 covers them (docs/kernels.md, "Blocked kernels").
+ * On webgpu and webgl2 the blocked kernels (four outputs per thread: Conv2d, its data and
+ * filter gradients, BatchMatMul) sum the same fp32 products in another order over the taps, a
+ * few ulps per term: the same 1e-3 covers them (docs/kernels.md, "Blocked kernels"); webgl2's
+ * packed convolutions (stride 1: packed inputs, four floats per texel fetch) sum the same
+ * products plus exact zeros for the taps in the padding, under the same tolerance.
  */
 export const TOLERANCE: Record<GpuMode, Required<Tolerance>> = {
   cpu: { atol: 1e-4, rtol: 1e-4 },

@@ -8,12 +8,14 @@
  * - Conv2dBackpropFilter: dw[co, c, kh, kw] sums x * dy over the batch and output positions.
  *
  * Every bound is a literal of the generated source, so the loops have constant trip counts and
- * the compiled kernel is cached per layer geometry. On webgpu and webgl2, Conv2d and the
- * stride-1 data gradient compute four neighbouring outputs of a row per thread
- * (`blockedConv2d`, `blockedConv2dBackpropInput`); the other modes run one output per thread.
+ * the compiled kernel is cached per layer geometry. On webgpu and webgl2, Conv2d, the stride-1
+ * data gradient and the filter gradient compute four neighbouring outputs of a row per thread
+ * (`blockedConv2d`, `blockedConv2dBackpropInput`, `blockedConv2dBackpropFilter`); on webgl2
+ * the stride-1 ones read their inputs from packed copies, four floats per texel fetch
+ * (`packRows`, `packedConv2d`, `packedConv2dBackpropInput`, `packedConv2dBackpropFilter`).
+ * The other modes run one output per thread.
  */
-import { type Conv2dAttrs, outputShape, type TensorInfo } from '@gpunet/tensor';
-import type { GpuBackend } from '../backend.js';
+import { type Conv2dAttrs, outputShape } from '@gpunet/tensor';
 import { defineKernel, type GpuKernel } from '../internal/define.js';
 import {
   idiv,
@@ -23,6 +25,19 @@ import {
   windowInterior,
   windowLeaves,
 } from '../internal/index-math.js';
+import {
+  blockedConv2d,
+  blockedConv2dBackpropFilter,
+  blockedConv2dBackpropInput,
+  channelsPerGroup,
+} from './conv-blocked.js';
+import {
+  packedConv2d,
+  packedConv2dBackpropFilter,
+  packedConv2dBackpropInput,
+  packedWeightSize,
+  takesPacked,
+} from './conv-packed.js';
 
 /**
  * Conv2d forward: each thread sums its window. The innermost loop is the longer of the group's
@@ -35,8 +50,10 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
   if (
     backend.blocksOutputs &&
     a.batch * a.outChannels * a.outHeight * quads * 4 <= backend.indexLimit
-  )
+  ) {
+    if (takesPacked(backend, x, w, a)) return packedConv2d(backend, x, w, a);
     return blockedConv2d(backend, x, w, a);
+  }
   const inPerGroup = a.inChannels / a.groups;
   const outPerGroup = a.outChannels / a.groups;
   const plane = a.inHeight * a.inWidth;
@@ -100,192 +117,6 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
 });
 
 /**
- * The distinct column offsets `j * stride + k * dilation` (j < 4 outputs, k < kernel taps) that
- * four neighbouring outputs of a row read, in ascending order: for stride 1 they overlap, so a
- * row of a 3-wide kernel reads 6 values for 4 outputs instead of 12.
- */
-function quadColumns(kernel: number, stride: number, dilation: number): number[] {
-  const set = new Set<number>();
-  for (let j = 0; j < 4; j++) for (let k = 0; k < kernel; k++) set.add(j * stride + k * dilation);
-  return [...set].sort((p, q) => p - q);
-}
-
-/**
- * Cuts the padding columns off a `[rows, padded]` result: the `[rows, width]` tensor of `shape`
- * (a blocked kernel's rows are padded to a multiple of 4 outputs). Frees `blocked`.
- */
-function cutColumns(
-  backend: GpuBackend,
-  blocked: TensorInfo,
-  shape: number[],
-  width: number,
-  padded: number,
-): TensorInfo {
-  if (padded === width) return { ...blocked, shape };
-  const rows = shape.reduce((n, d) => n * d, 1) / width;
-  const body = [unravel('i', [rows, width], 'o'), `return v[o0 * ${padded} + o1];`].join('\n');
-  const out = backend.run(kernelSource(['v'], body), [blocked], shape);
-  backend.disposeData(blocked.dataId);
-  return out;
-}
-
-/**
- * One row of a blocked convolution: four neighbouring outputs `a0..a3` of a row add up
- * `kernel` taps. `input(p)` is the read of the input column at offset p from the quad's first
- * column, `weight(k)` the read of tap k, `tapColumn(j, k)` the offset that output j's tap k
- * reads, and `inRange(p)` the condition (or null) for column offset p to be inside the input.
- * Each input column and each weight is read once for the four outputs.
- */
-function quadRow(
-  columns: readonly number[],
-  kernel: number,
-  input: (p: number) => string,
-  weight: (k: number) => string,
-  tapColumn: (j: number, k: number) => number,
-  inRange: ((p: number) => string) | null,
-): string[] {
-  const lines = columns.map((p) => `const v${p} = ${input(p)};`);
-  for (let k = 0; k < kernel; k++) lines.push(`const t${k} = ${weight(k)};`);
-  for (let j = 0; j < 4; j++) {
-    for (let k = 0; k < kernel; k++) {
-      const p = tapColumn(j, k);
-      const add = `a${j} += v${p} * t${k};`;
-      lines.push(inRange ? `if (${inRange(p)}) { ${add} }` : add);
-    }
-  }
-  return lines;
-}
-
-/**
- * Conv2d with four outputs per thread (webgpu, webgl2): thread i computes the outputs at
- * columns 4q..4q+3 of one output row, so each weight it reads serves four outputs and each
- * input value up to four (`quadColumns`). The rows are padded to a multiple of 4 columns and
- * cut back afterwards (`cutColumns`) when the width is not one (AlexNet's 55, 27 and 13). The
- * padding columns compute values nobody reads; the columns outside the input are skipped with
- * an `if` per tap (as the one-output kernel does), so each output sums exactly its own taps.
- */
-function blockedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2dAttrs) {
-  const inPerGroup = a.inChannels / a.groups;
-  const outPerGroup = a.outChannels / a.groups;
-  const plane = a.inHeight * a.inWidth;
-  const taps = a.kernelHeight * a.kernelWidth;
-  const quads = Math.ceil(a.outWidth / 4);
-  const sw = a.strideWidth;
-  const dw = a.dilationWidth;
-  const columns = quadColumns(a.kernelWidth, sw, dw);
-  // Only the outputs that exist need their taps checked: a padding column's window may run
-  // past the row, which it reads from the next row (or a clamped index) and nobody reads.
-  const checked = windowLeaves(a, 'w');
-  const body = [
-    unravel('i', [a.batch, a.outChannels, a.outHeight, quads], 'o'),
-    `const g = ${idiv('o1', outPerGroup)};`,
-    `const xBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${plane};`,
-    `const wBase = o1 * ${inPerGroup * taps};`,
-    `const h0 = o2 * ${a.strideHeight} - ${a.padTop};`,
-    `const w0 = o3 * ${4 * sw} - ${a.padLeft};`,
-    'let a0 = 0;',
-    'let a1 = 0;',
-    'let a2 = 0;',
-    'let a3 = 0;',
-    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
-    `const ih = h0 + kh * ${a.dilationHeight};`,
-    `if (ih >= 0 && ih < ${a.inHeight}) {`,
-    `for (let c = 0; c < ${inPerGroup}; c++) {`,
-    `const xr = xBase + c * ${plane} + ih * ${a.inWidth} + w0;`,
-    `const wr = wBase + c * ${taps} + kh * ${a.kernelWidth};`,
-    ...quadRow(
-      columns,
-      a.kernelWidth,
-      // Only the first row of the first channel can read below index 0 (left padding): such a
-      // read goes to the mirrored index instead, inside the input and unused.
-      (p) => (p < a.padLeft ? `x[Math.abs(xr + ${p})]` : `x[xr + ${p}]`),
-      (k) => `w[wr + ${k}]`,
-      (j, k) => j * sw + k * dw,
-      checked ? (p) => `w0 + ${p} >= 0 && w0 + ${p} < ${a.inWidth}` : null,
-    ),
-    '}',
-    '}',
-    '}',
-    'return [a0, a1, a2, a3];',
-  ].join('\n');
-  const shape = [a.batch, a.outChannels, a.outHeight, a.outWidth];
-  const blocked = backend.run(
-    kernelSource(['x', 'w'], body),
-    [x, w],
-    [a.batch, a.outChannels, a.outHeight, quads * 4],
-    'float32',
-    { components: 4 },
-  );
-  return cutColumns(backend, blocked, shape, a.outWidth, quads * 4);
-}
-
-/**
- * Conv2dBackpropInput with four outputs per thread (webgpu, webgl2; stride and dilation 1):
- * dx at columns 4q..4q+3 of one input row sums dy * w over the output rows and columns whose
- * window covers them, as a convolution of dy with the flipped kernel, blocked as
- * `blockedConv2d`.
- */
-function blockedConv2dBackpropInput(
-  backend: GpuBackend,
-  dy: TensorInfo,
-  w: TensorInfo,
-  a: Conv2dAttrs,
-) {
-  const { outPerGroup, inPerGroup } = channelsPerGroup(a);
-  const outPlane = a.outHeight * a.outWidth;
-  const taps = a.kernelHeight * a.kernelWidth;
-  const quads = Math.ceil(a.inWidth / 4);
-  const kw = a.kernelWidth;
-  // Input column iw + j reads dy column iw + j + padLeft - k for tap k: offset p = j + (kw - 1 - k)
-  // from the quad's first dy column c0 = 4q + padLeft - (kw - 1).
-  const columns = quadColumns(kw, 1, 1);
-  const body = [
-    unravel('i', [a.batch, a.inChannels, a.inHeight, quads], 'o'),
-    `const g = ${idiv('o1', inPerGroup)};`,
-    `const c = o1 - g * ${inPerGroup};`,
-    `const dyBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${outPlane};`,
-    `const wBase = (g * ${outPerGroup} * ${inPerGroup} + c) * ${taps};`,
-    `const c0 = o3 * 4 + ${a.padLeft - (kw - 1)};`,
-    'let a0 = 0;',
-    'let a1 = 0;',
-    'let a2 = 0;',
-    'let a3 = 0;',
-    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
-    `const oh = o2 + ${a.padTop} - kh;`,
-    `if (oh >= 0 && oh < ${a.outHeight}) {`,
-    `for (let co = 0; co < ${outPerGroup}; co++) {`,
-    `const dr = dyBase + co * ${outPlane} + oh * ${a.outWidth} + c0;`,
-    `const wr = wBase + co * ${inPerGroup * taps} + kh * ${kw};`,
-    ...quadRow(
-      columns,
-      kw,
-      (p) => (p < kw - 1 - a.padLeft ? `dy[Math.abs(dr + ${p})]` : `dy[dr + ${p}]`),
-      (k) => `w[wr + ${k}]`,
-      (j, k) => j + kw - 1 - k,
-      (p) => `c0 + ${p} >= 0 && c0 + ${p} < ${a.outWidth}`,
-    ),
-    '}',
-    '}',
-    '}',
-    'return [a0, a1, a2, a3];',
-  ].join('\n');
-  const shape = [a.batch, a.inChannels, a.inHeight, a.inWidth];
-  const blocked = backend.run(
-    kernelSource(['dy', 'w'], body),
-    [dy, w],
-    [a.batch, a.inChannels, a.inHeight, quads * 4],
-    'float32',
-    { components: 4 },
-  );
-  return cutColumns(backend, blocked, shape, a.inWidth, quads * 4);
-}
-
-/** Output and input channels per group. */
-function channelsPerGroup(a: Conv2dAttrs) {
-  return { outPerGroup: a.outChannels / a.groups, inPerGroup: a.inChannels / a.groups };
-}
-
-/**
  * Source lines that loop over the output positions `o${axis}` (oh or ow) whose window reaches
  * input coordinate `coord` along one axis, binding the output index and the tap `k${axis}`
  * (kh or kw), and run `inner` for each.
@@ -338,8 +169,20 @@ export const conv2dBackpropInputKernel = defineKernel(
       backend.blocksOutputs &&
       padded <= backend.indexLimit &&
       [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every(unit)
-    )
+    ) {
+      const texels = Math.ceil(a.inWidth / 4) + 1;
+      if (
+        backend.mode === 'webgl2' &&
+        a.kernelWidth <= 5 &&
+        a.kernelWidth - 1 >= a.padLeft &&
+        backend.bufferOf(dy) !== null &&
+        backend.bufferOf(w) !== null &&
+        packedWeightSize(a) <= backend.indexLimit &&
+        a.batch * a.outChannels * a.outHeight * texels * 4 <= backend.indexLimit
+      )
+        return packedConv2dBackpropInput(backend, dy, w, a);
       return blockedConv2dBackpropInput(backend, dy, w, a);
+    }
     const { outPerGroup, inPerGroup } = channelsPerGroup(a);
     const outPlane = a.outHeight * a.outWidth;
     const taps = a.kernelHeight * a.kernelWidth;
@@ -380,6 +223,20 @@ export const conv2dBackpropFilterKernel = defineKernel(
   'Conv2dBackpropFilter',
   ({ inputs: [x, dy], attrs: a, backend }) => {
     const { outPerGroup, inPerGroup } = channelsPerGroup(a);
+    const padded = a.outChannels * inPerGroup * a.kernelHeight * Math.ceil(a.kernelWidth / 4) * 4;
+    if (backend.blocksOutputs && padded <= backend.indexLimit) {
+      const texels = Math.ceil(a.outWidth / 4) + Math.ceil(a.kernelWidth / 4);
+      if (
+        backend.mode === 'webgl2' &&
+        [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every((k) => k === 1) &&
+        backend.bufferOf(x) !== null &&
+        backend.bufferOf(dy) !== null &&
+        a.batch * a.inChannels * a.inHeight * texels * 4 <= backend.indexLimit &&
+        a.batch * a.outChannels * a.outHeight * Math.ceil(a.outWidth / 4) * 4 <= backend.indexLimit
+      )
+        return packedConv2dBackpropFilter(backend, x, dy, a);
+      return blockedConv2dBackpropFilter(backend, x, dy, a);
+    }
     const outPlane = a.outHeight * a.outWidth;
     const rows = windowInterior(a, 'h');
     const cols = windowInterior(a, 'w');

@@ -1,11 +1,14 @@
 /**
  * The browser side of the harness: runs the conformance suite of @gpunet/tensor
  * (`@gpunet/tensor/conformance`) on the mode named by `globalThis.GPUNET_MODE`, with the mode's
- * tolerance, and leaves the results on `globalThis.gpunetResults`.
+ * tolerance, then the split cases and the backend checks the Node modes run in
+ * src/backend.test.ts (training, compile cache, leaks counted down to the device's textures
+ * and buffers, data on the device), and leaves the results on `globalThis.gpunetResults`.
  */
 import { checkConformance, conformanceCases } from '@gpunet/tensor/conformance';
 import type { GpuMode } from '../../src/modes.js';
 import { checkSplitCase, SPLIT_CASES } from '../../src/split-cases.js';
+import { BACKEND_CHECKS } from '../backend-checks.js';
 import { startMode, TOLERANCE } from '../modes.js';
 
 interface CaseResult {
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
       name: `split: ${c.name}`,
       check: () => checkSplitCase(mode, c, TOLERANCE[mode]),
     })),
+    ...BACKEND_CHECKS.map((c) => ({ name: `backend: ${c.name}`, check: () => c.check(mode) })),
   ];
   const only = g.GPUNET_CASES;
   for (const c of checks.filter((k) => !only || only.some((w) => k.name.includes(w)))) {

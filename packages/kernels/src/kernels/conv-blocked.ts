@@ -1,0 +1,347 @@
+/**
+ * The blocked convolutions (webgpu, webgl2): four neighbouring outputs of a row per thread, so
+ * each value a thread fetches serves up to four outputs (docs/kernels.md, "Blocked kernels").
+ * Rows are padded to a multiple of 4 outputs and cut back (`cutColumns`).
+ */
+import type { Conv2dAttrs, TensorInfo } from '@gpunet/tensor';
+import type { GpuBackend } from '../backend.js';
+import {
+  idiv,
+  kernelSource,
+  unravel,
+  windowInterior,
+  windowLeaves,
+} from '../internal/index-math.js';
+
+/**
+ * The distinct column offsets `j * stride + k * dilation` (j < 4 outputs, k < kernel taps) that
+ * four neighbouring outputs of a row read, in ascending order: for stride 1 they overlap, so a
+ * row of a 3-wide kernel reads 6 values for 4 outputs instead of 12.
+ */
+function quadColumns(kernel: number, stride: number, dilation: number): number[] {
+  const set = new Set<number>();
+  for (let j = 0; j < 4; j++) for (let k = 0; k < kernel; k++) set.add(j * stride + k * dilation);
+  return [...set].sort((p, q) => p - q);
+}
+
+/**
+ * Cuts the padding columns off a `[rows, padded]` result: the `[rows, width]` tensor of `shape`
+ * (a blocked kernel's rows are padded to a multiple of 4 outputs). Frees `blocked`.
+ */
+export function cutColumns(
+  backend: GpuBackend,
+  blocked: TensorInfo,
+  shape: number[],
+  width: number,
+  padded: number,
+): TensorInfo {
+  if (padded === width) return { ...blocked, shape };
+  const rows = shape.reduce((n, d) => n * d, 1) / width;
+  const body = [unravel('i', [rows, width], 'o'), `return v[o0 * ${padded} + o1];`].join('\n');
+  const out = backend.run(kernelSource(['v'], body), [blocked], shape);
+  backend.disposeData(blocked.dataId);
+  return out;
+}
+
+/**
+ * One row of a blocked convolution: four neighbouring outputs `a0..a3` of a row add up
+ * `kernel` taps. `input(p)` is the read of the input column at offset p from the quad's first
+ * column, `weight(k)` the read of tap k, `tapColumn(j, k)` the offset that output j's tap k
+ * reads, and `mask(p)` the boolean (or null) that column offset p is inside the input
+ * (`columnMasks`). Each input column and each weight is read once for the four outputs.
+ */
+function quadRow(
+  columns: readonly number[],
+  kernel: number,
+  input: (p: number) => string,
+  weight: (k: number) => string,
+  tapColumn: (j: number, k: number) => number,
+  mask: ((p: number) => string) | null,
+): string[] {
+  const lines = columns.map((p) => `const v${p} = ${input(p)};`);
+  for (let k = 0; k < kernel; k++) lines.push(`const t${k} = ${weight(k)};`);
+  for (let j = 0; j < 4; j++) {
+    for (let k = 0; k < kernel; k++) {
+      const p = tapColumn(j, k);
+      lines.push(mask ? `a${j} += ${mask(p)} ? v${p} * t${k} : 0;` : `a${j} += v${p} * t${k};`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * The column tests of a blocked convolution, hoisted: one boolean per column offset, computed
+ * once per thread (`const m${p} = ...`), so the inner loop tests none. An out-of-range tap's
+ * product is dropped by a select (`a += m ? v * t : 0`, WGSL `select`), not multiplied by a
+ * zero mask, so each output sums exactly its own taps (0 * Inf would be NaN) and no lane
+ * branches. Against an `if` per tap in the inner loop (same page, alternating calls, batch 1,
+ * conv2, conv3, conv5): 1.05x to 1.49x on webgpu, 0.73x to 1.46x on webgl2. Writing the loops
+ * twice instead (untested for the quads inside the input) ran at 0.53x to 0.82x: SwiftShader
+ * runs neighbouring quads as the lanes of one SIMD group, which then ran both copies.
+ */
+function columnMasks(
+  columns: readonly number[],
+  inRange: ((p: number) => string) | null,
+): { lines: string[]; mask: ((p: number) => string) | null } {
+  if (!inRange) return { lines: [], mask: null };
+  return {
+    lines: columns.map((p) => `const m${p} = ${inRange(p)};`),
+    mask: (p) => `m${p}`,
+  };
+}
+
+/**
+ * Conv2d with four outputs per thread (webgpu, webgl2): thread i computes the outputs at
+ * columns 4q..4q+3 of one output row, so each weight it reads serves four outputs and each
+ * input value up to four (`quadColumns`). The rows are padded to a multiple of 4 columns and
+ * cut back afterwards (`cutColumns`) when the width is not one (AlexNet's 55, 27 and 13). The
+ * padding columns compute values nobody reads; the taps outside the input are dropped
+ * (`columnMasks`), so each output sums exactly its own taps.
+ */
+export function blockedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2dAttrs) {
+  const inPerGroup = a.inChannels / a.groups;
+  const outPerGroup = a.outChannels / a.groups;
+  const plane = a.inHeight * a.inWidth;
+  const taps = a.kernelHeight * a.kernelWidth;
+  const quads = Math.ceil(a.outWidth / 4);
+  const sw = a.strideWidth;
+  const dw = a.dilationWidth;
+  const columns = quadColumns(a.kernelWidth, sw, dw);
+  // Only the outputs that exist need their taps checked: a padding column's window may run
+  // past the row, which it reads from the next row (or a clamped index) and nobody reads.
+  const checked = windowLeaves(a, 'w');
+  const masks = columnMasks(
+    columns,
+    checked ? (p) => `w0 + ${p} >= 0 && w0 + ${p} < ${a.inWidth}` : null,
+  );
+  const body = [
+    unravel('i', [a.batch, a.outChannels, a.outHeight, quads], 'o'),
+    `const g = ${idiv('o1', outPerGroup)};`,
+    `const xBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${plane};`,
+    `const wBase = o1 * ${inPerGroup * taps};`,
+    `const h0 = o2 * ${a.strideHeight} - ${a.padTop};`,
+    `const w0 = o3 * ${4 * sw} - ${a.padLeft};`,
+    'let a0 = 0;',
+    'let a1 = 0;',
+    'let a2 = 0;',
+    'let a3 = 0;',
+    ...masks.lines,
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const ih = h0 + kh * ${a.dilationHeight};`,
+    `if (ih >= 0 && ih < ${a.inHeight}) {`,
+    `for (let c = 0; c < ${inPerGroup}; c++) {`,
+    `const xr = xBase + c * ${plane} + ih * ${a.inWidth} + w0;`,
+    `const wr = wBase + c * ${taps} + kh * ${a.kernelWidth};`,
+    ...quadRow(
+      columns,
+      a.kernelWidth,
+      // Only the first row of the first channel can read below index 0 (left padding): such a
+      // read goes to the mirrored index instead, inside the input and unused.
+      (p) => (p < a.padLeft ? `x[Math.abs(xr + ${p})]` : `x[xr + ${p}]`),
+      (k) => `w[wr + ${k}]`,
+      (j, k) => j * sw + k * dw,
+      masks.mask,
+    ),
+    '}',
+    '}',
+    '}',
+    'return [a0, a1, a2, a3];',
+  ].join('\n');
+  const shape = [a.batch, a.outChannels, a.outHeight, a.outWidth];
+  const blocked = backend.run(
+    kernelSource(['x', 'w'], body),
+    [x, w],
+    [a.batch, a.outChannels, a.outHeight, quads * 4],
+    'float32',
+    { components: 4 },
+  );
+  return cutColumns(backend, blocked, shape, a.outWidth, quads * 4);
+}
+
+/**
+ * Conv2dBackpropInput with four outputs per thread (webgpu, webgl2; stride and dilation 1):
+ * dx at columns 4q..4q+3 of one input row sums dy * w over the output rows and columns whose
+ * window covers them, as a convolution of dy with the flipped kernel, blocked as
+ * `blockedConv2d`.
+ */
+export function blockedConv2dBackpropInput(
+  backend: GpuBackend,
+  dy: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+) {
+  const { outPerGroup, inPerGroup } = channelsPerGroup(a);
+  const outPlane = a.outHeight * a.outWidth;
+  const taps = a.kernelHeight * a.kernelWidth;
+  const quads = Math.ceil(a.inWidth / 4);
+  const kw = a.kernelWidth;
+  // Input column iw + j reads dy column iw + j + padLeft - k for tap k: offset p = j + (kw - 1 - k)
+  // from the quad's first dy column c0 = 4q + padLeft - (kw - 1).
+  const columns = quadColumns(kw, 1, 1);
+  const masks = columnMasks(columns, (p) => `c0 + ${p} >= 0 && c0 + ${p} < ${a.outWidth}`);
+  const body = [
+    unravel('i', [a.batch, a.inChannels, a.inHeight, quads], 'o'),
+    `const g = ${idiv('o1', inPerGroup)};`,
+    `const c = o1 - g * ${inPerGroup};`,
+    `const dyBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${outPlane};`,
+    `const wBase = (g * ${outPerGroup} * ${inPerGroup} + c) * ${taps};`,
+    `const c0 = o3 * 4 + ${a.padLeft - (kw - 1)};`,
+    'let a0 = 0;',
+    'let a1 = 0;',
+    'let a2 = 0;',
+    'let a3 = 0;',
+    ...masks.lines,
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const oh = o2 + ${a.padTop} - kh;`,
+    `if (oh >= 0 && oh < ${a.outHeight}) {`,
+    `for (let co = 0; co < ${outPerGroup}; co++) {`,
+    `const dr = dyBase + co * ${outPlane} + oh * ${a.outWidth} + c0;`,
+    `const wr = wBase + co * ${inPerGroup * taps} + kh * ${kw};`,
+    ...quadRow(
+      columns,
+      kw,
+      (p) => (p < kw - 1 - a.padLeft ? `dy[Math.abs(dr + ${p})]` : `dy[dr + ${p}]`),
+      (k) => `w[wr + ${k}]`,
+      (j, k) => j + kw - 1 - k,
+      masks.mask,
+    ),
+    '}',
+    '}',
+    '}',
+    'return [a0, a1, a2, a3];',
+  ].join('\n');
+  const shape = [a.batch, a.inChannels, a.inHeight, a.inWidth];
+  const blocked = backend.run(
+    kernelSource(['dy', 'w'], body),
+    [dy, w],
+    [a.batch, a.inChannels, a.inHeight, quads * 4],
+    'float32',
+    { components: 4 },
+  );
+  return cutColumns(backend, blocked, shape, a.inWidth, quads * 4);
+}
+
+/** Output and input channels per group. */
+export function channelsPerGroup(a: Conv2dAttrs) {
+  return { outPerGroup: a.outChannels / a.groups, inPerGroup: a.inChannels / a.groups };
+}
+
+/**
+ * Conv2dBackpropFilter with four outputs per thread (webgpu, webgl2): thread i computes the taps
+ * kw = 4q..4q+3 of one (co, c, kh), so each dy value it reads serves four outputs, and at
+ * stride 1 the x values of neighbouring taps overlap (a sliding window: 8 output columns read
+ * 11 x values and 8 dy values for 32 multiply-adds, where the one-output kernel reads 64). The
+ * kernel rows are padded to a multiple of 4 taps (AlexNet's 3, 5 and 11 to 4, 8 and 12) and cut
+ * back (`cutColumns`). A padding tap's reads may run past the row (into the next row, or clamped
+ * inside the buffer) and its sum is thrown away; the real taps sum exactly their own products,
+ * the border columns (`windowInterior`) testing each tap as the one-output kernel does.
+ */
+export function blockedConv2dBackpropFilter(
+  backend: GpuBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  a: Conv2dAttrs,
+) {
+  const { outPerGroup, inPerGroup } = channelsPerGroup(a);
+  const outPlane = a.outHeight * a.outWidth;
+  const quads = Math.ceil(a.kernelWidth / 4);
+  const sw = a.strideWidth;
+  const dw = a.dilationWidth;
+  const rows = windowInterior(a, 'h');
+  const cols = windowInterior(a, 'w');
+  // Output columns per pass: 8 at stride 1 (11 x values live); a strided row shares no x value
+  // between columns, and 8 of them (32 x values live) ran at 0.73x the one-output kernel on
+  // webgpu (conv1), where 4 ran at 1.37x.
+  const chunk = sw === 1 ? 8 : 4;
+  /** Output columns [from, from + count) at literal offsets from `xAt` and `dAt`. */
+  const columns = (xAt: string, dAt: string, count: number, tag: string) => {
+    const lines: string[] = [];
+    const offsets = new Set<number>();
+    for (let m = 0; m < count; m++) {
+      lines.push(`const d${m}${tag} = dy[${dAt} + ${m}];`);
+      for (let j = 0; j < 4; j++) offsets.add(m * sw + j * dw);
+    }
+    for (const p of [...offsets].sort((u, v) => u - v))
+      lines.push(`const v${p}${tag} = x[${xAt} + ${p}];`);
+    for (let j = 0; j < 4; j++)
+      for (let m = 0; m < count; m++)
+        lines.push(`a${j} += v${m * sw + j * dw}${tag} * d${m}${tag};`);
+    return lines;
+  };
+  /** The sum over one output row `oh`; `checked` rows test that the row is inside the input. */
+  const row = (oh: string, name: string, checked: boolean) => {
+    const inner = cols.hi - cols.lo;
+    const whole = inner - (inner % chunk);
+    const sum = [
+      `const xr${name} = xBase + ih${name} * ${a.inWidth} - ${a.padLeft} + k0;`,
+      `const dr${name} = dyBase + ${oh} * ${a.outWidth};`,
+    ];
+    if (whole > 0) {
+      sum.push(
+        `for (let c${name} = 0; c${name} < ${whole}; c${name} += ${chunk}) {`,
+        `const xc${name} = xr${name} + (${cols.lo} + c${name}) * ${sw};`,
+        `const dc${name} = dr${name} + ${cols.lo} + c${name};`,
+        ...columns(`xc${name}`, `dc${name}`, chunk, `C${name}`),
+        '}',
+      );
+    }
+    if (inner > whole) {
+      const from = cols.lo + whole;
+      sum.push(
+        ...columns(`xr${name} + ${from * sw}`, `dr${name} + ${from}`, inner - whole, `T${name}`),
+      );
+    }
+    for (let ow = 0; ow < a.outWidth; ow++) {
+      if (ow >= cols.lo && ow < cols.hi) continue;
+      sum.push(`const e${ow}${name} = dy[dr${name} + ${ow}];`);
+      for (let j = 0; j < 4; j++) {
+        const at = ow * sw + j * dw;
+        const column = `k0 + ${at - a.padLeft}`;
+        sum.push(
+          `if (${column} >= 0 && ${column} < ${a.inWidth}) {`,
+          `a${j} += x[xr${name} + ${at}] * e${ow}${name};`,
+          '}',
+        );
+      }
+    }
+    const ih = `const ih${name} = ${oh} * ${a.strideHeight} - ${a.padTop} + o2 * ${a.dilationHeight};`;
+    return checked
+      ? [ih, `if (ih${name} >= 0 && ih${name} < ${a.inHeight}) {`, ...sum, '}']
+      : [ih, ...sum];
+  };
+  const rowLoop = (from: number, to: number, name: string, checked: boolean) =>
+    to > from
+      ? [
+          `for (let oh${name} = ${from}; oh${name} < ${to}; oh${name}++) {`,
+          ...row(`oh${name}`, name, checked),
+          '}',
+        ]
+      : [];
+  const body = [
+    unravel('i', [a.outChannels, inPerGroup, a.kernelHeight, quads], 'o'),
+    `const g = ${idiv('o0', outPerGroup)};`,
+    `const ci = g * ${inPerGroup} + o1;`,
+    `const k0 = o3 * ${4 * dw};`,
+    'let a0 = 0;',
+    'let a1 = 0;',
+    'let a2 = 0;',
+    'let a3 = 0;',
+    `for (let n = 0; n < ${a.batch}; n++) {`,
+    `const xBase = (n * ${a.inChannels} + ci) * ${a.inHeight * a.inWidth};`,
+    `const dyBase = (n * ${a.outChannels} + o0) * ${outPlane};`,
+    ...rowLoop(0, rows.lo, 'Top', true),
+    ...rowLoop(rows.lo, rows.hi, 'In', false),
+    ...rowLoop(rows.hi, a.outHeight, 'Bottom', true),
+    '}',
+    'return [a0, a1, a2, a3];',
+  ].join('\n');
+  const shape = [a.outChannels, inPerGroup, a.kernelHeight, a.kernelWidth];
+  const blocked = backend.run(
+    kernelSource(['x', 'dy'], body),
+    [x, dy],
+    [a.outChannels, inPerGroup, a.kernelHeight, quads * 4],
+    'float32',
+    { components: 4 },
+  );
+  return cutColumns(backend, blocked, shape, a.kernelWidth, quads * 4);
+}
