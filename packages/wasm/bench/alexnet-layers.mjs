@@ -279,11 +279,13 @@ if (process.argv.includes('--write')) {
     heading,
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, wasm ${relaxedSimdSupported() ? 'with relaxed SIMD (fused multiply-add)' : 'with plain SIMD'} with \`pnpm --filter @gpunet/wasm bench -- --write\`.`,
-    `Load average (1 min) at the start and end of the run: ${loadStart.toFixed(2)} and ${loadavg()[0].toFixed(2)} (above the core count, other work shared the CPU and the numbers are low).`,
+    `Load average (1 min) at the start and end of the run: ${loadStart.toFixed(2)} and ${loadavg()[0].toFixed(2)}${Math.max(loadStart, loadavg()[0]) > cores * 0.75 ? ' (other work shared the CPU: the numbers are low and noisy)' : ' (a quiet machine)'}.`,
     'Median time per call, as GFLOP/s (conv: 2 x MACs; LRN and pooling: elementwise operations). Ratios above 1 mean gpunet is faster.',
     'TF.js runs grouped convolutions as split + conv + concat; it has no filter-gradient kernel on wasm (n/a).',
     '',
     ...lines,
+    '',
+    // Ends with a blank line, so the next heading stays apart from it.
     '',
   ].join('\n');
   let doc = '';

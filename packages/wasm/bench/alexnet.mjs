@@ -278,6 +278,8 @@ if (process.argv.includes('--write')) {
     '',
     ...lines,
     '',
+    // Ends with a blank line, so the next heading stays apart from it.
+    '',
   ].join('\n');
   let doc = existsSync(path)
     ? readFileSync(path, 'utf8')
