@@ -1,5 +1,5 @@
 import { getKernel } from '../backend.js';
-import { runKernel } from '../engine.js';
+import { isGradEnabled, runKernel } from '../engine.js';
 import { DTypeError, formatShape } from '../errors.js';
 import { broadcastShapes } from '../internal/shape.js';
 import type { BinaryKernelName, UnaryKernelName } from '../kernel-names.js';
@@ -166,12 +166,16 @@ export function weightedSum(tensors: readonly Tensor[], weights: readonly number
     }
   });
   if (!getKernel('WeightedSum', first.backend.name)) {
+    // The partial sums are freed at once unless the gradient runs through them.
+    const free = !isGradEnabled() || !tensors.some((t) => t.requiresGrad);
     let total = mul(first, weights[0]);
     for (let k = 1; k < tensors.length; k++) {
       const term = mul(tensors[k], weights[k]);
       const next = add(total, term);
-      total.dispose();
-      term.dispose();
+      if (free) {
+        total.dispose();
+        term.dispose();
+      }
       total = next;
     }
     return total;
