@@ -315,8 +315,7 @@ const G6: StaticArray<f32> = [
   0, 0, 0, 0, 1,
 ];
 
-// out (rows x cols, row-major) = L (rows x inner) x X (inner x cols) x R (cols' x ...)ᵀ is done
-// in two steps by the callers with these two products (all small, in `scratch`):
+// The kernel transform G g Gᵀ is two small products (row-major, in `scratch`):
 // Y[i][j] = sum_k L[i][k] X[k][j]  (L rows x inner, X inner x cols)
 @inline
 function leftMul(L: usize, rows: i32, inner: i32, X: usize, cols: i32, Y: usize): void {

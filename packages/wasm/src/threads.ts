@@ -38,7 +38,8 @@ const FUNCTIONS = [
   'lrnTiles',
   'lrnGradTiles',
 ] as const;
-type PoolFunction = (typeof FUNCTIONS)[number];
+/** A kernel function the pool can run. */
+export type PoolFunction = (typeof FUNCTIONS)[number];
 
 const GENERATION = 0;
 const PENDING = 1;

@@ -1,5 +1,6 @@
 import type { Conv2dAttrs, DataId } from '@gpunet/tensor';
 import type { WasmBackend } from '../backend.js';
+import type { PoolFunction } from '../threads.js';
 import { threadRanges } from './ranges.js';
 
 /**
@@ -62,6 +63,46 @@ const FAMILIES: Record<
 /** Tiles per GEMM: enough columns for the micro-kernel's panels, little scratch. */
 const TILES_PER_CHUNK = 512;
 
+/** The 2x2-output tiles over an outH x outW output, and how many images one chunk takes. */
+function tiling(batch: number, outH: number, outW: number) {
+  const tilesH = Math.ceil(outH / 2);
+  const tilesW = Math.ceil(outW / 2);
+  const perImage = tilesH * tilesW;
+  const chunk = Math.max(1, Math.min(batch, Math.floor(TILES_PER_CHUNK / perImage)));
+  return { tilesH, tilesW, perImage, chunk, maxT: chunk * perImage };
+}
+
+/**
+ * Runs a tile transform of images [n0, n0 + count) (x to V, M to y, dy to D: each reads `from`
+ * and writes `to` channel by channel) with its `channels` split over the threads; `geometry` is
+ * the rest of its arguments (channels per group, sizes, padding, tiles).
+ */
+function byChannels(
+  wasm: WasmBackend,
+  fn: PoolFunction,
+  from: number,
+  to: number,
+  n0: number,
+  count: number,
+  channels: number,
+  geometry: number[],
+): void {
+  wasm.pool.run(
+    fn,
+    threadRanges(channels, wasm.pool.size).map(([c0, c1], t) => [
+      from,
+      to,
+      n0,
+      count,
+      c0,
+      c1,
+      channels,
+      ...geometry,
+      wasm.scratch[t],
+    ]),
+  );
+}
+
 /**
  * y = conv(x, w) (`pass` 'forward': x [N, C, H, W] -> y [N, K, outH, outW]) or
  * dx = conv2dBackpropInput(dy, w) (`pass` 'data': dy -> dx [N, C, H, W]), by Winograd,
@@ -89,11 +130,7 @@ export function winogradConv(
   const k = a.kernelHeight;
   const [padTop, padLeft] = forward ? [a.padTop, a.padLeft] : [k - 1 - a.padTop, k - 1 - a.padLeft];
   const f = FAMILIES[k];
-  const tilesH = Math.ceil(outH / 2);
-  const tilesW = Math.ceil(outW / 2);
-  const perImage = tilesH * tilesW;
-  const chunk = Math.max(1, Math.min(a.batch, Math.floor(TILES_PER_CHUNK / perImage)));
-  const maxT = chunk * perImage;
+  const { tilesH, tilesW, perImage, chunk, maxT } = tiling(a.batch, outH, outW);
   const threads = wasm.pool.size;
 
   const uBytes = groups * f.elements * O * I * 4;
@@ -121,26 +158,15 @@ export function winogradConv(
   for (let n0 = 0; n0 < a.batch; n0 += chunk) {
     const count = Math.min(chunk, a.batch - n0);
     const T = count * perImage;
-    wasm.pool.run(
-      f.input,
-      threadRanges(groups * I, threads).map(([c0, c1], t) => [
-        input,
-        v,
-        n0,
-        count,
-        c0,
-        c1,
-        groups * I,
-        I,
-        inH,
-        inW,
-        padTop,
-        padLeft,
-        tilesH,
-        tilesW,
-        wasm.scratch[t],
-      ]),
-    );
+    byChannels(wasm, f.input, input, v, n0, count, groups * I, [
+      I,
+      inH,
+      inW,
+      padTop,
+      padLeft,
+      tilesH,
+      tilesW,
+    ]);
     wasm.pool.run(
       'winogradGemm',
       threadRanges(groups * f.elements, threads).map(([w0, w1], t) => [
@@ -155,24 +181,7 @@ export function winogradConv(
         wasm.scratch[t],
       ]),
     );
-    wasm.pool.run(
-      f.output,
-      threadRanges(groups * O, threads).map(([c0, c1], t) => [
-        m,
-        output,
-        n0,
-        count,
-        c0,
-        c1,
-        groups * O,
-        O,
-        outH,
-        outW,
-        tilesH,
-        tilesW,
-        wasm.scratch[t],
-      ]),
-    );
+    byChannels(wasm, f.output, m, output, n0, count, groups * O, [O, outH, outW, tilesH, tilesW]);
   }
   wasm.heap.release(v, vBytes);
   wasm.heap.release(m, mBytes);
@@ -194,11 +203,7 @@ export function winogradFilter(
   const I = a.inChannels / groups;
   const O = a.outChannels / groups;
   const f = FAMILIES[a.kernelHeight];
-  const tilesH = Math.ceil(a.outHeight / 2);
-  const tilesW = Math.ceil(a.outWidth / 2);
-  const perImage = tilesH * tilesW;
-  const chunk = Math.max(1, Math.min(a.batch, Math.floor(TILES_PER_CHUNK / perImage)));
-  const maxT = chunk * perImage;
+  const { tilesH, tilesW, perImage, chunk, maxT } = tiling(a.batch, a.outHeight, a.outWidth);
   const threads = wasm.pool.size;
   const e = f.elements;
   const sizes = [groups * e * I * maxT * 4, groups * e * O * maxT * 4, groups * e * O * I * 4];
@@ -206,44 +211,22 @@ export function winogradFilter(
   for (let n0 = 0; n0 < a.batch; n0 += chunk) {
     const count = Math.min(chunk, a.batch - n0);
     const T = count * perImage;
-    wasm.pool.run(
-      f.input,
-      threadRanges(groups * I, threads).map(([c0, c1], t) => [
-        x,
-        v,
-        n0,
-        count,
-        c0,
-        c1,
-        groups * I,
-        I,
-        a.inHeight,
-        a.inWidth,
-        a.padTop,
-        a.padLeft,
-        tilesH,
-        tilesW,
-        wasm.scratch[t],
-      ]),
-    );
-    wasm.pool.run(
-      'winogradGradOutput',
-      threadRanges(groups * O, threads).map(([c0, c1], t) => [
-        dy,
-        d,
-        n0,
-        count,
-        c0,
-        c1,
-        groups * O,
-        O,
-        a.outHeight,
-        a.outWidth,
-        tilesH,
-        tilesW,
-        wasm.scratch[t],
-      ]),
-    );
+    byChannels(wasm, f.input, x, v, n0, count, groups * I, [
+      I,
+      a.inHeight,
+      a.inWidth,
+      a.padTop,
+      a.padLeft,
+      tilesH,
+      tilesW,
+    ]);
+    byChannels(wasm, 'winogradGradOutput', dy, d, n0, count, groups * O, [
+      O,
+      a.outHeight,
+      a.outWidth,
+      tilesH,
+      tilesW,
+    ]);
     wasm.pool.run(
       'winogradFilterGemm',
       threadRanges(groups * e, threads).map(([w0, w1], t) => [
