@@ -247,9 +247,24 @@ export function sgemm(
   }
 }
 
+// The output columns xo in [lo, hi) whose input column xo * sw - pw + kx * dw lies inside
+// [0, width); the rest read padding. Packed as lo | hi << 16 (both below 2^15).
+// @ts-ignore: decorator
+@inline
+function validColumns(width: i32, ow: i32, sw: i32, offset: i32): i32 {
+  // offset = kx * dw - pw; ix = xo * sw + offset.
+  let lo = offset >= 0 ? 0 : (-offset + sw - 1) / sw;
+  let hi = offset >= width ? 0 : (width - 1 - offset) / sw + 1;
+  if (hi > ow) hi = ow;
+  if (lo > hi) lo = hi;
+  return lo | (hi << 16);
+}
+
 /**
  * Unfolds one image x[c, h, w] into cols[c*kh*kw, oh*ow] (row (ci, ky, kx), column (y, x)) so
- * that a convolution is a GEMM. Padding reads as zero.
+ * that a convolution is a GEMM. Padding reads as zero. The columns inside the image are found
+ * once per kernel column, so the copy itself has no bounds tests (and is one memory.copy when
+ * the stride is 1).
  */
 export function im2col(
   x: usize, channels: i32, height: i32, width: i32,
@@ -257,24 +272,45 @@ export function im2col(
   oh: i32, ow: i32, cols: usize,
 ): void {
   let dst = cols;
+  const rowBytes = <usize>ow << 2;
   for (let ci = 0; ci < channels; ci++) {
     const plane = x + (<usize>(ci * height * width) << 2);
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
+        const offset = kx * dw - pw;
+        const range = validColumns(width, ow, sw, offset);
+        const lo = range & 0xffff;
+        const hi = range >>> 16;
         for (let y = 0; y < oh; y++) {
           const iy = y * sh - ph + ky * dh;
-          if (iy < 0 || iy >= height) {
-            memory.fill(dst, 0, <usize>ow << 2);
-            dst += <usize>ow << 2;
+          if (iy < 0 || iy >= height || lo == hi) {
+            memory.fill(dst, 0, rowBytes);
+            dst += rowBytes;
             continue;
           }
-          const row = plane + (<usize>(iy * width) << 2);
-          let ix = -pw + kx * dw;
-          for (let xo = 0; xo < ow; xo++) {
-            store<f32>(dst, ix >= 0 && ix < width ? load<f32>(row + (<usize>ix << 2)) : 0);
-            dst += 4;
-            ix += sw;
+          if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
+          const src = plane + (<usize>(iy * width + lo * sw + offset) << 2);
+          if (sw == 1) {
+            memory.copy(dst + (<usize>lo << 2), src, <usize>(hi - lo) << 2);
+          } else {
+            const step = <usize>sw << 2;
+            let s = src;
+            let d = dst + (<usize>lo << 2);
+            const end = dst + (<usize>hi << 2);
+            for (; d + 16 <= end; d += 16) {
+              store<f32>(d, load<f32>(s));
+              store<f32>(d, load<f32>(s + step), 4);
+              store<f32>(d, load<f32>(s + 2 * step), 8);
+              store<f32>(d, load<f32>(s + 3 * step), 12);
+              s += 4 * step;
+            }
+            for (; d < end; d += 4) {
+              store<f32>(d, load<f32>(s));
+              s += step;
+            }
           }
+          if (hi < ow) memory.fill(dst + (<usize>hi << 2), 0, <usize>(ow - hi) << 2);
+          dst += rowBytes;
         }
       }
     }
@@ -288,26 +324,34 @@ export function col2im(
   oh: i32, ow: i32, dx: usize,
 ): void {
   let src = cols;
+  const rowBytes = <usize>ow << 2;
   for (let ci = 0; ci < channels; ci++) {
     const plane = dx + (<usize>(ci * height * width) << 2);
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
+        const offset = kx * dw - pw;
+        const range = validColumns(width, ow, sw, offset);
+        const lo = range & 0xffff;
+        const hi = range >>> 16;
         for (let y = 0; y < oh; y++) {
           const iy = y * sh - ph + ky * dh;
-          if (iy < 0 || iy >= height) {
-            src += <usize>ow << 2;
-            continue;
-          }
-          const row = plane + (<usize>(iy * width) << 2);
-          let ix = -pw + kx * dw;
-          for (let xo = 0; xo < ow; xo++) {
-            if (ix >= 0 && ix < width) {
-              const at = row + (<usize>ix << 2);
-              store<f32>(at, load<f32>(at) + load<f32>(src));
+          if (iy >= 0 && iy < height && lo < hi) {
+            let d = plane + (<usize>(iy * width + lo * sw + offset) << 2);
+            let s = src + (<usize>lo << 2);
+            const end = src + (<usize>hi << 2);
+            if (sw == 1) {
+              for (; s + 16 <= end; s += 16) {
+                v128.store(d, f32x4.add(v128.load(d), v128.load(s)));
+                d += 16;
+              }
             }
-            src += 4;
-            ix += sw;
+            const step = <usize>sw << 2;
+            for (; s < end; s += 4) {
+              store<f32>(d, load<f32>(d) + load<f32>(s));
+              d += step;
+            }
           }
+          src += rowBytes;
         }
       }
     }
