@@ -302,9 +302,10 @@ function shrink3(dst: usize, p0: f32, p1: f32, p2: f32, p3: f32): void {
 //   G  = [1/4 0 0 0 0; -1/6 x5; -1/6 1/6 -1/6 1/6 -1/6; 1/24 1/12 1/6 1/3 2/3;
 //         1/24 -1/12 1/6 -1/3 2/3; 0 0 0 0 1]
 //   Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 1]
-// Layouts as for F(2x2, 3x3), with 36 planes instead of 16. The gradients of 5x5 layers stay
-// im2col: their transforms run over conv2's 256 output channels and ate the GEMMs' saving
-// (measured level with im2col, forward 1.5-2x faster).
+// Layouts as for F(2x2, 3x3), with 36 planes instead of 16. The forward pass and the data
+// gradient use it (src/kernels/winograd.ts says from how many channels); the input and output
+// transforms run in SIMD over 4 tiles at a time, which made conv2's forward pass 1.5x faster
+// than with the scalar ones and the data gradient pay at all.
 
 const G6: StaticArray<f32> = [
   0.25, 0, 0, 0, 0,
@@ -384,14 +385,46 @@ export function winograd5Weights(w: usize, u: usize, groups: i32, O: i32, I: i32
   }
 }
 
-/** V = Bᵀ d B (6x6 tiles, step 2) for input channels [c0, c1); as winogradInput. */
+// Bᵀ p on 4 lanes at once (4 tiles, or 4 columns of one row of tiles).
+// @ts-ignore: decorator
+@inline
+function bt6v(p0: v128, p1: v128, p2: v128, p3: v128, p4: v128, p5: v128, dst: usize, ds: usize): void {
+  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
+  const a = f32x4.sub(p4, f32x4.mul(four, p2)), b = f32x4.sub(p3, f32x4.mul(four, p1));
+  const c = f32x4.sub(p4, p2), e = f32x4.mul(two, f32x4.sub(p3, p1));
+  v128.store(dst, f32x4.add(f32x4.sub(f32x4.mul(four, p0), f32x4.mul(five, p2)), p4));
+  v128.store(dst + ds, f32x4.add(a, b));
+  v128.store(dst + 2 * ds, f32x4.sub(a, b));
+  v128.store(dst + 3 * ds, f32x4.add(c, e));
+  v128.store(dst + 4 * ds, f32x4.sub(c, e));
+  v128.store(dst + 5 * ds, f32x4.add(f32x4.sub(f32x4.mul(four, p1), f32x4.mul(five, p3)), p5));
+}
+
+// The lanes at even offsets 0, 2, 4, 6 from `at` (tile starts two columns apart).
+// @ts-ignore: decorator
+@inline
+function evens(at: usize): v128 {
+  return v128.shuffle<f32>(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+}
+
+/**
+ * V = Bᵀ d B (6x6 tiles, step 2) for input channels [c0, c1); as winogradInput. Per row of
+ * tiles, Bᵀ runs down the 6 input rows in SIMD over the whole (zero-padded) width, then across
+ * in SIMD over 4 tiles at a time, written to V as 4 consecutive tiles per plane.
+ */
 export function winograd5Input(
   x: usize, v: usize, nStart: i32, count: i32, c0: i32, c1: i32, inChannels: i32, I: i32,
   height: i32, width: i32, padTop: i32, padLeft: i32, tilesH: i32, tilesW: i32, scratch: usize,
 ): void {
-  const d = scratch, t = scratch + 256;
   const T = count * tilesH * tilesW;
   const plane = <usize>(I * T) << 2;
+  // Padded rows: column q of a row holds input column q - padLeft; 8 floats of slack for the
+  // vector reads past the last tile.
+  const padded = (2 * tilesW + 4 + 8 + 3) & ~3;
+  const rowBytes = <usize>padded << 2;
+  const rows = scratch + 1024; // 6 input rows, then the 6 rows of Bᵀ d
+  const bd = rows + 6 * rowBytes;
+  const copyLo = max(0, padLeft), copyHi = min(padded, width + padLeft);
   for (let c = c0; c < c1; c++) {
     const gr = c / I;
     const i = c - gr * I;
@@ -399,25 +432,61 @@ export function winograd5Input(
       const src = x + (<usize>(((nStart + n) * inChannels + c) * height * width) << 2);
       for (let ty = 0; ty < tilesH; ty++) {
         const y0 = 2 * ty - padTop;
-        for (let tx = 0; tx < tilesW; tx++) {
-          const x0 = 2 * tx - padLeft;
-          const dst = v + (<usize>((gr * 36 * I + i) * T + (n * tilesH + ty) * tilesW + tx) << 2);
-          // Bᵀ d on the columns (into t, row-major), then on the rows straight into V's planes.
-          if (y0 >= 0 && y0 + 6 <= height && x0 >= 0 && x0 + 6 <= width) {
-            const p = src + (<usize>(y0 * width + x0) << 2);
-            for (let q = 0; q < 6; q++) bt6(p + (<usize>q << 2), <usize>width << 2, t + (<usize>q << 2), 24);
-          } else {
-            for (let r = 0; r < 6; r++) for (let q = 0; q < 6; q++) store<f32>(d + (<usize>(r * 6 + q) << 2), at(src, y0 + r, x0 + q, height, width));
-            for (let q = 0; q < 6; q++) bt6(d + (<usize>q << 2), 24, t + (<usize>q << 2), 24);
+        for (let r = 0; r < 6; r++) {
+          const row = rows + <usize>r * rowBytes;
+          const y = y0 + r;
+          if (y < 0 || y >= height || copyLo >= copyHi) {
+            memory.fill(row, 0, rowBytes);
+            continue;
           }
-          for (let r = 0; r < 6; r++) bt6(t + <usize>r * 24, 4, dst + <usize>(r * 6) * plane, plane);
+          for (let q = 0; q < copyLo; q++) store<f32>(row + (<usize>q << 2), 0);
+          memory.copy(row + (<usize>copyLo << 2), src + (<usize>(y * width + copyLo - padLeft) << 2), <usize>(copyHi - copyLo) << 2);
+          for (let q = copyHi; q < padded; q++) store<f32>(row + (<usize>q << 2), 0);
+        }
+        // Bᵀ down the rows, 4 columns at a time.
+        for (let q = 0; q < padded; q += 4) {
+          const at = rows + (<usize>q << 2);
+          bt6v(
+            v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes),
+            v128.load(at + 3 * rowBytes), v128.load(at + 4 * rowBytes), v128.load(at + 5 * rowBytes),
+            bd + (<usize>q << 2), rowBytes,
+          );
+        }
+        const tile0 = (n * tilesH + ty) * tilesW;
+        let tx = 0;
+        for (; tx + 4 <= tilesW; tx += 4) {
+          const dst = v + (<usize>((gr * 36 * I + i) * T + tile0 + tx) << 2);
+          for (let r = 0; r < 6; r++) {
+            const at = bd + <usize>r * rowBytes + (<usize>(2 * tx) << 2);
+            bt6v(evens(at), evens(at + 4), evens(at + 8), evens(at + 12), evens(at + 16), evens(at + 20), dst + <usize>(r * 6) * plane, plane);
+          }
+        }
+        for (; tx < tilesW; tx++) {
+          const dst = v + (<usize>((gr * 36 * I + i) * T + tile0 + tx) << 2);
+          for (let r = 0; r < 6; r++) bt6(bd + <usize>r * rowBytes + (<usize>(2 * tx) << 2), 4, dst + <usize>(r * 6) * plane, plane);
         }
       }
     }
   }
 }
 
-/** y = Aᵀ M A (2x2 from 6x6) for output channels [c0, c1); as winogradOutput. */
+// Aᵀ m on 4 lanes: [m0 + m1 + m2 + m3 + m4, m1 - m2 + 2 (m3 - m4) + m5].
+// @ts-ignore: decorator
+@inline
+function at6First(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128): v128 {
+  return f32x4.add(f32x4.add(f32x4.add(m0, m1), f32x4.add(m2, m3)), m4);
+}
+// @ts-ignore: decorator
+@inline
+function at6Second(m1: v128, m2: v128, m3: v128, m4: v128, m5: v128): v128 {
+  return f32x4.add(f32x4.add(f32x4.sub(m1, m2), f32x4.mul(f32x4.splat(2), f32x4.sub(m3, m4))), m5);
+}
+
+/**
+ * y = Aᵀ M A (2x2 from 6x6) for output channels [c0, c1); as winogradOutput. Runs in SIMD over
+ * 4 tiles of a row at a time (their 8 outputs per row are adjacent in y); the rest of a row of
+ * tiles, and the tiles cut by the right border, one at a time.
+ */
 export function winograd5Output(
   m: usize, y: usize, nStart: i32, count: i32, c0: i32, c1: i32, outChannels: i32, O: i32,
   outH: i32, outW: i32, tilesH: i32, tilesW: i32, scratch: usize,
@@ -425,24 +494,58 @@ export function winograd5Output(
   const t = scratch + 256, out = scratch + 512;
   const T = count * tilesH * tilesW;
   const plane = <usize>(O * T) << 2;
+  // Groups of 4 tiles whose 8 columns all lie inside y.
+  const fullGroups = min(tilesW, outW >> 1) >> 2;
   for (let c = c0; c < c1; c++) {
     const gr = c / O;
     const o = c - gr * O;
     for (let n = 0; n < count; n++) {
       const dst = y + (<usize>(((nStart + n) * outChannels + c) * outH * outW) << 2);
       for (let ty = 0; ty < tilesH; ty++) {
-        for (let tx = 0; tx < tilesW; tx++) {
+        const oy = 2 * ty;
+        const hasBelow = oy + 1 < outH;
+        let tx = 0;
+        for (; tx < fullGroups * 4; tx += 4) {
+          const src = m + (<usize>((gr * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          // Aᵀ down each of the 6 columns of the tile (rows 6 planes apart), 4 tiles per vector.
+          let s00 = f32x4.splat(0), s01 = s00, s02 = s00, s03 = s00, s04 = s00, s05 = s00;
+          let s10 = s00, s11 = s00, s12 = s00, s13 = s00, s14 = s00, s15 = s00;
+          for (let q = 0; q < 6; q++) {
+            const at = src + <usize>q * plane;
+            const m0 = v128.load(at), m1 = v128.load(at + 6 * plane), m2 = v128.load(at + 12 * plane);
+            const m3 = v128.load(at + 18 * plane), m4 = v128.load(at + 24 * plane), m5 = v128.load(at + 30 * plane);
+            const first = at6First(m0, m1, m2, m3, m4);
+            const second = at6Second(m1, m2, m3, m4, m5);
+            if (q == 0) { s00 = first; s10 = second; }
+            else if (q == 1) { s01 = first; s11 = second; }
+            else if (q == 2) { s02 = first; s12 = second; }
+            else if (q == 3) { s03 = first; s13 = second; }
+            else if (q == 4) { s04 = first; s14 = second; }
+            else { s05 = first; s15 = second; }
+          }
+          const o00 = at6First(s00, s01, s02, s03, s04), o01 = at6Second(s01, s02, s03, s04, s05);
+          const row = dst + (<usize>(oy * outW + 2 * tx) << 2);
+          v128.store(row, v128.shuffle<f32>(o00, o01, 0, 4, 1, 5));
+          v128.store(row, v128.shuffle<f32>(o00, o01, 2, 6, 3, 7), 16);
+          if (hasBelow) {
+            const o10 = at6First(s10, s11, s12, s13, s14), o11 = at6Second(s11, s12, s13, s14, s15);
+            const below = row + (<usize>outW << 2);
+            v128.store(below, v128.shuffle<f32>(o10, o11, 0, 4, 1, 5));
+            v128.store(below, v128.shuffle<f32>(o10, o11, 2, 6, 3, 7), 16);
+          }
+        }
+        for (; tx < tilesW; tx++) {
           const src = m + (<usize>((gr * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
           // Aᵀ M on the columns (6 planes apart), then on the rows of the 2x6 result.
           for (let q = 0; q < 6; q++) at6(src + <usize>q * plane, 6 * plane, t + (<usize>q << 2), 24);
           at6(t, 4, out, 4);
           at6(t + 24, 4, out + 8, 4);
-          const oy = 2 * ty, ox = 2 * tx;
+          const ox = 2 * tx;
           const row = dst + (<usize>(oy * outW + ox) << 2);
           const right = ox + 1 < outW;
           store<f32>(row, load<f32>(out));
           if (right) store<f32>(row, load<f32>(out, 4), 4);
-          if (oy + 1 < outH) {
+          if (hasBelow) {
             const below = row + (<usize>outW << 2);
             store<f32>(below, load<f32>(out, 8));
             if (right) store<f32>(below, load<f32>(out, 12), 4);
@@ -452,5 +555,3 @@ export function winograd5Output(
     }
   }
 }
-
-

@@ -8,18 +8,24 @@ import { threadRanges } from './ranges.js';
  * dilation 1 (AlexNet's conv3-conv5): 16 multiplies per 2x2 outputs and input channel instead
  * of 36, so the GEMMs do 2.25x fewer multiply-adds than im2col's. The forward pass, the data
  * gradient (a 3x3 convolution of dy with the kernels transposed and turned) and the filter
- * gradient use it. The forward pass of 5x5 convolutions of stride 1 (AlexNet's conv2) uses
- * F(2x2, 5x5): 36 multiplies instead of 100 (their gradients stay im2col: measured no faster).
+ * gradient use it. 5x5 convolutions of stride 1 (AlexNet's conv2, the mini AlexNet's second
+ * layer) use F(2x2, 5x5) in the forward pass and the data gradient: 36 multiplies instead of 100.
  * `GPUNET_WASM_WINOGRAD=0` turns both off (to compare).
  */
 export function winogradApplies(a: Conv2dAttrs, pass: 'forward' | 'data' | 'filter'): boolean {
+  const groupIn = a.inChannels / a.groups;
+  const groupOut = a.outChannels / a.groups;
   return (
     WINOGRAD &&
     (a.kernelHeight === 3 ||
-      // F(2x2, 5x5)'s transforms cost more per channel: measured 4x slower than im2col at 1
-      // input channel per group and 1.1x slower at 8 (the mini AlexNet), 1.8x faster at 48
-      // (AlexNet's conv2).
-      (a.kernelHeight === 5 && pass === 'forward' && a.inChannels / a.groups >= 32)) &&
+      (a.kernelHeight === 5 &&
+        // F(2x2, 5x5)'s 6x6 transforms run once per channel on each side, its saving is per
+        // pair of channels. Measured on one thread at batch 32 (13x13 and 27x27 maps, 16-32
+        // outputs): the forward pass 1.3x faster than im2col from 4 input channels, 2x slower
+        // at 1; the data gradient 1.3x faster at 16 (its dx) channels, 1.2x slower at 8; at
+        // AlexNet's conv2 1.5x (both passes). The filter gradient stays im2col.
+        ((pass === 'forward' && groupIn >= 4 && groupOut >= 16) ||
+          (pass === 'data' && groupIn >= 16 && groupOut >= 16)))) &&
     a.kernelWidth === a.kernelHeight &&
     a.strideHeight === 1 &&
     a.strideWidth === 1 &&
