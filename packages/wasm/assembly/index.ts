@@ -396,6 +396,8 @@ export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';
 export {
   winograd5Input,
+  winograd5FilterOutput,
+  winograd5GradOutput,
   winograd5Output,
   winograd5Weights,
   winogradFilterGemm,

@@ -555,3 +555,128 @@ export function winograd5Output(
     }
   }
 }
+
+// The filter gradient by F(2x2, 5x5), as winogradGradOutput and winogradFilterOutput for 3x3:
+// D = A dy Aᵀ (6x6 from each 2x2 block of dy), 36 GEMMs D_e V_eᵀ, and dW = Gᵀ M G (5x5).
+//   A = [1 0; 1 1; 1 -1; 1 2; 1 -2; 0 1]
+
+// Gᵀ (5x6), for Gᵀ M G.
+const G6T: StaticArray<f32> = [
+  0.25, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24, 0,
+  0, -1.0 / 6, 1.0 / 6, 1.0 / 12, -1.0 / 12, 0,
+  0, -1.0 / 6, -1.0 / 6, 1.0 / 6, 1.0 / 6, 0,
+  0, -1.0 / 6, 1.0 / 6, 1.0 / 3, -1.0 / 3, 0,
+  0, -1.0 / 6, -1.0 / 6, 2.0 / 3, 2.0 / 3, 1,
+];
+
+// One row [p, q] of A dy times Aᵀ, [p, p + q, p - q, p + 2q, p - 2q, q], 4 tiles per vector,
+// to 6 consecutive planes; returns the next row's start.
+// @ts-ignore: decorator
+@inline
+function expand6v(dst: usize, plane: usize, p: v128, q: v128): usize {
+  const q2 = f32x4.add(q, q);
+  v128.store(dst, p);
+  v128.store(dst + plane, f32x4.add(p, q));
+  v128.store(dst + 2 * plane, f32x4.sub(p, q));
+  v128.store(dst + 3 * plane, f32x4.add(p, q2));
+  v128.store(dst + 4 * plane, f32x4.sub(p, q2));
+  v128.store(dst + 5 * plane, q);
+  return dst + 6 * plane;
+}
+
+// The same on one tile.
+// @ts-ignore: decorator
+@inline
+function expand6(dst: usize, plane: usize, p: f32, q: f32): usize {
+  store<f32>(dst, p);
+  store<f32>(dst + plane, p + q);
+  store<f32>(dst + 2 * plane, p - q);
+  store<f32>(dst + 3 * plane, p + 2 * q);
+  store<f32>(dst + 4 * plane, p - 2 * q);
+  store<f32>(dst + 5 * plane, q);
+  return dst + 6 * plane;
+}
+
+/**
+ * D = A dy Aᵀ (6x6 from 2x2) for output channels [c0, c1) of images [nStart, nStart + count),
+ * layout D [groups][36][O][T]; outside dy reads as zero. 4 tiles at a time where their 8
+ * columns lie inside dy.
+ */
+export function winograd5GradOutput(
+  dy: usize, d: usize, nStart: i32, count: i32, c0: i32, c1: i32, outChannels: i32, O: i32,
+  outH: i32, outW: i32, tilesH: i32, tilesW: i32,
+): void {
+  const T = count * tilesH * tilesW;
+  const plane = <usize>(O * T) << 2;
+  const fullGroups = min(tilesW, outW >> 1) >> 2;
+  const zero = f32x4.splat(0);
+  for (let c = c0; c < c1; c++) {
+    const g = c / O;
+    const o = c - g * O;
+    for (let n = 0; n < count; n++) {
+      const src = dy + (<usize>(((nStart + n) * outChannels + c) * outH * outW) << 2);
+      for (let ty = 0; ty < tilesH; ty++) {
+        const oy = 2 * ty;
+        const below = oy + 1 < outH;
+        let tx = 0;
+        for (; tx < fullGroups * 4; tx += 4) {
+          const at = src + (<usize>(oy * outW + 2 * tx) << 2);
+          const r0 = v128.load(at), r1 = v128.load(at, 16);
+          const a = v128.shuffle<f32>(r0, r1, 0, 2, 4, 6), b = v128.shuffle<f32>(r0, r1, 1, 3, 5, 7);
+          let cc = zero, dd = zero;
+          if (below) {
+            const next = at + (<usize>outW << 2);
+            const s0 = v128.load(next), s1 = v128.load(next, 16);
+            cc = v128.shuffle<f32>(s0, s1, 0, 2, 4, 6);
+            dd = v128.shuffle<f32>(s0, s1, 1, 3, 5, 7);
+          }
+          const c2 = f32x4.add(cc, cc), d2 = f32x4.add(dd, dd);
+          let dst = d + (<usize>((g * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          dst = expand6v(dst, plane, a, b);
+          dst = expand6v(dst, plane, f32x4.add(a, cc), f32x4.add(b, dd));
+          dst = expand6v(dst, plane, f32x4.sub(a, cc), f32x4.sub(b, dd));
+          dst = expand6v(dst, plane, f32x4.add(a, c2), f32x4.add(b, d2));
+          dst = expand6v(dst, plane, f32x4.sub(a, c2), f32x4.sub(b, d2));
+          expand6v(dst, plane, cc, dd);
+        }
+        for (; tx < tilesW; tx++) {
+          const ox = 2 * tx;
+          const at = src + (<usize>(oy * outW + ox) << 2);
+          const right = ox + 1 < outW;
+          const a: f32 = load<f32>(at);
+          const b: f32 = right ? load<f32>(at, 4) : 0;
+          const cc: f32 = below ? load<f32>(at + (<usize>outW << 2)) : 0;
+          const dd: f32 = right && below ? load<f32>(at + (<usize>outW << 2), 4) : 0;
+          let dst = d + (<usize>((g * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          dst = expand6(dst, plane, a, b);
+          dst = expand6(dst, plane, a + cc, b + dd);
+          dst = expand6(dst, plane, a - cc, b - dd);
+          dst = expand6(dst, plane, a + 2 * cc, b + 2 * dd);
+          dst = expand6(dst, plane, a - 2 * cc, b - 2 * dd);
+          expand6(dst, plane, cc, dd);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dW = Gᵀ M G for output channels [o0, o1) of every group: M [groups][36][O][I] -> dW
+ * [groups*O][I][5][5].
+ */
+export function winograd5FilterOutput(m: usize, dw: usize, groups: i32, O: i32, I: i32, o0: i32, o1: i32, scratch: usize): void {
+  const tile = scratch, t = scratch + 256, out = scratch + 512;
+  const GT = changetype<usize>(G6T);
+  const plane = <usize>(O * I) << 2;
+  for (let g = 0; g < groups; g++) {
+    for (let o = o0; o < o1; o++) {
+      for (let i = 0; i < I; i++) {
+        const src = m + (<usize>((g * 36 * O + o) * I + i) << 2);
+        for (let e = 0; e < 36; e++) store<f32>(tile + (<usize>e << 2), load<f32>(src + <usize>e * plane));
+        leftMul(GT, 5, 6, tile, 6, t); // Gᵀ M: 5x6
+        rightMulT(t, 5, 6, GT, 5, out); // (Gᵀ M) G: 5x5
+        memory.copy(dw + (<usize>(((g * O + o) * I + i) * 25) << 2), out, 100);
+      }
+    }
+  }
+}

@@ -60,6 +60,8 @@ export interface KernelExports {
   winograd5Weights(...args: number[]): void;
   winograd5Input(...args: number[]): void;
   winograd5Output(...args: number[]): void;
+  winograd5GradOutput(...args: number[]): void;
+  winograd5FilterOutput(...args: number[]): void;
 }
 
 const PAGE = 65536;

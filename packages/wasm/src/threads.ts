@@ -33,6 +33,8 @@ const FUNCTIONS = [
   'winograd5Weights',
   'winograd5Input',
   'winograd5Output',
+  'winograd5GradOutput',
+  'winograd5FilterOutput',
   'maxPoolStride2',
   'maxPoolGradStride2',
   'lrnTiles',

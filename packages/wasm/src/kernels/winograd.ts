@@ -9,7 +9,7 @@ import { threadRanges } from './ranges.js';
  * of 36, so the GEMMs do 2.25x fewer multiply-adds than im2col's. The forward pass, the data
  * gradient (a 3x3 convolution of dy with the kernels transposed and turned) and the filter
  * gradient use it. 5x5 convolutions of stride 1 (AlexNet's conv2, the mini AlexNet's second
- * layer) use F(2x2, 5x5) in the forward pass and the data gradient: 36 multiplies instead of 100.
+ * layer) use F(2x2, 5x5) in all three passes: 36 multiplies instead of 100.
  * `GPUNET_WASM_WINOGRAD=0` turns both off (to compare).
  */
 export function winogradApplies(a: Conv2dAttrs, pass: 'forward' | 'data' | 'filter'): boolean {
@@ -22,9 +22,11 @@ export function winogradApplies(a: Conv2dAttrs, pass: 'forward' | 'data' | 'filt
         // F(2x2, 5x5)'s 6x6 transforms run once per channel on each side, its saving is per
         // pair of channels. Measured on one thread at batch 32 (13x13 and 27x27 maps, 16-32
         // outputs): the forward pass 1.3x faster than im2col from 4 input channels, 2x slower
-        // at 1; the data gradient 1.3x faster at 16 (its dx) channels, 1.2x slower at 8; at
-        // AlexNet's conv2 1.5x (both passes). The filter gradient stays im2col.
+        // at 1; the data gradient 1.3x faster at 16 (its dx) channels, 1.2x slower at 8; the
+        // filter gradient 1.1x faster at 8 input channels, 1.5x slower at 4; at AlexNet's conv2
+        // (48 in, 128 out per group) 1.5x in all three passes.
         ((pass === 'forward' && groupIn >= 4 && groupOut >= 16) ||
+          (pass === 'filter' && groupIn >= 8 && groupOut >= 16) ||
           (pass === 'data' && groupIn >= 16 && groupOut >= 16)))) &&
     a.kernelWidth === a.kernelHeight &&
     a.strideHeight === 1 &&
@@ -50,6 +52,8 @@ const FAMILIES: Record<
     weights: 'winogradWeights' | 'winograd5Weights';
     input: 'winogradInput' | 'winograd5Input';
     output: 'winogradOutput' | 'winograd5Output';
+    gradOutput: 'winogradGradOutput' | 'winograd5GradOutput';
+    filterOutput: 'winogradFilterOutput' | 'winograd5FilterOutput';
   }
 > = {
   3: {
@@ -57,12 +61,16 @@ const FAMILIES: Record<
     weights: 'winogradWeights',
     input: 'winogradInput',
     output: 'winogradOutput',
+    gradOutput: 'winogradGradOutput',
+    filterOutput: 'winogradFilterOutput',
   },
   5: {
     elements: 36,
     weights: 'winograd5Weights',
     input: 'winograd5Input',
     output: 'winograd5Output',
+    gradOutput: 'winograd5GradOutput',
+    filterOutput: 'winograd5FilterOutput',
   },
 };
 
@@ -226,7 +234,7 @@ export function winogradFilter(
       tilesH,
       tilesW,
     ]);
-    byChannels(wasm, 'winogradGradOutput', dy, d, n0, count, groups * O, [
+    byChannels(wasm, f.gradOutput, dy, d, n0, count, groups * O, [
       O,
       a.outHeight,
       a.outWidth,
@@ -250,7 +258,7 @@ export function winogradFilter(
     );
   }
   wasm.pool.run(
-    'winogradFilterOutput',
+    f.filterOutput,
     threadRanges(O, threads).map(([o0, o1], t) => [m, dw, groups, O, I, o0, o1, wasm.scratch[t]]),
   );
   sizes.forEach((bytes, k) => {
