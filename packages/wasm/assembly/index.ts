@@ -396,6 +396,11 @@ export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
 export { convBackpropFilter, convBackpropInput, convForward } from './conv';
 export {
   winograd5Input,
+  winograd43Weights,
+  winograd43Input,
+  winograd43Output,
+  winograd43GradOutput,
+  winograd43FilterOutput,
   winograd5FilterOutput,
   winograd5GradOutput,
   winograd5Output,

@@ -680,3 +680,411 @@ export function winograd5FilterOutput(m: usize, dw: usize, groups: i32, O: i32, 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Winograd F(4x4, 3x3) for 3x3 convolutions of stride 1 on maps where its 4x4 output tiles waste
+// little (AlexNet's 13x13: 16 tiles of 36 products against F(2x2, 3x3)'s 49 of 16, 1.36x fewer
+// multiply-adds). The same 6x6 input transform as F(2x2, 5x5) with tiles 4 apart; all
+// transforms in SIMD over 4 tiles of a row.
+//   G  = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//   Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+
+const G43: StaticArray<f32> = [
+  0.25, 0, 0,
+  -1.0 / 6, -1.0 / 6, -1.0 / 6,
+  -1.0 / 6, 1.0 / 6, -1.0 / 6,
+  1.0 / 24, 1.0 / 12, 1.0 / 6,
+  1.0 / 24, -1.0 / 12, 1.0 / 6,
+  0, 0, 1,
+];
+const G43T: StaticArray<f32> = [
+  0.25, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24, 0,
+  0, -1.0 / 6, 1.0 / 6, 1.0 / 12, -1.0 / 12, 0,
+  0, -1.0 / 6, -1.0 / 6, 1.0 / 6, 1.0 / 6, 1,
+];
+
+// G p (6 from 3) on 4 lanes: [p0/4, -(p0 + p1 + p2)/6, -(p0 - p1 + p2)/6,
+// p0/24 + p1/12 + p2/6, p0/24 - p1/12 + p2/6, p2], to 6 slots `ds` apart.
+// @ts-ignore: decorator
+@inline
+function g43v(p0: v128, p1: v128, p2: v128, dst: usize, ds: usize): void {
+  const s = f32x4.add(p0, p2);
+  const sixth = f32x4.splat(-1.0 / 6);
+  const t = f32x4.add(f32x4.mul(p0, f32x4.splat(1.0 / 24)), f32x4.mul(p2, f32x4.splat(1.0 / 6)));
+  const h = f32x4.mul(p1, f32x4.splat(1.0 / 12));
+  v128.store(dst, f32x4.mul(p0, f32x4.splat(0.25)));
+  v128.store(dst + ds, f32x4.mul(f32x4.add(s, p1), sixth));
+  v128.store(dst + 2 * ds, f32x4.mul(f32x4.sub(s, p1), sixth));
+  v128.store(dst + 3 * ds, f32x4.add(t, h));
+  v128.store(dst + 4 * ds, f32x4.sub(t, h));
+  v128.store(dst + 5 * ds, p2);
+}
+
+/**
+ * U = G g Gᵀ (6x6 from 3x3) for output channels [o0, o1); `flip` as in winogradWeights. In SIMD
+ * over 4 input channels (adjacent in U); the last I % 4 by the generic products.
+ */
+export function winograd43Weights(w: usize, u: usize, groups: i32, O: i32, I: i32, flip: i32, o0: i32, o1: i32, scratch: usize): void {
+  const g = scratch, t = scratch + 128, out = scratch + 256;
+  const gv = scratch + 1024; // 9 vectors: the kernels of 4 input channels, lane by lane
+  const tv = scratch + 1280; // G g: 6 rows x 3 columns of vectors
+  const G = changetype<usize>(G43);
+  const plane = <usize>(O * I) << 2;
+  for (let gr = 0; gr < groups; gr++) {
+    for (let o = o0; o < o1; o++) {
+      let i = 0;
+      for (; i + 4 <= I; i += 4) {
+        for (let lane = 0; lane < 4; lane++) {
+          const k = flip
+            ? w + (<usize>(((gr * I + i + lane) * O + o) * 9) << 2)
+            : w + (<usize>(((gr * O + o) * I + i + lane) * 9) << 2);
+          for (let q = 0; q < 9; q++) store<f32>(gv + (<usize>((q << 2) + lane) << 2), load<f32>(k + (<usize>(flip ? 8 - q : q) << 2)));
+        }
+        // G down each column c of the kernel, then across each of the 6 rows into U's planes.
+        for (let c = 0; c < 3; c++) g43v(v128.load(gv + (<usize>c << 4)), v128.load(gv + (<usize>(3 + c) << 4)), v128.load(gv + (<usize>(6 + c) << 4)), tv + (<usize>c << 4), 48);
+        const dst = u + (<usize>((gr * 36 * O + o) * I + i) << 2);
+        for (let e = 0; e < 6; e++) {
+          const at = tv + <usize>e * 48;
+          g43v(v128.load(at), v128.load(at, 16), v128.load(at, 32), dst + <usize>(e * 6) * plane, plane);
+        }
+      }
+      for (; i < I; i++) {
+        const k = flip
+          ? w + (<usize>(((gr * I + i) * O + o) * 9) << 2)
+          : w + (<usize>(((gr * O + o) * I + i) * 9) << 2);
+        for (let q = 0; q < 9; q++) store<f32>(g + (<usize>q << 2), load<f32>(k + (<usize>(flip ? 8 - q : q) << 2)));
+        leftMul(G, 6, 3, g, 3, t); // 6x3
+        rightMulT(t, 6, 3, G, 6, out); // 6x6
+        const dst = u + (<usize>((gr * 36 * O + o) * I + i) << 2);
+        for (let e = 0; e < 36; e++) store<f32>(dst + <usize>e * plane, load<f32>(out + (<usize>e << 2)));
+      }
+    }
+  }
+}
+
+// Transposes the 4x4 block whose rows are r0..r3 into c0..c3 (c_q lane j = r_j lane q) and
+// stores the columns at dst, dst + step, ...
+// @ts-ignore: decorator
+@inline
+function storeTransposed(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+/**
+ * V = Bᵀ d B (6x6 tiles, step 4) for input channels [c0, c1); as winograd5Input: Bᵀ down the
+ * rows over the zero-padded width, then across 4 tiles at a time (their columns gathered by 4x4
+ * transposes in scratch).
+ */
+export function winograd43Input(
+  x: usize, v: usize, nStart: i32, count: i32, c0: i32, c1: i32, inChannels: i32, I: i32,
+  height: i32, width: i32, padTop: i32, padLeft: i32, tilesH: i32, tilesW: i32, scratch: usize,
+): void {
+  const T = count * tilesH * tilesW;
+  const plane = <usize>(I * T) << 2;
+  const padded = (4 * tilesW + 4 + 8 + 3) & ~3;
+  const rowBytes = <usize>padded << 2;
+  const cols = scratch + 256; // 6 columns x 4 tiles, gathered
+  const rows = scratch + 1024;
+  const bd = rows + 6 * rowBytes;
+  const copyLo = max(0, padLeft), copyHi = min(padded, width + padLeft);
+  for (let c = c0; c < c1; c++) {
+    const gr = c / I;
+    const i = c - gr * I;
+    for (let n = 0; n < count; n++) {
+      const src = x + (<usize>(((nStart + n) * inChannels + c) * height * width) << 2);
+      for (let ty = 0; ty < tilesH; ty++) {
+        const y0 = 4 * ty - padTop;
+        for (let r = 0; r < 6; r++) {
+          const row = rows + <usize>r * rowBytes;
+          const y = y0 + r;
+          if (y < 0 || y >= height || copyLo >= copyHi) {
+            memory.fill(row, 0, rowBytes);
+            continue;
+          }
+          for (let q = 0; q < copyLo; q++) store<f32>(row + (<usize>q << 2), 0);
+          memory.copy(row + (<usize>copyLo << 2), src + (<usize>(y * width + copyLo - padLeft) << 2), <usize>(copyHi - copyLo) << 2);
+          for (let q = copyHi; q < padded; q++) store<f32>(row + (<usize>q << 2), 0);
+        }
+        for (let q = 0; q < padded; q += 4) {
+          const at = rows + (<usize>q << 2);
+          bt6v(
+            v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes),
+            v128.load(at + 3 * rowBytes), v128.load(at + 4 * rowBytes), v128.load(at + 5 * rowBytes),
+            bd + (<usize>q << 2), rowBytes,
+          );
+        }
+        const tile0 = (n * tilesH + ty) * tilesW;
+        let tx = 0;
+        for (; tx + 4 <= tilesW; tx += 4) {
+          const dst = v + (<usize>((gr * 36 * I + i) * T + tile0 + tx) << 2);
+          for (let r = 0; r < 6; r++) {
+            const at = bd + <usize>r * rowBytes + (<usize>(4 * tx) << 2);
+            const l1 = v128.load(at, 16), l2 = v128.load(at, 32), l3 = v128.load(at, 48);
+            // Columns 0-3 of the 4 tiles, then columns 4 and 5 (columns 0 and 1 one tile on).
+            storeTransposed(v128.load(at), l1, l2, l3, cols, 16);
+            storeTransposed(l1, l2, l3, v128.load(at, 64), cols + 64, 16);
+            bt6v(
+              v128.load(cols), v128.load(cols, 16), v128.load(cols, 32), v128.load(cols, 48),
+              v128.load(cols, 64), v128.load(cols, 80), dst + <usize>(r * 6) * plane, plane,
+            );
+          }
+        }
+        for (; tx < tilesW; tx++) {
+          const dst = v + (<usize>((gr * 36 * I + i) * T + tile0 + tx) << 2);
+          for (let r = 0; r < 6; r++) bt6(bd + <usize>r * rowBytes + (<usize>(4 * tx) << 2), 4, dst + <usize>(r * 6) * plane, plane);
+        }
+      }
+    }
+  }
+}
+
+// Aᵀ m (4 from 6) on 4 lanes, written to dst, dst + ds, dst + 2 ds, dst + 3 ds.
+// @ts-ignore: decorator
+@inline
+function at43v(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, dst: usize, ds: usize): void {
+  const sum12 = f32x4.add(m1, m2), dif12 = f32x4.sub(m1, m2);
+  const sum34 = f32x4.add(m3, m4), dif34 = f32x4.sub(m3, m4);
+  v128.store(dst, f32x4.add(f32x4.add(m0, sum12), sum34));
+  v128.store(dst + ds, f32x4.add(dif12, f32x4.mul(f32x4.splat(2), dif34)));
+  v128.store(dst + 2 * ds, f32x4.add(sum12, f32x4.mul(f32x4.splat(4), sum34)));
+  v128.store(dst + 3 * ds, f32x4.add(f32x4.add(dif12, f32x4.mul(f32x4.splat(8), dif34)), m5));
+}
+
+// The same on one value per row.
+// @ts-ignore: decorator
+@inline
+function at43(src: usize, ss: usize, dst: usize, ds: usize): void {
+  const m0 = load<f32>(src), m1 = load<f32>(src + ss), m2 = load<f32>(src + 2 * ss);
+  const m3 = load<f32>(src + 3 * ss), m4 = load<f32>(src + 4 * ss), m5 = load<f32>(src + 5 * ss);
+  const sum12: f32 = m1 + m2, dif12: f32 = m1 - m2, sum34: f32 = m3 + m4, dif34: f32 = m3 - m4;
+  store<f32>(dst, m0 + sum12 + sum34);
+  store<f32>(dst + ds, dif12 + 2 * dif34);
+  store<f32>(dst + 2 * ds, sum12 + 4 * sum34);
+  store<f32>(dst + 3 * ds, dif12 + 8 * dif34 + m5);
+}
+
+/**
+ * y = Aᵀ M A (4x4 from 6x6) for output channels [c0, c1); as winogradOutput. 4 tiles at a time
+ * (each output row one 4x4 transpose; columns past y's border go through scratch and are
+ * dropped), the rest one by one.
+ */
+export function winograd43Output(
+  m: usize, y: usize, nStart: i32, count: i32, c0: i32, c1: i32, outChannels: i32, O: i32,
+  outH: i32, outW: i32, tilesH: i32, tilesW: i32, scratch: usize,
+): void {
+  const s = scratch + 1024; // Aᵀ M: 4 rows x 6 columns of vectors (or of floats)
+  const out = scratch + 2048; // 4 x 4 vectors
+  const cut = scratch + 3072; // one output row of 4 tiles, when the border cuts it
+  const T = count * tilesH * tilesW;
+  const plane = <usize>(O * T) << 2;
+  for (let c = c0; c < c1; c++) {
+    const gr = c / O;
+    const o = c - gr * O;
+    for (let n = 0; n < count; n++) {
+      const dst = y + (<usize>(((nStart + n) * outChannels + c) * outH * outW) << 2);
+      for (let ty = 0; ty < tilesH; ty++) {
+        const oy = 4 * ty;
+        const rowsInside = min(4, outH - oy);
+        let tx = 0;
+        for (; tx + 4 <= tilesW; tx += 4) {
+          const src = m + (<usize>((gr * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          const inside = min(16, outW - 4 * tx);
+          // Aᵀ down each column q (rows 6 planes apart) into s[r][q].
+          for (let q = 0; q < 6; q++) {
+            const at = src + <usize>q * plane;
+            at43v(
+              v128.load(at), v128.load(at + 6 * plane), v128.load(at + 12 * plane),
+              v128.load(at + 18 * plane), v128.load(at + 24 * plane), v128.load(at + 30 * plane),
+              s + (<usize>q << 4), 96,
+            );
+          }
+          // Then across each row r of s into out[r][0..3].
+          for (let r = 0; r < 4; r++) {
+            const at = s + <usize>r * 96;
+            at43v(
+              v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), v128.load(at, 64), v128.load(at, 80),
+              out + <usize>r * 64, 16,
+            );
+          }
+          for (let r = 0; r < rowsInside; r++) {
+            const at = out + <usize>r * 64;
+            const row = dst + (<usize>((oy + r) * outW + 4 * tx) << 2);
+            storeTransposed(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), inside == 16 ? row : cut, 16);
+            if (inside < 16) memory.copy(row, cut, <usize>inside << 2);
+          }
+        }
+        for (; tx < tilesW; tx++) {
+          const src = m + (<usize>((gr * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          for (let q = 0; q < 6; q++) at43(src + <usize>q * plane, 6 * plane, s + (<usize>q << 2), 24);
+          for (let r = 0; r < 4; r++) at43(s + <usize>r * 24, 4, out + <usize>r * 16, 4);
+          const ox = 4 * tx;
+          const colsInside = min(4, outW - ox);
+          for (let r = 0; r < rowsInside; r++) {
+            const row = dst + (<usize>((oy + r) * outW + ox) << 2);
+            for (let q = 0; q < colsInside; q++) store<f32>(row + (<usize>q << 2), load<f32>(out + (<usize>(r * 4 + q) << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// A p for 4 values: [p0, p0 + p1 + p2 + p3, p0 - p1 + p2 - p3, p0 + 2p1 + 4p2 + 8p3,
+// p0 - 2p1 + 4p2 - 8p3, p3], 4 lanes, to 6 slots `ds` apart.
+// @ts-ignore: decorator
+@inline
+function a43v(p0: v128, p1: v128, p2: v128, p3: v128, dst: usize, ds: usize): void {
+  const even = f32x4.add(p0, p2), odd = f32x4.add(p1, p3);
+  const even4 = f32x4.add(p0, f32x4.mul(f32x4.splat(4), p2));
+  const odd8 = f32x4.add(f32x4.add(p1, p1), f32x4.mul(f32x4.splat(8), p3));
+  v128.store(dst, p0);
+  v128.store(dst + ds, f32x4.add(even, odd));
+  v128.store(dst + 2 * ds, f32x4.sub(even, odd));
+  v128.store(dst + 3 * ds, f32x4.add(even4, odd8));
+  v128.store(dst + 4 * ds, f32x4.sub(even4, odd8));
+  v128.store(dst + 5 * ds, p3);
+}
+
+/**
+ * D = A dy Aᵀ (6x6 from 4x4) for output channels [c0, c1) of images [nStart, nStart + count),
+ * layout D [groups][36][O][T]; outside dy reads as zero. Each tile's 4x4 block of dy is
+ * gathered into scratch (4 tiles at a time by 4x4 transposes; a row cut by the border is
+ * copied and zero-filled first).
+ */
+export function winograd43GradOutput(
+  dy: usize, d: usize, nStart: i32, count: i32, c0: i32, c1: i32, outChannels: i32, O: i32,
+  outH: i32, outW: i32, tilesH: i32, tilesW: i32, scratch: usize,
+): void {
+  const T = count * tilesH * tilesW;
+  const plane = <usize>(O * T) << 2;
+  const block = scratch + 1024; // p[r][q]: 16 vectors (4 tiles) or 16 floats (one)
+  const half = scratch + 2048; // A p down the rows: e[row 0..5][q 0..3]
+  const cut = scratch + 3072 + 128; // one row of dy for 4 tiles, zero past the border
+  const zero = f32x4.splat(0);
+  for (let c = c0; c < c1; c++) {
+    const g = c / O;
+    const o = c - g * O;
+    for (let n = 0; n < count; n++) {
+      const src = dy + (<usize>(((nStart + n) * outChannels + c) * outH * outW) << 2);
+      for (let ty = 0; ty < tilesH; ty++) {
+        const oy = 4 * ty;
+        const rowsInside = min(4, outH - oy);
+        let tx = 0;
+        for (; tx + 4 <= tilesW; tx += 4) {
+          const inside = min(16, outW - 4 * tx);
+          for (let r = 0; r < 4; r++) {
+            const dstRow = block + (<usize>r << 6);
+            if (r < rowsInside) {
+              let at = src + (<usize>((oy + r) * outW + 4 * tx) << 2);
+              if (inside < 16) {
+                memory.fill(cut, 0, 64);
+                memory.copy(cut, at, <usize>inside << 2);
+                at = cut;
+              }
+              storeTransposed(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), dstRow, 16);
+            } else {
+              v128.store(dstRow, zero); v128.store(dstRow, zero, 16); v128.store(dstRow, zero, 32); v128.store(dstRow, zero, 48);
+            }
+          }
+          // A down each column q, then A across each of the 6 rows, straight into D's planes.
+          for (let q = 0; q < 4; q++) {
+            const at = block + (<usize>q << 4);
+            a43v(v128.load(at), v128.load(at, 64), v128.load(at, 128), v128.load(at, 192), half + (<usize>q << 4), 64);
+          }
+          const dst = d + (<usize>((g * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          for (let e = 0; e < 6; e++) {
+            const at = half + (<usize>e << 6);
+            a43v(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), dst + <usize>(e * 6) * plane, plane);
+          }
+        }
+        for (; tx < tilesW; tx++) {
+          const ox = 4 * tx;
+          const colsInside = min(4, outW - ox);
+          for (let r = 0; r < 4; r++) {
+            for (let q = 0; q < 4; q++) {
+              const v: f32 = r < rowsInside && q < colsInside ? load<f32>(src + (<usize>((oy + r) * outW + ox + q) << 2)) : 0;
+              store<f32>(block + (<usize>(r * 4 + q) << 2), v);
+            }
+          }
+          const dst = d + (<usize>((g * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          // The same arithmetic one tile per lane 0 (the other lanes unused).
+          for (let q = 0; q < 4; q++) {
+            const at = block + (<usize>q << 2);
+            a43v(
+              f32x4.splat(load<f32>(at)), f32x4.splat(load<f32>(at, 16)), f32x4.splat(load<f32>(at, 32)), f32x4.splat(load<f32>(at, 48)),
+              half + (<usize>q << 4), 64,
+            );
+          }
+          for (let e = 0; e < 6; e++) {
+            const at = half + (<usize>e << 6);
+            a43v(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), scratch + 3072, 16);
+            for (let f = 0; f < 6; f++) store<f32>(dst + <usize>(e * 6 + f) * plane, load<f32>(scratch + 3072 + (<usize>f << 4)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Gᵀ m (3 from 6) on 4 lanes: [m0/4 - (m1 + m2)/6 + (m3 + m4)/24, (m2 - m1)/6 + (m3 - m4)/12,
+// (m3 + m4 - m1 - m2)/6 + m5].
+// @ts-ignore: decorator
+@inline
+function gt43v(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, dst: usize, ds: usize): void {
+  const sum12 = f32x4.add(m1, m2), sum34 = f32x4.add(m3, m4);
+  const sixth = f32x4.splat(1.0 / 6);
+  v128.store(dst, f32x4.add(f32x4.sub(f32x4.mul(m0, f32x4.splat(0.25)), f32x4.mul(sum12, sixth)), f32x4.mul(sum34, f32x4.splat(1.0 / 24))));
+  v128.store(dst + ds, f32x4.add(f32x4.mul(f32x4.sub(m2, m1), sixth), f32x4.mul(f32x4.sub(m3, m4), f32x4.splat(1.0 / 12))));
+  v128.store(dst + 2 * ds, f32x4.add(f32x4.mul(f32x4.sub(sum34, sum12), sixth), m5));
+}
+
+/**
+ * dW = Gᵀ M G for output channels [o0, o1) of every group: M [groups][36][O][I] -> dW
+ * [groups*O][I][3][3]. In SIMD over 4 input channels; the last I % 4 by the generic products.
+ */
+export function winograd43FilterOutput(m: usize, dw: usize, groups: i32, O: i32, I: i32, o0: i32, o1: i32, scratch: usize): void {
+  const tile = scratch, t = scratch + 256, out = scratch + 512;
+  const tv = scratch + 1024; // Gᵀ M: 3 rows x 6 columns of vectors
+  const kv = scratch + 1536; // the 9 results, a vector each
+  const GT = changetype<usize>(G43T);
+  const plane = <usize>(O * I) << 2;
+  for (let g = 0; g < groups; g++) {
+    for (let o = o0; o < o1; o++) {
+      let i = 0;
+      for (; i + 4 <= I; i += 4) {
+        const src = m + (<usize>((g * 36 * O + o) * I + i) << 2);
+        for (let q = 0; q < 6; q++) {
+          const at = src + <usize>q * plane;
+          gt43v(
+            v128.load(at), v128.load(at + 6 * plane), v128.load(at + 12 * plane),
+            v128.load(at + 18 * plane), v128.load(at + 24 * plane), v128.load(at + 30 * plane),
+            tv + (<usize>q << 4), 96,
+          );
+        }
+        for (let r = 0; r < 3; r++) {
+          const at = tv + <usize>r * 96;
+          gt43v(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), v128.load(at, 64), v128.load(at, 80), kv + <usize>r * 48, 16);
+        }
+        // The 4 channels' kernels are 36 adjacent floats of dW.
+        const dst = dw + (<usize>(((g * O + o) * I + i) * 9) << 2);
+        for (let lane = 0; lane < 4; lane++) {
+          for (let q = 0; q < 9; q++) store<f32>(dst + (<usize>(lane * 9 + q) << 2), load<f32>(kv + (<usize>((q << 2) + lane) << 2)));
+        }
+      }
+      for (; i < I; i++) {
+        const src = m + (<usize>((g * 36 * O + o) * I + i) << 2);
+        for (let e = 0; e < 36; e++) store<f32>(tile + (<usize>e << 2), load<f32>(src + <usize>e * plane));
+        leftMul(GT, 3, 6, tile, 6, t); // Gᵀ M: 3x6
+        rightMulT(t, 3, 6, GT, 3, out); // (Gᵀ M) G: 3x3
+        memory.copy(dw + (<usize>(((g * O + o) * I + i) * 9) << 2), out, 36);
+      }
+    }
+  }
+}

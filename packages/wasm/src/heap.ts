@@ -62,6 +62,11 @@ export interface KernelExports {
   winograd5Output(...args: number[]): void;
   winograd5GradOutput(...args: number[]): void;
   winograd5FilterOutput(...args: number[]): void;
+  winograd43Weights(...args: number[]): void;
+  winograd43Input(...args: number[]): void;
+  winograd43Output(...args: number[]): void;
+  winograd43GradOutput(...args: number[]): void;
+  winograd43FilterOutput(...args: number[]): void;
 }
 
 const PAGE = 65536;

@@ -41,46 +41,73 @@ const WINOGRAD =
     ?.GPUNET_WASM_WINOGRAD !== '0';
 
 /**
- * The Wasm functions of each tile size for the forward pass and the data gradient: F(2x2, 3x3)
- * on 4x4 tiles (16 GEMMs per group), F(2x2, 5x5) on 6x6 tiles (36). Those that do not need the
- * per-thread scratch ignore it.
+ * The Wasm functions of each Winograd variant: F(2x2, 3x3) on 4x4 tiles (16 GEMMs per group),
+ * F(4x4, 3x3) and F(2x2, 5x5) on 6x6 tiles (36). Those that do not need the per-thread scratch
+ * ignore it.
  */
-const FAMILIES: Record<
-  number,
-  {
-    elements: number;
-    weights: 'winogradWeights' | 'winograd5Weights';
-    input: 'winogradInput' | 'winograd5Input';
-    output: 'winogradOutput' | 'winograd5Output';
-    gradOutput: 'winogradGradOutput' | 'winograd5GradOutput';
-    filterOutput: 'winogradFilterOutput' | 'winograd5FilterOutput';
-  }
-> = {
-  3: {
-    elements: 16,
-    weights: 'winogradWeights',
-    input: 'winogradInput',
-    output: 'winogradOutput',
-    gradOutput: 'winogradGradOutput',
-    filterOutput: 'winogradFilterOutput',
-  },
-  5: {
-    elements: 36,
-    weights: 'winograd5Weights',
-    input: 'winograd5Input',
-    output: 'winograd5Output',
-    gradOutput: 'winograd5GradOutput',
-    filterOutput: 'winograd5FilterOutput',
-  },
+interface Family {
+  /** Output tile side (2 or 4). */
+  tile: number;
+  /** Elements of a transformed tile: GEMMs per group. */
+  elements: number;
+  weights: PoolFunction;
+  input: PoolFunction;
+  output: PoolFunction;
+  gradOutput: PoolFunction;
+  filterOutput: PoolFunction;
+}
+
+const F23: Family = {
+  tile: 2,
+  elements: 16,
+  weights: 'winogradWeights',
+  input: 'winogradInput',
+  output: 'winogradOutput',
+  gradOutput: 'winogradGradOutput',
+  filterOutput: 'winogradFilterOutput',
 };
+const F43: Family = {
+  tile: 4,
+  elements: 36,
+  weights: 'winograd43Weights',
+  input: 'winograd43Input',
+  output: 'winograd43Output',
+  gradOutput: 'winograd43GradOutput',
+  filterOutput: 'winograd43FilterOutput',
+};
+const F25: Family = {
+  tile: 2,
+  elements: 36,
+  weights: 'winograd5Weights',
+  input: 'winograd5Input',
+  output: 'winograd5Output',
+  gradOutput: 'winograd5GradOutput',
+  filterOutput: 'winograd5FilterOutput',
+};
+
+const F43_ENABLED =
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.GPUNET_WASM_F43 !== '0';
+
+/**
+ * The variant for a convolution whose computed output is outH x outW: 5x5 kernels F(2x2, 5x5);
+ * 3x3 kernels F(4x4, 3x3) where its GEMMs do at most 0.85 of F(2x2, 3x3)'s multiply-adds once
+ * the cut tiles at the border are counted (13x13: 576 against 784 per channel pair; 6x6: 144
+ * against 144, where F(2x2, 3x3)'s cheaper transforms win), else F(2x2, 3x3).
+ */
+function family(kernel: number, outH: number, outW: number): Family {
+  if (kernel === 5) return F25;
+  const work = (f: Family) => f.elements * Math.ceil(outH / f.tile) * Math.ceil(outW / f.tile);
+  return F43_ENABLED && work(F43) <= 0.85 * work(F23) ? F43 : F23;
+}
 
 /** Tiles per GEMM: enough columns for the micro-kernel's panels, little scratch. */
 const TILES_PER_CHUNK = 512;
 
-/** The 2x2-output tiles over an outH x outW output, and how many images one chunk takes. */
-function tiling(batch: number, outH: number, outW: number) {
-  const tilesH = Math.ceil(outH / 2);
-  const tilesW = Math.ceil(outW / 2);
+/** The output tiles (side `tile`) over an outH x outW output, and how many images one chunk takes. */
+function tiling(batch: number, outH: number, outW: number, tile: number) {
+  const tilesH = Math.ceil(outH / tile);
+  const tilesW = Math.ceil(outW / tile);
   const perImage = tilesH * tilesW;
   const chunk = Math.max(1, Math.min(batch, Math.floor(TILES_PER_CHUNK / perImage)));
   return { tilesH, tilesW, perImage, chunk, maxT: chunk * perImage };
@@ -143,8 +170,8 @@ export function winogradConv(
   // The data gradient reads dy shifted by k - 1 - pad (the transposed convolution's padding).
   const k = a.kernelHeight;
   const [padTop, padLeft] = forward ? [a.padTop, a.padLeft] : [k - 1 - a.padTop, k - 1 - a.padLeft];
-  const f = FAMILIES[k];
-  const { tilesH, tilesW, perImage, chunk, maxT } = tiling(a.batch, outH, outW);
+  const f = family(k, outH, outW);
+  const { tilesH, tilesW, perImage, chunk, maxT } = tiling(a.batch, outH, outW, f.tile);
   const threads = wasm.pool.size;
 
   const uBytes = groups * f.elements * O * I * 4;
@@ -152,7 +179,7 @@ export function winogradConv(
   const mBytes = groups * f.elements * O * maxT * 4;
   // The transformed kernels are kept with the weight tensor: inference transforms them once,
   // a training step once per pass.
-  const u = wasm.derivedBlock(weightsId, `winograd ${pass} ${groups}x${O}x${I}`, uBytes, (at) =>
+  const u = wasm.derivedBlock(weightsId, `${f.weights} ${pass} ${groups}x${O}x${I}`, uBytes, (at) =>
     wasm.pool.run(
       f.weights,
       threadRanges(O, threads).map(([o0, o1], t) => [
@@ -216,8 +243,13 @@ export function winogradFilter(
   const groups = a.groups;
   const I = a.inChannels / groups;
   const O = a.outChannels / groups;
-  const f = FAMILIES[a.kernelHeight];
-  const { tilesH, tilesW, perImage, chunk, maxT } = tiling(a.batch, a.outHeight, a.outWidth);
+  const f = family(a.kernelHeight, a.outHeight, a.outWidth);
+  const { tilesH, tilesW, perImage, chunk, maxT } = tiling(
+    a.batch,
+    a.outHeight,
+    a.outWidth,
+    f.tile,
+  );
   const threads = wasm.pool.size;
   const e = f.elements;
   const sizes = [groups * e * I * maxT * 4, groups * e * O * maxT * 4, groups * e * O * I * 4];
