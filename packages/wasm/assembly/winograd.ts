@@ -16,6 +16,19 @@
 import { sgemm } from './index';
 
 /**
+ * Bytes from one plane of V, M or D ([rows][T] per transformed element) to the next: rows * T
+ * floats rounded to 16 mod 32, so that the 16 or 36 planes a tile is written to (or read from)
+ * start 64 bytes mod 128 apart and fall in different L1 sets. Unpadded, conv2's data gradient
+ * (128 x 392 floats, a multiple of 4 KiB) put all 36 in one set and its input transform ran 3x
+ * slower per channel. winogradPlaneFloats in src/kernels/winograd.ts allocates the same.
+ */
+// @ts-ignore: decorator
+@inline
+function tilePlane(rows: i32, T: i32): usize {
+  return <usize>(((rows * T + 31) & ~31) + 16) << 2;
+}
+
+/**
  * U for output channels [o0, o1) of every group. `flip` = 0: the kernels of a forward
  * convolution, w [groups*O][I][3][3]. `flip` = 1: of the data gradient, which is the
  * convolution of dy with the kernels transposed (in and out swapped) and turned by 180 degrees:
@@ -74,7 +87,7 @@ export function winogradInput(
   height: i32, width: i32, padTop: i32, padLeft: i32, tilesH: i32, tilesW: i32,
 ): void {
   const T = count * tilesH * tilesW;
-  const plane = <usize>(I * T) << 2;
+  const plane = tilePlane(I, T);
   const rb = <usize>width << 2;
   for (let c = c0; c < c1; c++) {
     const g = c / I;
@@ -105,7 +118,7 @@ export function winogradInput(
             d32 = at(src, y0 + 3, x0 + 2, height, width); d33 = at(src, y0 + 3, x0 + 3, height, width);
           }
           // Bᵀ d: rows [r0 - r2, r1 + r2, r2 - r1, r1 - r3]; then the same on the columns.
-          let dst = v + (<usize>((g * 16 * I + i) * T + t) << 2);
+          let dst = v + <usize>(g * 16) * plane + (<usize>(i * T + t) << 2);
           dst = col4(dst, plane, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
           dst = col4(dst, plane, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
           dst = col4(dst, plane, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
@@ -138,8 +151,8 @@ export function winogradGemm(u: usize, v: usize, m: usize, O: i32, I: i32, T: i3
     sgemm(
       O, T, I,
       u + (<usize>(item * O * I) << 2), I, 1,
-      v + (<usize>(item * I * T) << 2), T, 1,
-      m + (<usize>(item * O * T) << 2), T, 0, 0, T, scratch,
+      v + <usize>item * tilePlane(I, T), T, 1,
+      m + <usize>item * tilePlane(O, T), T, 0, 0, T, scratch,
     );
   }
 }
@@ -153,7 +166,7 @@ export function winogradOutput(
   outH: i32, outW: i32, tilesH: i32, tilesW: i32,
 ): void {
   const T = count * tilesH * tilesW;
-  const plane = <usize>(O * T) << 2;
+  const plane = tilePlane(O, T);
   for (let c = c0; c < c1; c++) {
     const g = c / O;
     const o = c - g * O;
@@ -162,7 +175,7 @@ export function winogradOutput(
       for (let ty = 0; ty < tilesH; ty++) {
         for (let tx = 0; tx < tilesW; tx++) {
           const t = (n * tilesH + ty) * tilesW + tx;
-          let src = m + (<usize>((g * 16 * O + o) * T + t) << 2);
+          let src = m + <usize>(g * 16) * plane + (<usize>(o * T + t) << 2);
           const m00 = load<f32>(src), m01 = load<f32>(src + plane), m02 = load<f32>(src + 2 * plane), m03 = load<f32>(src + 3 * plane);
           src += 4 * plane;
           const m10 = load<f32>(src), m11 = load<f32>(src + plane), m12 = load<f32>(src + 2 * plane), m13 = load<f32>(src + 3 * plane);
@@ -202,7 +215,7 @@ export function winogradGradOutput(
   outH: i32, outW: i32, tilesH: i32, tilesW: i32,
 ): void {
   const T = count * tilesH * tilesW;
-  const plane = <usize>(O * T) << 2;
+  const plane = tilePlane(O, T);
   for (let c = c0; c < c1; c++) {
     const g = c / O;
     const o = c - g * O;
@@ -221,7 +234,7 @@ export function winogradGradOutput(
           const cc: f32 = below ? load<f32>(at + (<usize>outW << 2)) : 0;
           const dd: f32 = right && below ? load<f32>(at + (<usize>outW << 2), 4) : 0;
           // A dy: rows [a b], [a+c b+d], [a-c b-d], [-c -d]; then each row [p q] -> [p, p+q, p-q, -q].
-          let dst = d + (<usize>((g * 16 * O + o) * T + t) << 2);
+          let dst = d + <usize>(g * 16) * plane + (<usize>(o * T + t) << 2);
           dst = expand4(dst, plane, a, b);
           dst = expand4(dst, plane, a + cc, b + dd);
           dst = expand4(dst, plane, a - cc, b - dd);
@@ -249,8 +262,8 @@ export function winogradFilterGemm(d: usize, v: usize, m: usize, O: i32, I: i32,
   for (let item = w0; item < w1; item++) {
     sgemm(
       O, I, T,
-      d + (<usize>(item * O * T) << 2), T, 1,
-      v + (<usize>(item * I * T) << 2), 1, T,
+      d + <usize>item * tilePlane(O, T), T, 1,
+      v + <usize>item * tilePlane(I, T), 1, T,
       m + (<usize>(item * O * I) << 2), I, accumulate, 0, I, scratch,
     );
   }
@@ -417,7 +430,7 @@ export function winograd5Input(
   height: i32, width: i32, padTop: i32, padLeft: i32, tilesH: i32, tilesW: i32, scratch: usize,
 ): void {
   const T = count * tilesH * tilesW;
-  const plane = <usize>(I * T) << 2;
+  const plane = tilePlane(I, T);
   // Padded rows: column q of a row holds input column q - padLeft; 8 floats of slack for the
   // vector reads past the last tile.
   const padded = (2 * tilesW + 4 + 8 + 3) & ~3;
@@ -455,14 +468,14 @@ export function winograd5Input(
         const tile0 = (n * tilesH + ty) * tilesW;
         let tx = 0;
         for (; tx + 4 <= tilesW; tx += 4) {
-          const dst = v + (<usize>((gr * 36 * I + i) * T + tile0 + tx) << 2);
+          const dst = v + <usize>(gr * 36) * plane + (<usize>(i * T + tile0 + tx) << 2);
           for (let r = 0; r < 6; r++) {
             const at = bd + <usize>r * rowBytes + (<usize>(2 * tx) << 2);
             bt6v(evens(at), evens(at + 4), evens(at + 8), evens(at + 12), evens(at + 16), evens(at + 20), dst + <usize>(r * 6) * plane, plane);
           }
         }
         for (; tx < tilesW; tx++) {
-          const dst = v + (<usize>((gr * 36 * I + i) * T + tile0 + tx) << 2);
+          const dst = v + <usize>(gr * 36) * plane + (<usize>(i * T + tile0 + tx) << 2);
           for (let r = 0; r < 6; r++) bt6(bd + <usize>r * rowBytes + (<usize>(2 * tx) << 2), 4, dst + <usize>(r * 6) * plane, plane);
         }
       }
@@ -493,7 +506,7 @@ export function winograd5Output(
 ): void {
   const t = scratch + 256, out = scratch + 512;
   const T = count * tilesH * tilesW;
-  const plane = <usize>(O * T) << 2;
+  const plane = tilePlane(O, T);
   // Groups of 4 tiles whose 8 columns all lie inside y.
   const fullGroups = min(tilesW, outW >> 1) >> 2;
   for (let c = c0; c < c1; c++) {
@@ -506,7 +519,7 @@ export function winograd5Output(
         const hasBelow = oy + 1 < outH;
         let tx = 0;
         for (; tx < fullGroups * 4; tx += 4) {
-          const src = m + (<usize>((gr * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          const src = m + <usize>(gr * 36) * plane + (<usize>(o * T + (n * tilesH + ty) * tilesW + tx) << 2);
           // Aᵀ down each of the 6 columns of the tile (rows 6 planes apart), 4 tiles per vector.
           let s00 = f32x4.splat(0), s01 = s00, s02 = s00, s03 = s00, s04 = s00, s05 = s00;
           let s10 = s00, s11 = s00, s12 = s00, s13 = s00, s14 = s00, s15 = s00;
@@ -535,7 +548,7 @@ export function winograd5Output(
           }
         }
         for (; tx < tilesW; tx++) {
-          const src = m + (<usize>((gr * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          const src = m + <usize>(gr * 36) * plane + (<usize>(o * T + (n * tilesH + ty) * tilesW + tx) << 2);
           // Aᵀ M on the columns (6 planes apart), then on the rows of the 2x6 result.
           for (let q = 0; q < 6; q++) at6(src + <usize>q * plane, 6 * plane, t + (<usize>q << 2), 24);
           at6(t, 4, out, 4);
@@ -607,7 +620,7 @@ export function winograd5GradOutput(
   outH: i32, outW: i32, tilesH: i32, tilesW: i32,
 ): void {
   const T = count * tilesH * tilesW;
-  const plane = <usize>(O * T) << 2;
+  const plane = tilePlane(O, T);
   const fullGroups = min(tilesW, outW >> 1) >> 2;
   const zero = f32x4.splat(0);
   for (let c = c0; c < c1; c++) {
@@ -631,7 +644,7 @@ export function winograd5GradOutput(
             dd = v128.shuffle<f32>(s0, s1, 1, 3, 5, 7);
           }
           const c2 = f32x4.add(cc, cc), d2 = f32x4.add(dd, dd);
-          let dst = d + (<usize>((g * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          let dst = d + <usize>(g * 36) * plane + (<usize>(o * T + (n * tilesH + ty) * tilesW + tx) << 2);
           dst = expand6v(dst, plane, a, b);
           dst = expand6v(dst, plane, f32x4.add(a, cc), f32x4.add(b, dd));
           dst = expand6v(dst, plane, f32x4.sub(a, cc), f32x4.sub(b, dd));
@@ -647,7 +660,7 @@ export function winograd5GradOutput(
           const b: f32 = right ? load<f32>(at, 4) : 0;
           const cc: f32 = below ? load<f32>(at + (<usize>outW << 2)) : 0;
           const dd: f32 = right && below ? load<f32>(at + (<usize>outW << 2), 4) : 0;
-          let dst = d + (<usize>((g * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          let dst = d + <usize>(g * 36) * plane + (<usize>(o * T + (n * tilesH + ty) * tilesW + tx) << 2);
           dst = expand6(dst, plane, a, b);
           dst = expand6(dst, plane, a + cc, b + dd);
           dst = expand6(dst, plane, a - cc, b - dd);
@@ -787,7 +800,7 @@ export function winograd43Input(
   height: i32, width: i32, padTop: i32, padLeft: i32, tilesH: i32, tilesW: i32, scratch: usize,
 ): void {
   const T = count * tilesH * tilesW;
-  const plane = <usize>(I * T) << 2;
+  const plane = tilePlane(I, T);
   const padded = (4 * tilesW + 4 + 8 + 3) & ~3;
   const rowBytes = <usize>padded << 2;
   const cols = scratch + 256; // 6 columns x 4 tiles, gathered
@@ -823,7 +836,7 @@ export function winograd43Input(
         const tile0 = (n * tilesH + ty) * tilesW;
         let tx = 0;
         for (; tx + 4 <= tilesW; tx += 4) {
-          const dst = v + (<usize>((gr * 36 * I + i) * T + tile0 + tx) << 2);
+          const dst = v + <usize>(gr * 36) * plane + (<usize>(i * T + tile0 + tx) << 2);
           for (let r = 0; r < 6; r++) {
             const at = bd + <usize>r * rowBytes + (<usize>(4 * tx) << 2);
             const l1 = v128.load(at, 16), l2 = v128.load(at, 32), l3 = v128.load(at, 48);
@@ -837,7 +850,7 @@ export function winograd43Input(
           }
         }
         for (; tx < tilesW; tx++) {
-          const dst = v + (<usize>((gr * 36 * I + i) * T + tile0 + tx) << 2);
+          const dst = v + <usize>(gr * 36) * plane + (<usize>(i * T + tile0 + tx) << 2);
           for (let r = 0; r < 6; r++) bt6(bd + <usize>r * rowBytes + (<usize>(4 * tx) << 2), 4, dst + <usize>(r * 6) * plane, plane);
         }
       }
@@ -883,7 +896,7 @@ export function winograd43Output(
   const out = scratch + 2048; // 4 x 4 vectors
   const cut = scratch + 3072; // one output row of 4 tiles, when the border cuts it
   const T = count * tilesH * tilesW;
-  const plane = <usize>(O * T) << 2;
+  const plane = tilePlane(O, T);
   for (let c = c0; c < c1; c++) {
     const gr = c / O;
     const o = c - gr * O;
@@ -894,7 +907,7 @@ export function winograd43Output(
         const rowsInside = min(4, outH - oy);
         let tx = 0;
         for (; tx + 4 <= tilesW; tx += 4) {
-          const src = m + (<usize>((gr * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          const src = m + <usize>(gr * 36) * plane + (<usize>(o * T + (n * tilesH + ty) * tilesW + tx) << 2);
           const inside = min(16, outW - 4 * tx);
           // Aᵀ down each column q (rows 6 planes apart) into s[r][q].
           for (let q = 0; q < 6; q++) {
@@ -921,7 +934,7 @@ export function winograd43Output(
           }
         }
         for (; tx < tilesW; tx++) {
-          const src = m + (<usize>((gr * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          const src = m + <usize>(gr * 36) * plane + (<usize>(o * T + (n * tilesH + ty) * tilesW + tx) << 2);
           for (let q = 0; q < 6; q++) at43(src + <usize>q * plane, 6 * plane, s + (<usize>q << 2), 24);
           for (let r = 0; r < 4; r++) at43(s + <usize>r * 24, 4, out + <usize>r * 16, 4);
           const ox = 4 * tx;
@@ -963,7 +976,7 @@ export function winograd43GradOutput(
   outH: i32, outW: i32, tilesH: i32, tilesW: i32, scratch: usize,
 ): void {
   const T = count * tilesH * tilesW;
-  const plane = <usize>(O * T) << 2;
+  const plane = tilePlane(O, T);
   const block = scratch + 1024; // p[r][q]: 16 vectors (4 tiles) or 16 floats (one)
   const half = scratch + 2048; // A p down the rows: e[row 0..5][q 0..3]
   const cut = scratch + 3072 + 128; // one row of dy for 4 tiles, zero past the border
@@ -998,7 +1011,7 @@ export function winograd43GradOutput(
             const at = block + (<usize>q << 4);
             a43v(v128.load(at), v128.load(at, 64), v128.load(at, 128), v128.load(at, 192), half + (<usize>q << 4), 64);
           }
-          const dst = d + (<usize>((g * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          const dst = d + <usize>(g * 36) * plane + (<usize>(o * T + (n * tilesH + ty) * tilesW + tx) << 2);
           for (let e = 0; e < 6; e++) {
             const at = half + (<usize>e << 6);
             a43v(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), dst + <usize>(e * 6) * plane, plane);
@@ -1013,7 +1026,7 @@ export function winograd43GradOutput(
               store<f32>(block + (<usize>(r * 4 + q) << 2), v);
             }
           }
-          const dst = d + (<usize>((g * 36 * O + o) * T + (n * tilesH + ty) * tilesW + tx) << 2);
+          const dst = d + <usize>(g * 36) * plane + (<usize>(o * T + (n * tilesH + ty) * tilesW + tx) << 2);
           // The same arithmetic one tile per lane 0 (the other lanes unused).
           for (let q = 0; q < 4; q++) {
             const at = block + (<usize>q << 2);

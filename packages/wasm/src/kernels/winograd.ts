@@ -101,6 +101,15 @@ function family(kernel: number, outH: number, outW: number): Family {
   return F43_ENABLED && work(F43) <= 0.85 * work(F23) ? F43 : F23;
 }
 
+/**
+ * Floats from one plane of the transformed tiles (V, M, D: `rows` x T per element) to the next,
+ * as assembly/winograd.ts's tilePlane lays them out: padded to 16 mod 32 so that a tile's planes
+ * fall in different L1 sets (T is largest for a full chunk, so `maxT` sizes every chunk's).
+ */
+function winogradPlaneFloats(rows: number, T: number): number {
+  return ((rows * T + 31) & ~31) + 16;
+}
+
 /** Tiles per GEMM: enough columns for the micro-kernel's panels, little scratch. */
 const TILES_PER_CHUNK = 512;
 
@@ -175,8 +184,8 @@ export function winogradConv(
   const threads = wasm.pool.size;
 
   const uBytes = groups * f.elements * O * I * 4;
-  const vBytes = groups * f.elements * I * maxT * 4;
-  const mBytes = groups * f.elements * O * maxT * 4;
+  const vBytes = groups * f.elements * winogradPlaneFloats(I, maxT) * 4;
+  const mBytes = groups * f.elements * winogradPlaneFloats(O, maxT) * 4;
   // The transformed kernels are kept with the weight tensor: inference transforms them once,
   // a training step once per pass.
   const u = wasm.derivedBlock(weightsId, `${f.weights} ${pass} ${groups}x${O}x${I}`, uBytes, (at) =>
@@ -252,7 +261,11 @@ export function winogradFilter(
   );
   const threads = wasm.pool.size;
   const e = f.elements;
-  const sizes = [groups * e * I * maxT * 4, groups * e * O * maxT * 4, groups * e * O * I * 4];
+  const sizes = [
+    groups * e * winogradPlaneFloats(I, maxT) * 4,
+    groups * e * winogradPlaneFloats(O, maxT) * 4,
+    groups * e * O * I * 4,
+  ];
   const [v, d, m] = sizes.map((bytes) => wasm.heap.alloc(bytes));
   for (let n0 = 0; n0 < a.batch; n0 += chunk) {
     const count = Math.min(chunk, a.batch - n0);
