@@ -17,12 +17,12 @@ function apply(op: i32, a: v128, b: v128): v128 {
   return f32x4.min(a, b);
 }
 
-/**
- * out[i0, i1, i2, i3] = a[...] op b[...] over a 4-D output; a and b are read with element strides
- * (0 along broadcast dims). The innermost dim runs 4 lanes at a time when each input's stride
- * there is 0 or 1. f32x4.max/min propagate NaN, as PyTorch's maximum/minimum do.
- */
-export function binary(
+// The rows of one op, with `op` a constant once inlined (so the loop has no dispatch in it):
+// rows i2 in [0, d2) of every (i0, i1). The innermost dim runs 4 lanes at a time when each
+// input's stride there is 0 or 1; one input broadcast along it (a conv bias) is a splat.
+// @ts-ignore: decorator
+@inline
+function binaryRows(
   op: i32,
   a: usize, as0: i32, as1: i32, as2: i32, as3: i32,
   b: usize, bs0: i32, bs1: i32, bs2: i32, bs3: i32,
@@ -36,13 +36,26 @@ export function binary(
         const bp = b + (<usize>(i0 * bs0 + i1 * bs1 + i2 * bs2) << 2);
         let i3 = 0;
         if (vector) {
-          const aSplat = f32x4.splat(load<f32>(ap));
-          const bSplat = f32x4.splat(load<f32>(bp));
-          for (; i3 + 4 <= d3; i3 += 4) {
-            const av = as3 == 0 ? aSplat : v128.load(ap + (<usize>i3 << 2));
-            const bv = bs3 == 0 ? bSplat : v128.load(bp + (<usize>i3 << 2));
-            v128.store(out, apply(op, av, bv));
-            out += 16;
+          if (bs3 == 0 && as3 == 1) {
+            const bv = f32x4.splat(load<f32>(bp));
+            for (; i3 + 4 <= d3; i3 += 4) {
+              v128.store(out, apply(op, v128.load(ap + (<usize>i3 << 2)), bv));
+              out += 16;
+            }
+          } else if (as3 == 1 && bs3 == 1) {
+            for (; i3 + 4 <= d3; i3 += 4) {
+              v128.store(out, apply(op, v128.load(ap + (<usize>i3 << 2)), v128.load(bp + (<usize>i3 << 2))));
+              out += 16;
+            }
+          } else {
+            const aSplat = f32x4.splat(load<f32>(ap));
+            const bSplat = f32x4.splat(load<f32>(bp));
+            for (; i3 + 4 <= d3; i3 += 4) {
+              const av = as3 == 0 ? aSplat : v128.load(ap + (<usize>i3 << 2));
+              const bv = bs3 == 0 ? bSplat : v128.load(bp + (<usize>i3 << 2));
+              v128.store(out, apply(op, av, bv));
+              out += 16;
+            }
           }
         }
         for (; i3 < d3; i3++) {
@@ -54,6 +67,25 @@ export function binary(
       }
     }
   }
+}
+
+/**
+ * out[i0, i1, i2, i3] = a[...] op b[...] over a 4-D output; a and b are read with element strides
+ * (0 along broadcast dims). f32x4.max/min propagate NaN, as PyTorch's maximum/minimum do. Threads
+ * call it on slices of the output (pointers and d0 or d1 narrowed by the caller).
+ */
+export function binary(
+  op: i32,
+  a: usize, as0: i32, as1: i32, as2: i32, as3: i32,
+  b: usize, bs0: i32, bs1: i32, bs2: i32, bs3: i32,
+  out: usize, d0: i32, d1: i32, d2: i32, d3: i32,
+): void {
+  if (op == ADD) binaryRows(ADD, a, as0, as1, as2, as3, b, bs0, bs1, bs2, bs3, out, d0, d1, d2, d3);
+  else if (op == SUB) binaryRows(SUB, a, as0, as1, as2, as3, b, bs0, bs1, bs2, bs3, out, d0, d1, d2, d3);
+  else if (op == MUL) binaryRows(MUL, a, as0, as1, as2, as3, b, bs0, bs1, bs2, bs3, out, d0, d1, d2, d3);
+  else if (op == DIV) binaryRows(DIV, a, as0, as1, as2, as3, b, bs0, bs1, bs2, bs3, out, d0, d1, d2, d3);
+  else if (op == MAX) binaryRows(MAX, a, as0, as1, as2, as3, b, bs0, bs1, bs2, bs3, out, d0, d1, d2, d3);
+  else binaryRows(MIN, a, as0, as1, as2, as3, b, bs0, bs1, bs2, bs3, out, d0, d1, d2, d3);
 }
 
 /** y = max(x, 0) (relu, op 0) or y = x > 0 ? 1 : 0 (step, op 1) over n elements. NaN stays NaN in relu. */

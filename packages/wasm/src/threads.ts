@@ -44,6 +44,8 @@ const FUNCTIONS = [
   'maxPoolGradStride2',
   'lrnTiles',
   'lrnGradTiles',
+  'binary',
+  'rectify',
 ] as const;
 /** A kernel function the pool can run. */
 export type PoolFunction = (typeof FUNCTIONS)[number];

@@ -116,6 +116,13 @@ const elementwiseCases: ConformanceCase[] = [
     f: (a, b, c) => T.div(T.sub(T.maximum(a, b), T.minimum(a, c)), T.add(T.mul(c, c), 1)),
   },
   {
+    // Large enough (72,960 and 74,880 elements) that the wasm backend splits them over its
+    // threads: by images for the bias add and relu, by channels for the product of one image.
+    name: 'bias add, relu and product over threads [2, 96, 20, 19] [1, 96, 1, 1] [1, 96, 20, 39]',
+    inputs: [uniform([2, 96, 20, 19]), uniform([1, 96, 1, 1]), uniform([1, 96, 20, 39])],
+    f: (x, b, y) => T.add(T.relu(T.add(x, b)), T.sum(T.mul(y, y), 3, true)),
+  },
+  {
     name: 'unary chain: neg, sqrt, abs, sigmoid, pow, exp, log',
     inputs: [uniform([3, 7], -2, 2)],
     f: (x) => {

@@ -33,6 +33,9 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
   return outShape.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : strides[i - lead]));
 }
 
+/** Below this many elements an elementwise kernel runs on the calling thread alone. */
+const PARALLEL_MIN_ELEMENTS = 1 << 16;
+
 /** float32 arithmetic on up to 4 dims runs as SIMD Wasm; int32 and higher ranks use the reference loop. */
 export const binaryKernels: KernelConfig[] = (Object.keys(OPCODES) as BinaryKernelName[]).map(
   (kernelName) => {
@@ -47,14 +50,28 @@ export const binaryKernels: KernelConfig[] = (Object.keys(OPCODES) as BinaryKern
       const padded = [...new Array(4 - shape.length).fill(1), ...shape];
       const aStrides = broadcastStrides(a.shape, padded);
       const bStrides = broadcastStrides(b.shape, padded);
-      wasm.heap.kernels.binary(
-        OPCODES[kernelName] ?? 0,
-        wasm.offset(a.dataId),
-        ...aStrides,
-        wasm.offset(b.dataId),
-        ...bStrides,
-        wasm.offset(out.dataId),
-        ...padded,
+      const [aOffset, bOffset, outOffset] = [a, b, out].map((t) => wasm.offset(t.dataId));
+      // Split over the threads along the outermost dim of more than one (of the first two):
+      // each thread gets its slice's pointers and a narrowed extent.
+      const dim = padded[0] > 1 ? 0 : 1;
+      const n = sizeOf(shape);
+      const threads = n < PARALLEL_MIN_ELEMENTS ? 1 : wasm.pool.size;
+      const inner = dim === 0 ? padded[1] * padded[2] * padded[3] : padded[2] * padded[3];
+      wasm.pool.run(
+        'binary',
+        threadRanges(padded[dim], threads).map(([start, end]) => {
+          const extent = [...padded];
+          extent[dim] = end - start;
+          return [
+            OPCODES[kernelName] ?? 0,
+            aOffset + start * aStrides[dim] * 4,
+            ...aStrides,
+            bOffset + start * bStrides[dim] * 4,
+            ...bStrides,
+            outOffset + start * inner * 4,
+            ...extent,
+          ];
+        }),
       );
       return out;
     };
@@ -69,7 +86,18 @@ export const rectifyKernels: KernelConfig[] = (['Relu', 'Step'] as const).map((k
   kernelFunc: ({ inputs: [x], backend }) => {
     const wasm = asWasm(backend);
     const out = wasm.allocate(x.shape);
-    wasm.heap.kernels.rectify(op, wasm.offset(x.dataId), wasm.offset(out.dataId), sizeOf(x.shape));
+    const n = sizeOf(x.shape);
+    const [from, to] = [wasm.offset(x.dataId), wasm.offset(out.dataId)];
+    const threads = n < PARALLEL_MIN_ELEMENTS ? 1 : wasm.pool.size;
+    wasm.pool.run(
+      'rectify',
+      threadRanges(n, threads, { multiple: 4 }).map(([start, end]) => [
+        op,
+        from + start * 4,
+        to + start * 4,
+        end - start,
+      ]),
+    );
     return out;
   },
 })) as KernelConfig[];
@@ -105,9 +133,6 @@ export const sumKernel: KernelConfig<'Sum'> = {
     return out;
   },
 };
-
-/** Below this many elements a weighted sum runs on the calling thread alone. */
-const PARALLEL_MIN_ELEMENTS = 1 << 16;
 
 /** `WeightedSum` of 1 to 3 float32 tensors in SIMD Wasm, split over the threads; more terms use the reference loop. */
 export const weightedSumKernel: KernelConfig<'WeightedSum'> = {
