@@ -22,7 +22,8 @@ const paperLrn = { size: 5, alpha: 5e-4, beta: 0.75, k: 2 };
 
 /**
  * The paths of the wasm pooling and LRN kernels that the shared suite's shapes do not reach:
- * max-pool's stride-2 SIMD path with ties, a 2-wide window and a clipped row; the separable path
+ * max-pool's stride-2 SIMD path with ties, a 2-wide window and a clipped row, split over threads
+ * (enough planes for the minimum work per thread); the separable path
  * (no padding, other strides); LRN over fewer positions than SIMD lanes (image by image), over
  * positions split among threads with a tile remainder, and windows wider than the channels.
  */
@@ -51,6 +52,12 @@ const cases: ConformanceCase[] = [
     name: 'maxPool2d kernel [2, 3] stride [1, 2] ceil mode ties [2, 3, 6, 18]',
     inputs: [integers([2, 3, 6, 18], 4)],
     f: (x) => T.maxPool2d(x, { kernelSize: [2, 3], stride: [1, 2], ceilMode: true }),
+  },
+  {
+    // 1,064,960 inputs: over the threads' minimum work (2^19 each), so split into plane ranges.
+    name: 'maxPool2d 3/2 split over threads [4, 64, 64, 65]',
+    inputs: [uniform([4, 64, 64, 65])],
+    f: (x) => T.maxPool2d(x, { kernelSize: 3, stride: 2 }),
   },
   {
     name: 'maxPool2d 3/1 (separable) [2, 3, 9, 10]',

@@ -4,6 +4,7 @@ import {
   outputShape,
   type Pool2dAttrs,
 } from '@gpunet/tensor';
+import type { WasmBackend } from '../backend.js';
 import { asWasm } from './common.js';
 import { threadRanges } from './ranges.js';
 
@@ -38,6 +39,21 @@ function poolPath(a: Pool2dAttrs): 'stride2' | 'separable' | 'general' {
   return 'separable';
 }
 
+/**
+ * Input elements a thread should have before a pooling pass is split: waking a worker costs tens
+ * of microseconds, and AlexNet's pooling at batch 1 (96 x 55 x 55 = 290,400 inputs and less)
+ * measured slower on 2 threads than on 1 (0.5-0.6x, `bench:layers`).
+ */
+const POOL_MIN_ELEMENTS_PER_THREAD = 1 << 19;
+
+/** Ranges of planes (image, channel) for the threads, at least POOL_MIN_ELEMENTS_PER_THREAD inputs each. */
+function poolPlaneRanges(wasm: WasmBackend, a: Pool2dAttrs): [number, number][] {
+  const plane = a.inHeight * a.inWidth;
+  return threadRanges(a.batch * a.channels, wasm.pool.size, {
+    minPerThread: Math.max(16, Math.ceil(POOL_MIN_ELEMENTS_PER_THREAD / plane)),
+  });
+}
+
 export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
   kernelName: 'MaxPool2d',
   backendName: 'wasm',
@@ -48,8 +64,8 @@ export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
     const [xOffset, yOffset] = [wasm.offset(x.dataId), wasm.offset(out.dataId)];
     const inPlane = a.inHeight * a.inWidth * 4;
     const outPlane = a.outHeight * a.outWidth * 4;
-    // Threads take disjoint ranges of planes (image, channel).
-    const planeRanges = threadRanges(a.batch * a.channels, wasm.pool.size, { minPerThread: 16 });
+    // Threads take disjoint ranges of planes (image, channel), enough work each to pay for waking.
+    const planeRanges = poolPlaneRanges(wasm, a);
     const geometry = [
       a.inHeight,
       a.inWidth,
@@ -114,7 +130,7 @@ export const maxPool2dGradKernel: KernelConfig<'MaxPool2dGrad'> = {
     const inPlane = a.inHeight * a.inWidth * 4;
     const outPlane = a.outHeight * a.outWidth * 4;
     // Threads take disjoint ranges of planes; each zero-fills and writes its own part of dx.
-    const planeRanges = threadRanges(a.batch * a.channels, wasm.pool.size, { minPerThread: 16 });
+    const planeRanges = poolPlaneRanges(wasm, a);
     if (poolPath(a) === 'stride2') {
       const args = planeRanges.map(([p0, p1]) => [
         dyOffset + p0 * outPlane,
