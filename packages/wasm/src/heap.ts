@@ -45,7 +45,15 @@ export interface KernelExports {
   lrnGradScratchFloats(size: number): number;
   binary(...args: number[]): void;
   rectify(op: number, x: number, y: number, n: number): void;
-  sumMiddle(x: number, outer: number, kept: number, inner: number, y: number): void;
+  sumMiddle(
+    x: number,
+    outer: number,
+    kept: number,
+    inner: number,
+    y: number,
+    k0: number,
+    k1: number,
+  ): void;
   convForward(...args: number[]): void;
   convBackpropInput(...args: number[]): void;
   convBackpropFilter(...args: number[]): void;

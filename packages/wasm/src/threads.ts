@@ -46,6 +46,7 @@ const FUNCTIONS = [
   'lrnGradTiles',
   'binary',
   'rectify',
+  'sumMiddle',
 ] as const;
 /** A kernel function the pool can run. */
 export type PoolFunction = (typeof FUNCTIONS)[number];

@@ -123,12 +123,19 @@ export const sumKernel: KernelConfig<'Sum'> = {
     const out = wasm.allocate(keptShape);
     const first = kept.length > 0 ? kept[0] : x.shape.length;
     const last = kept.length > 0 ? kept[kept.length - 1] : x.shape.length - 1;
-    wasm.heap.kernels.sumMiddle(
+    const keptCount = sizeOf(keptShape);
+    const geometry = [
       wasm.offset(x.dataId),
       sizeOf(x.shape.slice(0, first)),
-      sizeOf(keptShape),
+      keptCount,
       sizeOf(x.shape.slice(last + 1)),
       wasm.offset(out.dataId),
+    ];
+    // Threads take ranges of the kept elements (a bias gradient: of channels).
+    const threads = sizeOf(x.shape) < PARALLEL_MIN_ELEMENTS ? 1 : wasm.pool.size;
+    wasm.pool.run(
+      'sumMiddle',
+      threadRanges(keptCount, threads).map(([k0, k1]) => [...geometry, k0, k1]),
     );
     return out;
   },
