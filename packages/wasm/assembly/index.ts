@@ -213,17 +213,65 @@ export function sgemm(
   c: usize, ldc: i32, accumulate: i32,
   n0: i32, n1: i32, scratch: usize,
 ): void {
-  const packedA = scratch;
-  const packedB = scratch + (<usize>(MC * KC) << 2);
-  const tile = packedB + (<usize>(KC * NC) << 2);
   if (m <= 8 && aCol == 1 && bRow == 1 && k > 0) {
     gemmDot(m, k, a, aRow, b, bCol, c, ldc, accumulate != 0, n0, n1);
     return;
   }
+  gemmBlocked(m, n, k, a, aRow, aCol, false, b, bRow, bCol, c, ldc, accumulate, n0, n1, scratch);
+}
+
+/**
+ * Floats of A packed whole by `packMatrixA` (m x k): every row sliver of every cache block,
+ * rows rounded up to the micro-kernel's MR.
+ */
+export function packedAFloats(m: i32, k: i32): i32 {
+  return ((m + MR - 1) / MR) * MR * k;
+}
+
+/**
+ * Packs all of A (m x k, strides as sgemm's) once, block (ic, pc) at float pc * mPad + ic * kc:
+ * for an A used by many GEMMs (Winograd's transformed kernels at inference), so that
+ * `sgemmPackedA` skips packing it each time.
+ */
+export function packMatrixA(a: usize, aRow: i32, aCol: i32, m: i32, k: i32, dst: usize): void {
+  const mPad = ((m + MR - 1) / MR) * MR;
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    for (let ic = 0; ic < m; ic += MC) {
+      packA(a, aRow, aCol, m, ic, min(MC, m - ic), pc, kc, dst + (<usize>(pc * mPad + ic * kc) << 2));
+    }
+  }
+}
+
+/** sgemm with A packed beforehand by packMatrixA (`a` its packed floats). */
+export function sgemmPackedA(
+  m: i32, n: i32, k: i32,
+  a: usize,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, ldc: i32, accumulate: i32,
+  n0: i32, n1: i32, scratch: usize,
+): void {
+  gemmBlocked(m, n, k, a, 0, 0, true, b, bRow, bCol, c, ldc, accumulate, n0, n1, scratch);
+}
+
+// The Goto/BLIS loops; A packed here per block, or (`prepacked`) read from packMatrixA's layout.
+// @ts-ignore: decorator
+@inline
+function gemmBlocked(
+  m: i32, n: i32, k: i32,
+  a: usize, aRow: i32, aCol: i32, prepacked: bool,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, ldc: i32, accumulate: i32,
+  n0: i32, n1: i32, scratch: usize,
+): void {
+  const packedA = scratch;
+  const packedB = scratch + (<usize>(MC * KC) << 2);
+  const tile = packedB + (<usize>(KC * NC) << 2);
   if (k == 0) {
     if (!accumulate) for (let i = 0; i < m; i++) memory.fill(c + (<usize>(i * ldc + n0) << 2), 0, <usize>(n1 - n0) << 2);
     return;
   }
+  const mPad = ((m + MR - 1) / MR) * MR;
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = min(NC, n1 - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -232,12 +280,14 @@ export function sgemm(
       packB(b, bRow, bCol, n1, jc, nc, pc, kc, packedB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
-        packA(a, aRow, aCol, m, ic, mc, pc, kc, packedA);
+        let aBlock = packedA;
+        if (prepacked) aBlock = a + (<usize>(pc * mPad + ic * kc) << 2);
+        else packA(a, aRow, aCol, m, ic, mc, pc, kc, packedA);
         for (let jr = 0; jr < nc; jr += NR) {
           const bp = packedB + (<usize>(jr * kc) << 2);
           const nr = min(NR, nc - jr);
           for (let ir = 0; ir < mc; ir += MR) {
-            const ap = packedA + (<usize>(ir * kc) << 2);
+            const ap = aBlock + (<usize>(ir * kc) << 2);
             const cp = c + (<usize>((ic + ir) * ldc + jc + jr) << 2);
             microKernel(kc, ap, bp, cp, ldc, min(MR, mc - ir), nr, add, tile);
           }
@@ -397,6 +447,8 @@ export { convBackpropFilter, convBackpropInput, convForward } from './conv';
 export {
   winograd5Input,
   winograd43Weights,
+  winogradGemmPacked,
+  winogradPackWeights,
   winograd43Input,
   winograd43Output,
   winograd43GradOutput,
@@ -407,7 +459,6 @@ export {
   winograd5Weights,
   winogradFilterGemm,
   winogradFilterOutput,
-  winogradGemm,
   winogradGradOutput,
   winogradInput,
   winogradOutput,

@@ -11,9 +11,10 @@
 // Layouts (per call; `groups` convolutions side by side, I inputs and O outputs per group,
 // T tiles: images x tilesH x tilesW):
 //   U [groups][16][O][I]   V [groups][16][I][T]   M [groups][16][O][T]
-// so that U_e, V_e and M_e are row-major matrices and the GEMM needs no packing of its own.
+// so that U_e, V_e and M_e are row-major matrices (V and M planes padded: tilePlane). U is then
+// packed for the GEMM's micro-kernel once (winogradPackWeights) and kept so with the weights.
 // The work is split over threads by channel (transforms) and by (group, e) (GEMMs).
-import { sgemm } from './index';
+import { packedAFloats, packMatrixA, sgemm, sgemmPackedA } from './index';
 
 /**
  * Bytes from one plane of V, M or D ([rows][T] per transformed element) to the next: rows * T
@@ -145,12 +146,25 @@ function col4(dst: usize, plane: usize, p0: f32, p1: f32, p2: f32, p3: f32): usi
   return dst + 4 * plane;
 }
 
-/** M_e = U_e V_e for the (group, e) pairs [w0, w1) of [0, groups * 16). */
-export function winogradGemm(u: usize, v: usize, m: usize, O: i32, I: i32, T: i32, w0: i32, w1: i32, scratch: usize): void {
+/**
+ * Packs each U_e of the (group, e) pairs [w0, w1) (O x I, from `u` laid out as winogradWeights
+ * writes it) for sgemmPackedA, one after another at `packed`: the form the transformed kernels
+ * are kept in, so that inference never packs them again.
+ */
+export function winogradPackWeights(u: usize, packed: usize, O: i32, I: i32, w0: i32, w1: i32): void {
+  const size = <usize>packedAFloats(O, I) << 2;
   for (let item = w0; item < w1; item++) {
-    sgemm(
+    packMatrixA(u + (<usize>(item * O * I) << 2), I, 1, O, I, packed + <usize>item * size);
+  }
+}
+
+/** M_e = U_e V_e for the (group, e) pairs [w0, w1), U packed by winogradPackWeights. */
+export function winogradGemmPacked(u: usize, v: usize, m: usize, O: i32, I: i32, T: i32, w0: i32, w1: i32, scratch: usize): void {
+  const size = <usize>packedAFloats(O, I) << 2;
+  for (let item = w0; item < w1; item++) {
+    sgemmPackedA(
       O, T, I,
-      u + (<usize>(item * O * I) << 2), I, 1,
+      u + <usize>item * size,
       v + <usize>item * tilePlane(I, T), T, 1,
       m + <usize>item * tilePlane(O, T), T, 0, 0, T, scratch,
     );

@@ -59,7 +59,6 @@ export interface KernelExports {
   convBackpropFilter(...args: number[]): void;
   winogradWeights(...args: number[]): void;
   winogradInput(...args: number[]): void;
-  winogradGemm(...args: number[]): void;
   winogradOutput(...args: number[]): void;
   weightedSum(...args: number[]): void;
   winogradGradOutput(...args: number[]): void;
@@ -68,6 +67,9 @@ export interface KernelExports {
   winograd5Weights(...args: number[]): void;
   winograd5Input(...args: number[]): void;
   winograd5Output(...args: number[]): void;
+  winogradPackWeights(...args: number[]): void;
+  winogradGemmPacked(...args: number[]): void;
+  packedAFloats(m: number, k: number): number;
   winograd5GradOutput(...args: number[]): void;
   winograd5FilterOutput(...args: number[]): void;
   winograd43Weights(...args: number[]): void;

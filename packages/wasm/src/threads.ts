@@ -24,7 +24,6 @@ const FUNCTIONS = [
   'maxPoolGrad',
   'winogradWeights',
   'winogradInput',
-  'winogradGemm',
   'winogradOutput',
   'weightedSum',
   'winogradGradOutput',
@@ -47,6 +46,8 @@ const FUNCTIONS = [
   'binary',
   'rectify',
   'sumMiddle',
+  'winogradPackWeights',
+  'winogradGemmPacked',
 ] as const;
 /** A kernel function the pool can run. */
 export type PoolFunction = (typeof FUNCTIONS)[number];

@@ -324,6 +324,13 @@ const convCases: ConformanceCase[] = [
     f: (x, w) => T.conv2d(x, w, { padding: [1, 2], groups: 2 }),
   },
   {
+    // More than 256 input channels: the wasm GEMM's k runs in two cache blocks (its Winograd
+    // path keeps the transformed kernels packed block by block).
+    name: 'conv2d 3x3 padding 1 with 300 input channels [1, 300, 6, 7] w [8, 300, 3, 3]',
+    inputs: [uniform([1, 300, 6, 7]), uniform([8, 300, 3, 3])],
+    f: (x, w) => T.conv2d(x, w, { padding: 1 }),
+  },
+  {
     name: 'conv2d 3x3 padding [0, 2] [2, 3, 8, 7] w [5, 3, 3, 3]',
     inputs: [uniform([2, 3, 8, 7]), uniform([5, 3, 3, 3])],
     f: (x, w) => T.conv2d(x, w, { padding: [0, 2] }),

@@ -183,26 +183,40 @@ export function winogradConv(
   const { tilesH, tilesW, perImage, chunk, maxT } = tiling(a.batch, outH, outW, f.tile);
   const threads = wasm.pool.size;
 
-  const uBytes = groups * f.elements * O * I * 4;
-  const vBytes = groups * f.elements * winogradPlaneFloats(I, maxT) * 4;
-  const mBytes = groups * f.elements * winogradPlaneFloats(O, maxT) * 4;
-  // The transformed kernels are kept with the weight tensor: inference transforms them once,
-  // a training step once per pass.
-  const u = wasm.derivedBlock(weightsId, `${f.weights} ${pass} ${groups}x${O}x${I}`, uBytes, (at) =>
-    wasm.pool.run(
-      f.weights,
-      threadRanges(O, threads).map(([o0, o1], t) => [
-        weights,
-        at,
-        groups,
-        O,
-        I,
-        forward ? 0 : 1,
-        o0,
-        o1,
-        wasm.scratch[t],
-      ]),
-    ),
+  const items = groups * f.elements;
+  const uBytes = items * O * I * 4;
+  const packedBytes = items * wasm.heap.kernels.packedAFloats(O, I) * 4;
+  const vBytes = items * winogradPlaneFloats(I, maxT) * 4;
+  const mBytes = items * winogradPlaneFloats(O, maxT) * 4;
+  // The transformed kernels are kept with the weight tensor, packed for the GEMM's micro-kernel:
+  // inference transforms and packs them once, a training step once per pass. (Packing them in
+  // every GEMM cost as much as the GEMM itself at batch 1, 16 tiles per 13x13 image.)
+  const u = wasm.derivedBlock(
+    weightsId,
+    `${f.weights} ${pass} ${groups}x${O}x${I}`,
+    packedBytes,
+    (packed) => {
+      const plain = wasm.heap.alloc(uBytes);
+      wasm.pool.run(
+        f.weights,
+        threadRanges(O, threads).map(([o0, o1], t) => [
+          weights,
+          plain,
+          groups,
+          O,
+          I,
+          forward ? 0 : 1,
+          o0,
+          o1,
+          wasm.scratch[t],
+        ]),
+      );
+      wasm.pool.run(
+        'winogradPackWeights',
+        threadRanges(items, threads).map(([w0, w1]) => [plain, packed, O, I, w0, w1]),
+      );
+      wasm.heap.release(plain, uBytes);
+    },
   );
   const [v, m] = [vBytes, mBytes].map((bytes) => wasm.heap.alloc(bytes));
   for (let n0 = 0; n0 < a.batch; n0 += chunk) {
@@ -218,8 +232,8 @@ export function winogradConv(
       tilesW,
     ]);
     wasm.pool.run(
-      'winogradGemm',
-      threadRanges(groups * f.elements, threads).map(([w0, w1], t) => [
+      'winogradGemmPacked',
+      threadRanges(items, threads).map(([w0, w1], t) => [
         u,
         v,
         m,
