@@ -22,7 +22,7 @@ export function takesPacked(
   a: Conv2dAttrs,
 ): boolean {
   return (
-    backend.mode === 'webgl2' &&
+    backend.packsInputs &&
     backend.blocksOutputs &&
     a.dilationHeight === 1 &&
     a.dilationWidth === 1 &&
