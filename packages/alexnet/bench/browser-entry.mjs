@@ -8,6 +8,9 @@ import { Generator, noGrad, randn, setBackend, tensor } from '@gpunet/tensor';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients: without them TF.js's training step throws
+// ("gradient function not found for RealDiv").
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { gpunetSteps } from './steps.mjs';
 import { stateDictArrays, tfjsAlexNet } from './tfjs-alexnet.mjs';
 

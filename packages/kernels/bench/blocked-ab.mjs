@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /**
  * The blocked kernels (four outputs per thread: Conv2d, its two gradients, BatchMatMul) against
- * the one-output kernels they replace, on the same gpu.js browser mode in the same headless
- * Chromium page, call by call in alternation (median of --repeats each), so that the speed-up
- * holds on a loaded machine where the layer table's absolute times drift. Never run by tests.
+ * the one-output kernels they replace (`--toggle blocked`, the backend's `blocksOutputs`), or
+ * webgl2's packed convolutions against the blocked ones on flat textures (`--toggle packed`,
+ * `packsInputs`), on the same gpu.js browser mode in the same headless Chromium page, call by
+ * call in alternation (median of --repeats each), so that the speed-up holds on a loaded
+ * machine where the layer table's absolute times drift. Never run by tests.
  *
  *   node bench/blocked-ab.mjs --modes webgpu,webgl2 --layers conv2,fc7 --passes forward --repeats 5
+ *   node bench/blocked-ab.mjs --toggle packed --modes webgl2 --layers conv1 --passes forward
  *
- * Options: --modes (webgpu,webgl2), --batch (1), --layers, --passes (default all), --repeats (3).
+ * Options: --modes (webgpu,webgl2), --toggle (blocked or packed), --batch (1), --layers,
+ * --passes (default all), --repeats (3).
  */
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,12 +24,16 @@ const { values: opts } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     modes: { type: 'string', default: 'webgpu,webgl2' },
+    toggle: { type: 'string', default: 'blocked' },
     batch: { type: 'string', default: '1' },
     layers: { type: 'string' },
     passes: { type: 'string' },
     repeats: { type: 'string', default: '3' },
   },
 });
+if (!['blocked', 'packed'].includes(opts.toggle)) {
+  throw new Error(`--toggle: expected blocked or packed, got '${opts.toggle}'`);
+}
 const list = (v) => (v ? v.split(',').filter(Boolean) : null);
 const load = () =>
   loadavg()
@@ -49,6 +57,7 @@ try {
       },
       {
         mode,
+        toggle: opts.toggle,
         batch: Number(opts.batch),
         layers: list(opts.layers),
         passes: list(opts.passes),

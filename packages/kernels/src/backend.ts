@@ -85,6 +85,13 @@ export class GpuBackend implements Backend, PieceHost {
    * compares.
    */
   blocksOutputs: boolean;
+  /**
+   * True on webgl2, where the blocked convolutions read packed copies of their inputs, four
+   * floats per texel fetch (kernels/conv-packed.ts). Setting it to false makes them read the
+   * flat textures (`blockedConv2d` and its gradients; the same results within the mode's
+   * tolerance): what `bench/blocked-ab.mjs --toggle packed` compares.
+   */
+  packsInputs: boolean;
   /** @internal The tensors this backend holds. */
   readonly store: TensorStore;
   private readonly cache: CompileCache;
@@ -109,6 +116,7 @@ export class GpuBackend implements Backend, PieceHost {
     this.holdsHostArrays = mode === 'cpu' || mode === 'webasm';
     this.splitsLargeTensors = mode !== 'cpu';
     this.blocksOutputs = BLOCKED_MODES.includes(mode);
+    this.packsInputs = mode === 'webgl2';
     this.gpu = new GPU({ mode });
     this.cache = new CompileCache(this.gpu, () => this.stats.compiles++);
     this.store = new TensorStore(mode);

@@ -19,8 +19,9 @@ import { GpuBackend, type GpuMode } from '../src/index.js';
  * On webgpu and webgl2 the blocked kernels (four outputs per thread: Conv2d, its data and
  * filter gradients, BatchMatMul) sum the same fp32 products in another order over the taps, a
  * few ulps per term: the same 1e-3 covers them (docs/kernels.md, "Blocked kernels"); webgl2's
- * packed convolutions (stride 1: packed inputs, four floats per texel fetch) sum the same
- * products plus exact zeros for the taps in the padding, under the same tolerance.
+ * packed convolutions (packed inputs, four floats per texel fetch: the forward pass at any
+ * stride, conv1's stride 4 included; the gradients at stride 1) sum the same products plus
+ * exact zeros for the taps in the padding, under the same tolerance.
  */
 export const TOLERANCE: Record<GpuMode, Required<Tolerance>> = {
   cpu: { atol: 1e-4, rtol: 1e-4 },

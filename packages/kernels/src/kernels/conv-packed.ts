@@ -10,9 +10,10 @@ import { channelsPerGroup, cutColumns } from './conv-blocked.js';
 
 /**
  * Whether `packedConv2d` takes a convolution: on webgl2 (the GL mode whose kernels take
- * `ArrayTexture(4)` arguments; gpu.js's webgpu mode does not), at stride and dilation 1 with a
- * kernel at most 5 wide (a quad's columns then lie in two texels: conv2-5), with x and w each
- * in one texture and the packed copy and the output within the index limit.
+ * `ArrayTexture(4)` arguments; gpu.js's webgpu mode does not), at dilation 1 with the columns a
+ * quad of outputs reads (3 x stride + kernel width) in at most `MAX_QUAD_TEXELS` texels (conv1's
+ * stride 4 and 11 taps: 23 columns, 6 texels; conv2-5: two), with x and w each in one texture
+ * and the packed copy and the output within the index limit.
  */
 export function takesPacked(
   backend: GpuBackend,
@@ -20,18 +21,31 @@ export function takesPacked(
   w: TensorInfo,
   a: Conv2dAttrs,
 ): boolean {
-  const quads = Math.ceil(a.outWidth / 4);
   return (
-    backend.mode === 'webgl2' &&
+    backend.packsInputs &&
     backend.blocksOutputs &&
-    [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every((k) => k === 1) &&
-    a.kernelWidth <= 5 &&
+    a.dilationHeight === 1 &&
+    a.dilationWidth === 1 &&
+    quadTexels(a) <= MAX_QUAD_TEXELS &&
     backend.bufferOf(x) !== null &&
     backend.bufferOf(w) !== null &&
     packedWeightSize(a) <= backend.indexLimit &&
-    a.batch * a.inChannels * a.inHeight * (quads + 1) * 4 <= backend.indexLimit &&
-    a.batch * a.outChannels * a.outHeight * quads * 4 <= backend.indexLimit
+    a.batch * a.inChannels * a.inHeight * rowTexels(a) * 4 <= backend.indexLimit &&
+    a.batch * a.outChannels * a.outHeight * Math.ceil(a.outWidth / 4) * 4 <= backend.indexLimit
   );
+}
+
+/** The most texels a quad of `packedConv2d` outputs reads per input row (24 columns). */
+const MAX_QUAD_TEXELS = 6;
+
+/** Texels a quad of outputs reads per input row: columns 4q x stride .. + 3 x stride + kernel - 1. */
+function quadTexels(a: Conv2dAttrs): number {
+  return Math.ceil((3 * a.strideWidth + a.kernelWidth) / 4);
+}
+
+/** Texels per packed input row of `packedConv2d`: the last quad's first texel and its reads. */
+function rowTexels(a: Conv2dAttrs): number {
+  return (Math.ceil(a.outWidth / 4) - 1) * a.strideWidth + quadTexels(a);
 }
 
 /** Floats in the packed weight: its kernel rows, 4 taps per texel. */
@@ -44,19 +58,23 @@ export function packedWeightSize(a: Conv2dAttrs): number {
 /**
  * Conv2d on webgl2 from a packed copy of x: each row of x is stored left-padded by `padLeft`
  * zeros (and right-padded to whole texels) as RGBA texels of four consecutive columns, so that
- * the columns 4q..4q+7 a quad of outputs reads (`blockedConv2d`, stride 1, kernel <= 5) are two
- * texel fetches, where the flat layout takes one fetch per column (`getMemoryOptimized32`: a
- * texel fetched for one of its four floats). The padding is zeros, so no column is tested: a tap
- * in the padding adds 0 * w, as PyTorch's zero padding does (an infinite weight there gives NaN
- * where the one-output kernel skips the tap). One launch packs x (`ArrayTexture(4)`, gpu.js
- * reads `v = p[texel]` as a vec4), one packs w's kernel rows (4 taps per texel, so a row of 3
- * or 5 taps is one or two fetches), one convolves; the packed copies are freed after.
+ * the columns a quad of outputs reads (`blockedConv2d`: 4q x stride .. 4q x stride + 3 x stride
+ * + kernel - 1) are whole texels from texel q x stride: two at stride 1 with a kernel up to 5
+ * wide (conv2-5), six for conv1 (stride 4, 11 taps), where the flat layout takes one fetch per
+ * column (`getMemoryOptimized32`: a texel fetched for one of its four floats). The padding is
+ * zeros, so no column is tested: a tap in the padding adds 0 * w, as PyTorch's zero padding
+ * does (an infinite weight there gives NaN where the one-output kernel skips the tap). One
+ * launch packs x (`ArrayTexture(4)`, gpu.js reads `v = p[texel]` as a vec4), one packs w's
+ * kernel rows (4 taps per texel, so a row of 3, 5 or 11 taps is one, two or three fetches), one
+ * convolves; the packed copies are freed after.
  */
 export function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2dAttrs) {
   const inPerGroup = a.inChannels / a.groups;
   const outPerGroup = a.outChannels / a.groups;
   const quads = Math.ceil(a.outWidth / 4);
-  const texels = quads + 1; // per row: the last quad reads texels quads - 1 and quads
+  const sw = a.strideWidth;
+  const reads = quadTexels(a);
+  const texels = rowTexels(a);
   const rows = a.batch * a.inChannels * a.inHeight;
   const packed = packRows(backend, x, rows, a.inWidth, a.padLeft, texels);
   const wRows = a.outChannels * inPerGroup * a.kernelHeight;
@@ -66,7 +84,7 @@ export function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, 
     unravel('i', [a.batch, a.outChannels, a.outHeight, quads], 'o'),
     `const g = ${idiv('o1', outPerGroup)};`,
     `const rowBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${a.inHeight};`,
-    `const h0 = o2 - ${a.padTop};`,
+    `const h0 = o2 * ${a.strideHeight} - ${a.padTop};`,
     'let a0 = 0;',
     'let a1 = 0;',
     'let a2 = 0;',
@@ -75,14 +93,13 @@ export function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, 
     `const ih = h0 + kh;`,
     `if (ih >= 0 && ih < ${a.inHeight}) {`,
     `for (let c = 0; c < ${inPerGroup}; c++) {`,
-    `const t = (rowBase + c * ${a.inHeight} + ih) * ${texels} + o3;`,
-    'const lo = xp[t];',
-    'const hi = xp[t + 1];',
+    `const t = (rowBase + c * ${a.inHeight} + ih) * ${texels} + o3${sw === 1 ? '' : ` * ${sw}`};`,
+    ...Array.from({ length: reads }, (_, q) => `const x${q} = xp[t${q ? ` + ${q}` : ''}];`),
     `const wr = ((o1 * ${inPerGroup} + c) * ${a.kernelHeight} + kh) * ${wTexels};`,
-    ...unpackEight(),
+    ...unpackColumns(3 * sw + a.kernelWidth),
     ...packedTaps(a.kernelWidth),
     ...[0, 1, 2, 3].flatMap((j) =>
-      Array.from({ length: a.kernelWidth }, (_, k) => `a${j} += v${j + k} * t${k};`),
+      Array.from({ length: a.kernelWidth }, (_, k) => `a${j} += v${j * sw + k} * t${k};`),
     ),
     '}',
     '}',
@@ -156,6 +173,11 @@ function packedTaps(kernel: number): string[] {
     ...Array.from({ length: texels }, (_, q) => `const wq${q} = wp[wr + ${q}];`),
     ...Array.from({ length: kernel }, (_, k) => `const t${k} = wq${k >> 2}[${k & 3}];`),
   ];
+}
+
+/** The first `count` columns of the packed texels `x0`, `x1`, ... as locals `v0..v${count - 1}`. */
+function unpackColumns(count: number): string[] {
+  return Array.from({ length: count }, (_, p) => `const v${p} = x${p >> 2}[${p & 3}];`);
 }
 
 /** The eight columns of two packed texels `lo` and `hi` as locals `v0..v7`. */

@@ -172,7 +172,7 @@ export const conv2dBackpropInputKernel = defineKernel(
     ) {
       const texels = Math.ceil(a.inWidth / 4) + 1;
       if (
-        backend.mode === 'webgl2' &&
+        backend.packsInputs &&
         a.kernelWidth <= 5 &&
         a.kernelWidth - 1 >= a.padLeft &&
         backend.bufferOf(dy) !== null &&
@@ -227,7 +227,7 @@ export const conv2dBackpropFilterKernel = defineKernel(
     if (backend.blocksOutputs && padded <= backend.indexLimit) {
       const texels = Math.ceil(a.outWidth / 4) + Math.ceil(a.kernelWidth / 4);
       if (
-        backend.mode === 'webgl2' &&
+        backend.packsInputs &&
         [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every((k) => k === 1) &&
         backend.bufferOf(x) !== null &&
         backend.bufferOf(dy) !== null &&
