@@ -7,6 +7,8 @@
 // columns, the M x K operand into slivers of MR = 4 rows, per cache block (KC x NC of B stays in
 // L2, one panel in L1), and a 4 x 8 micro-kernel keeps its 32 accumulators in 8 SIMD registers.
 
+import { transpose4 } from './simd';
+
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
@@ -67,19 +69,6 @@ function packA(a: usize, aRow: i32, aCol: i32, m: i32, i0: i32, mc: i32, p0: i32
       }
     }
   }
-}
-
-// Stores the 4x4 transpose of the rows r0..r3: column c (r0[c], r1[c], r2[c], r3[c]) at dst + c * step.
-@inline
-function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
 // Packs rows [p0, p0 + kc) x cols [j0, j0 + nc) of B into NR-column panels: panel t holds, for

@@ -15,6 +15,7 @@
 // packed for the GEMM's micro-kernel once (winogradPackWeights) and kept so with the weights.
 // The work is split over threads by channel (transforms) and by (group, e) (GEMMs).
 import { packedAFloats, packMatrixA, sgemm, sgemmPackedA } from './index';
+import { transpose4 } from './simd';
 
 /**
  * Bytes from one plane of V, M or D ([rows][T] per transformed element) to the next: rows * T
@@ -434,6 +435,38 @@ function evens(at: usize): v128 {
   return v128.shuffle<f32>(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
 }
 
+// Bᵀ down the 6 input rows y0 .. y0 + 5 of one plane (`src`), for every column of the zero-padded
+// width at once: the rows are copied into `rows` with their padding (zero outside the plane;
+// column q holds input column q - padLeft, the image's columns being [copyLo, copyHi)), then
+// combined 4 columns at a time into the 6 rows of `bd`. The input transforms of F(2x2, 5x5)
+// and F(4x4, 3x3) then read their tiles across `bd`.
+// @ts-ignore: decorator
+@inline
+function padRowsBt(
+  src: usize, y0: i32, height: i32, width: i32, padLeft: i32, copyLo: i32, copyHi: i32,
+  padded: i32, rows: usize, rowBytes: usize, bd: usize,
+): void {
+  for (let r = 0; r < 6; r++) {
+    const row = rows + <usize>r * rowBytes;
+    const y = y0 + r;
+    if (y < 0 || y >= height || copyLo >= copyHi) {
+      memory.fill(row, 0, rowBytes);
+      continue;
+    }
+    for (let q = 0; q < copyLo; q++) store<f32>(row + (<usize>q << 2), 0);
+    memory.copy(row + (<usize>copyLo << 2), src + (<usize>(y * width + copyLo - padLeft) << 2), <usize>(copyHi - copyLo) << 2);
+    for (let q = copyHi; q < padded; q++) store<f32>(row + (<usize>q << 2), 0);
+  }
+  for (let q = 0; q < padded; q += 4) {
+    const at = rows + (<usize>q << 2);
+    bt6v(
+      v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes),
+      v128.load(at + 3 * rowBytes), v128.load(at + 4 * rowBytes), v128.load(at + 5 * rowBytes),
+      bd + (<usize>q << 2), rowBytes,
+    );
+  }
+}
+
 /**
  * V = Bᵀ d B (6x6 tiles, step 2) for input channels [c0, c1); as winogradInput. Per row of
  * tiles, Bᵀ runs down the 6 input rows in SIMD over the whole (zero-padded) width, then across
@@ -458,27 +491,7 @@ export function winograd5Input(
     for (let n = 0; n < count; n++) {
       const src = x + (<usize>(((nStart + n) * inChannels + c) * height * width) << 2);
       for (let ty = 0; ty < tilesH; ty++) {
-        const y0 = 2 * ty - padTop;
-        for (let r = 0; r < 6; r++) {
-          const row = rows + <usize>r * rowBytes;
-          const y = y0 + r;
-          if (y < 0 || y >= height || copyLo >= copyHi) {
-            memory.fill(row, 0, rowBytes);
-            continue;
-          }
-          for (let q = 0; q < copyLo; q++) store<f32>(row + (<usize>q << 2), 0);
-          memory.copy(row + (<usize>copyLo << 2), src + (<usize>(y * width + copyLo - padLeft) << 2), <usize>(copyHi - copyLo) << 2);
-          for (let q = copyHi; q < padded; q++) store<f32>(row + (<usize>q << 2), 0);
-        }
-        // Bᵀ down the rows, 4 columns at a time.
-        for (let q = 0; q < padded; q += 4) {
-          const at = rows + (<usize>q << 2);
-          bt6v(
-            v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes),
-            v128.load(at + 3 * rowBytes), v128.load(at + 4 * rowBytes), v128.load(at + 5 * rowBytes),
-            bd + (<usize>q << 2), rowBytes,
-          );
-        }
+        padRowsBt(src, 2 * ty - padTop, height, width, padLeft, copyLo, copyHi, padded, rows, rowBytes, bd);
         const tile0 = (n * tilesH + ty) * tilesW;
         let tx = 0;
         for (; tx + 4 <= tilesW; tx += 4) {
@@ -789,21 +802,6 @@ export function winograd43Weights(w: usize, u: usize, groups: i32, O: i32, I: i3
   }
 }
 
-// Transposes the 4x4 block whose rows are r0..r3 into c0..c3 (c_q lane j = r_j lane q) and
-// stores the columns at dst, dst + step, ...
-// @ts-ignore: decorator
-@inline
-function storeTransposed(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
-}
-
 /**
  * V = Bᵀ d B (6x6 tiles, step 4) for input channels [c0, c1); as winograd5Input: Bᵀ down the
  * rows over the zero-padded width, then across 4 tiles at a time (their columns gathered by 4x4
@@ -827,26 +825,7 @@ export function winograd43Input(
     for (let n = 0; n < count; n++) {
       const src = x + (<usize>(((nStart + n) * inChannels + c) * height * width) << 2);
       for (let ty = 0; ty < tilesH; ty++) {
-        const y0 = 4 * ty - padTop;
-        for (let r = 0; r < 6; r++) {
-          const row = rows + <usize>r * rowBytes;
-          const y = y0 + r;
-          if (y < 0 || y >= height || copyLo >= copyHi) {
-            memory.fill(row, 0, rowBytes);
-            continue;
-          }
-          for (let q = 0; q < copyLo; q++) store<f32>(row + (<usize>q << 2), 0);
-          memory.copy(row + (<usize>copyLo << 2), src + (<usize>(y * width + copyLo - padLeft) << 2), <usize>(copyHi - copyLo) << 2);
-          for (let q = copyHi; q < padded; q++) store<f32>(row + (<usize>q << 2), 0);
-        }
-        for (let q = 0; q < padded; q += 4) {
-          const at = rows + (<usize>q << 2);
-          bt6v(
-            v128.load(at), v128.load(at + rowBytes), v128.load(at + 2 * rowBytes),
-            v128.load(at + 3 * rowBytes), v128.load(at + 4 * rowBytes), v128.load(at + 5 * rowBytes),
-            bd + (<usize>q << 2), rowBytes,
-          );
-        }
+        padRowsBt(src, 4 * ty - padTop, height, width, padLeft, copyLo, copyHi, padded, rows, rowBytes, bd);
         const tile0 = (n * tilesH + ty) * tilesW;
         let tx = 0;
         for (; tx + 4 <= tilesW; tx += 4) {
@@ -855,8 +834,8 @@ export function winograd43Input(
             const at = bd + <usize>r * rowBytes + (<usize>(4 * tx) << 2);
             const l1 = v128.load(at, 16), l2 = v128.load(at, 32), l3 = v128.load(at, 48);
             // Columns 0-3 of the 4 tiles, then columns 4 and 5 (columns 0 and 1 one tile on).
-            storeTransposed(v128.load(at), l1, l2, l3, cols, 16);
-            storeTransposed(l1, l2, l3, v128.load(at, 64), cols + 64, 16);
+            transpose4(v128.load(at), l1, l2, l3, cols, 16);
+            transpose4(l1, l2, l3, v128.load(at, 64), cols + 64, 16);
             bt6v(
               v128.load(cols), v128.load(cols, 16), v128.load(cols, 32), v128.load(cols, 48),
               v128.load(cols, 64), v128.load(cols, 80), dst + <usize>(r * 6) * plane, plane,
@@ -943,7 +922,7 @@ export function winograd43Output(
           for (let r = 0; r < rowsInside; r++) {
             const at = out + <usize>r * 64;
             const row = dst + (<usize>((oy + r) * outW + 4 * tx) << 2);
-            storeTransposed(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), inside == 16 ? row : cut, 16);
+            transpose4(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), inside == 16 ? row : cut, 16);
             if (inside < 16) memory.copy(row, cut, <usize>inside << 2);
           }
         }
@@ -1015,7 +994,7 @@ export function winograd43GradOutput(
                 memory.copy(cut, at, <usize>inside << 2);
                 at = cut;
               }
-              storeTransposed(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), dstRow, 16);
+              transpose4(v128.load(at), v128.load(at, 16), v128.load(at, 32), v128.load(at, 48), dstRow, 16);
             } else {
               v128.store(dstRow, zero); v128.store(dstRow, zero, 16); v128.store(dstRow, zero, 32); v128.store(dstRow, zero, 48);
             }
