@@ -467,21 +467,24 @@ function padRowsBt(
   }
 }
 
-/**
- * V = Bᵀ d B (6x6 tiles, step 2) for input channels [c0, c1); as winogradInput. Per row of
- * tiles, Bᵀ runs down the 6 input rows in SIMD over the whole (zero-padded) width, then across
- * in SIMD over 4 tiles at a time, written to V as 4 consecutive tiles per plane.
- */
-export function winograd5Input(
-  x: usize, v: usize, nStart: i32, count: i32, c0: i32, c1: i32, inChannels: i32, I: i32,
+// V = Bᵀ d B on 6x6 tiles `step` (2 or 4: a constant once inlined) apart, for input channels
+// [c0, c1) (counted over all groups) of images [nStart, nStart + count): per row of tiles, Bᵀ
+// down the 6 input rows over the zero-padded width (padRowsBt), then across 4 tiles at a time
+// (their columns gathered by even-lane shuffles at step 2, by 4x4 transposes at step 4), written
+// to V as 4 consecutive tiles per plane; the rest of a row of tiles one by one.
+// @ts-ignore: decorator
+@inline
+function input6(
+  step: i32, x: usize, v: usize, nStart: i32, count: i32, c0: i32, c1: i32, inChannels: i32, I: i32,
   height: i32, width: i32, padTop: i32, padLeft: i32, tilesH: i32, tilesW: i32, scratch: usize,
 ): void {
   const T = count * tilesH * tilesW;
   const plane = tilePlane(I, T);
   // Padded rows: column q of a row holds input column q - padLeft; 8 floats of slack for the
   // vector reads past the last tile.
-  const padded = (2 * tilesW + 4 + 8 + 3) & ~3;
+  const padded = (step * tilesW + 4 + 8 + 3) & ~3;
   const rowBytes = <usize>padded << 2;
+  const cols = scratch + 256; // step 4: 6 columns x 4 tiles, gathered
   const rows = scratch + 1024; // 6 input rows, then the 6 rows of Bᵀ d
   const bd = rows + 6 * rowBytes;
   const copyLo = max(0, padLeft), copyHi = min(padded, width + padLeft);
@@ -491,23 +494,42 @@ export function winograd5Input(
     for (let n = 0; n < count; n++) {
       const src = x + (<usize>(((nStart + n) * inChannels + c) * height * width) << 2);
       for (let ty = 0; ty < tilesH; ty++) {
-        padRowsBt(src, 2 * ty - padTop, height, width, padLeft, copyLo, copyHi, padded, rows, rowBytes, bd);
+        padRowsBt(src, step * ty - padTop, height, width, padLeft, copyLo, copyHi, padded, rows, rowBytes, bd);
         const tile0 = (n * tilesH + ty) * tilesW;
         let tx = 0;
         for (; tx + 4 <= tilesW; tx += 4) {
           const dst = v + <usize>(gr * 36) * plane + (<usize>(i * T + tile0 + tx) << 2);
           for (let r = 0; r < 6; r++) {
-            const at = bd + <usize>r * rowBytes + (<usize>(2 * tx) << 2);
-            bt6v(evens(at), evens(at + 4), evens(at + 8), evens(at + 12), evens(at + 16), evens(at + 20), dst + <usize>(r * 6) * plane, plane);
+            const at = bd + <usize>r * rowBytes + (<usize>(step * tx) << 2);
+            if (step == 2) {
+              bt6v(evens(at), evens(at + 4), evens(at + 8), evens(at + 12), evens(at + 16), evens(at + 20), dst + <usize>(r * 6) * plane, plane);
+            } else {
+              const l1 = v128.load(at, 16), l2 = v128.load(at, 32), l3 = v128.load(at, 48);
+              // Columns 0-3 of the 4 tiles, then columns 4 and 5 (columns 0 and 1 one tile on).
+              transpose4(v128.load(at), l1, l2, l3, cols, 16);
+              transpose4(l1, l2, l3, v128.load(at, 64), cols + 64, 16);
+              bt6v(
+                v128.load(cols), v128.load(cols, 16), v128.load(cols, 32), v128.load(cols, 48),
+                v128.load(cols, 64), v128.load(cols, 80), dst + <usize>(r * 6) * plane, plane,
+              );
+            }
           }
         }
         for (; tx < tilesW; tx++) {
           const dst = v + <usize>(gr * 36) * plane + (<usize>(i * T + tile0 + tx) << 2);
-          for (let r = 0; r < 6; r++) bt6(bd + <usize>r * rowBytes + (<usize>(2 * tx) << 2), 4, dst + <usize>(r * 6) * plane, plane);
+          for (let r = 0; r < 6; r++) bt6(bd + <usize>r * rowBytes + (<usize>(step * tx) << 2), 4, dst + <usize>(r * 6) * plane, plane);
         }
       }
     }
   }
+}
+
+/** V = Bᵀ d B (6x6 tiles, step 2: F(2x2, 5x5)) for input channels [c0, c1); as winogradInput. */
+export function winograd5Input(
+  x: usize, v: usize, nStart: i32, count: i32, c0: i32, c1: i32, inChannels: i32, I: i32,
+  height: i32, width: i32, padTop: i32, padLeft: i32, tilesH: i32, tilesW: i32, scratch: usize,
+): void {
+  input6(2, x, v, nStart, count, c0, c1, inChannels, I, height, width, padTop, padLeft, tilesH, tilesW, scratch);
 }
 
 // Aᵀ m on 4 lanes: [m0 + m1 + m2 + m3 + m4, m1 - m2 + 2 (m3 - m4) + m5].
@@ -802,53 +824,12 @@ export function winograd43Weights(w: usize, u: usize, groups: i32, O: i32, I: i3
   }
 }
 
-/**
- * V = Bᵀ d B (6x6 tiles, step 4) for input channels [c0, c1); as winograd5Input: Bᵀ down the
- * rows over the zero-padded width, then across 4 tiles at a time (their columns gathered by 4x4
- * transposes in scratch).
- */
+/** V = Bᵀ d B (6x6 tiles, step 4: F(4x4, 3x3)) for input channels [c0, c1); as winogradInput. */
 export function winograd43Input(
   x: usize, v: usize, nStart: i32, count: i32, c0: i32, c1: i32, inChannels: i32, I: i32,
   height: i32, width: i32, padTop: i32, padLeft: i32, tilesH: i32, tilesW: i32, scratch: usize,
 ): void {
-  const T = count * tilesH * tilesW;
-  const plane = tilePlane(I, T);
-  const padded = (4 * tilesW + 4 + 8 + 3) & ~3;
-  const rowBytes = <usize>padded << 2;
-  const cols = scratch + 256; // 6 columns x 4 tiles, gathered
-  const rows = scratch + 1024;
-  const bd = rows + 6 * rowBytes;
-  const copyLo = max(0, padLeft), copyHi = min(padded, width + padLeft);
-  for (let c = c0; c < c1; c++) {
-    const gr = c / I;
-    const i = c - gr * I;
-    for (let n = 0; n < count; n++) {
-      const src = x + (<usize>(((nStart + n) * inChannels + c) * height * width) << 2);
-      for (let ty = 0; ty < tilesH; ty++) {
-        padRowsBt(src, 4 * ty - padTop, height, width, padLeft, copyLo, copyHi, padded, rows, rowBytes, bd);
-        const tile0 = (n * tilesH + ty) * tilesW;
-        let tx = 0;
-        for (; tx + 4 <= tilesW; tx += 4) {
-          const dst = v + <usize>(gr * 36) * plane + (<usize>(i * T + tile0 + tx) << 2);
-          for (let r = 0; r < 6; r++) {
-            const at = bd + <usize>r * rowBytes + (<usize>(4 * tx) << 2);
-            const l1 = v128.load(at, 16), l2 = v128.load(at, 32), l3 = v128.load(at, 48);
-            // Columns 0-3 of the 4 tiles, then columns 4 and 5 (columns 0 and 1 one tile on).
-            transpose4(v128.load(at), l1, l2, l3, cols, 16);
-            transpose4(l1, l2, l3, v128.load(at, 64), cols + 64, 16);
-            bt6v(
-              v128.load(cols), v128.load(cols, 16), v128.load(cols, 32), v128.load(cols, 48),
-              v128.load(cols, 64), v128.load(cols, 80), dst + <usize>(r * 6) * plane, plane,
-            );
-          }
-        }
-        for (; tx < tilesW; tx++) {
-          const dst = v + <usize>(gr * 36) * plane + (<usize>(i * T + tile0 + tx) << 2);
-          for (let r = 0; r < 6; r++) bt6(bd + <usize>r * rowBytes + (<usize>(4 * tx) << 2), 4, dst + <usize>(r * 6) * plane, plane);
-        }
-      }
-    }
-  }
+  input6(4, x, v, nStart, count, c0, c1, inChannels, I, height, width, padTop, padLeft, tilesH, tilesW, scratch);
 }
 
 // Aᵀ m (4 from 6) on 4 lanes, written to dst, dst + ds, dst + 2 ds, dst + 3 ds.
