@@ -66,15 +66,8 @@ export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
     const outPlane = a.outHeight * a.outWidth * 4;
     // Threads take disjoint ranges of planes (image, channel), enough work each to pay for waking.
     const planeRanges = poolPlaneRanges(wasm, a);
-    const geometry = [
-      a.inHeight,
-      a.inWidth,
-      a.outHeight,
-      a.outWidth,
-      a.kernelHeight,
-      a.kernelWidth,
-      a.strideHeight,
-    ];
+    // The window's sizes up to the row stride (the stride-2 and separable paths take no padding).
+    const geometry = window.slice(0, 7);
     const path = poolPath(a);
     if (path === 'stride2') {
       const args = planeRanges.map(([p0, p1]) => [
@@ -93,8 +86,7 @@ export const maxPool2dKernel: KernelConfig<'MaxPool2d'> = {
       const args = planeRanges.map(([p0, p1], t) => [
         xOffset + p0 * inPlane,
         p1 - p0,
-        ...geometry,
-        a.strideWidth,
+        ...window.slice(0, 8),
         yOffset + p0 * outPlane,
         rows[t],
       ]);
