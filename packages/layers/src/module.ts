@@ -112,6 +112,14 @@ export abstract class Module {
   }
 
   /**
+   * True when a forward hook or pre-hook is registered: `Sequential` then runs this module on
+   * its own (a hook must see the module's own input and output), not fused with its neighbour.
+   */
+  get hasHooks(): boolean {
+    return this.forwardHooks.size > 0 || this.forwardPreHooks.size > 0;
+  }
+
+  /**
    * Registers `hook` to run after every `call` of this module (PyTorch
    * `register_forward_hook`), e.g. to read a layer's activations or time it; returns a handle
    * whose `remove()` unregisters it.

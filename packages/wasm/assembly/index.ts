@@ -432,7 +432,7 @@ export {
 export { lrnGradScratchFloats, lrnGradTiles, lrnScratchFloats, lrnTiles } from './pool';
 export { maxPoolGradStride2, maxPoolStride2 } from './pool';
 export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
-export { convBackpropFilter, convBackpropInput, convForward } from './conv';
+export { biasActivation, convBackpropFilter, convBackpropInput, convForward } from './conv';
 export {
   winograd5Input,
   winograd43Weights,

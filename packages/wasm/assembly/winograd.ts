@@ -15,7 +15,7 @@
 // packed for the GEMM's micro-kernel once (winogradPackWeights) and kept so with the weights.
 // The work is split over threads by channel (transforms) and by (group, e) (GEMMs).
 import { packedAFloats, packMatrixA, sgemm, sgemmPackedA } from './index';
-import { transpose4 } from './simd';
+import { epilogue, transpose4 } from './simd';
 
 /**
  * Bytes from one plane of V, M or D ([rows][T] per transformed element) to the next: rows * T
@@ -178,7 +178,7 @@ export function winogradGemmPacked(u: usize, v: usize, m: usize, O: i32, I: i32,
  */
 export function winogradOutput(
   m: usize, y: usize, nStart: i32, count: i32, c0: i32, c1: i32, outChannels: i32, O: i32,
-  outH: i32, outW: i32, tilesH: i32, tilesW: i32,
+  outH: i32, outW: i32, tilesH: i32, tilesW: i32, bias: usize, flags: i32,
 ): void {
   const T = count * tilesH * tilesW;
   const plane = tilePlane(O, T);
@@ -213,6 +213,7 @@ export function winogradOutput(
           }
         }
       }
+      epilogue(dst, outH * outW, bias, c, flags);
     }
   }
 }
@@ -551,7 +552,7 @@ function at6Second(m1: v128, m2: v128, m3: v128, m4: v128, m5: v128): v128 {
  */
 export function winograd5Output(
   m: usize, y: usize, nStart: i32, count: i32, c0: i32, c1: i32, outChannels: i32, O: i32,
-  outH: i32, outW: i32, tilesH: i32, tilesW: i32, scratch: usize,
+  outH: i32, outW: i32, tilesH: i32, tilesW: i32, bias: usize, flags: i32, scratch: usize,
 ): void {
   const t = scratch + 256, out = scratch + 512;
   const T = count * tilesH * tilesW;
@@ -614,6 +615,7 @@ export function winograd5Output(
           }
         }
       }
+      epilogue(dst, outH * outW, bias, c, flags);
     }
   }
 }
@@ -864,7 +866,7 @@ function at43(src: usize, ss: usize, dst: usize, ds: usize): void {
  */
 export function winograd43Output(
   m: usize, y: usize, nStart: i32, count: i32, c0: i32, c1: i32, outChannels: i32, O: i32,
-  outH: i32, outW: i32, tilesH: i32, tilesW: i32, scratch: usize,
+  outH: i32, outW: i32, tilesH: i32, tilesW: i32, bias: usize, flags: i32, scratch: usize,
 ): void {
   const s = scratch + 1024; // Aᵀ M: 4 rows x 6 columns of vectors (or of floats)
   const out = scratch + 2048; // 4 x 4 vectors
@@ -919,6 +921,7 @@ export function winograd43Output(
           }
         }
       }
+      epilogue(dst, outH * outW, bias, c, flags);
     }
   }
 }

@@ -55,6 +55,14 @@ export interface KernelExports {
     k1: number,
   ): void;
   convForward(...args: number[]): void;
+  biasActivation(
+    y: number,
+    bias: number,
+    c0: number,
+    c1: number,
+    plane: number,
+    flags: number,
+  ): void;
   convBackpropInput(...args: number[]): void;
   convBackpropFilter(...args: number[]): void;
   winogradWeights(...args: number[]): void;

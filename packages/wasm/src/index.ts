@@ -13,6 +13,7 @@ import {
   conv2dBackpropFilterKernel,
   conv2dBackpropInputKernel,
   conv2dKernel,
+  fusedConv2dKernel,
 } from './kernels/conv.js';
 import {
   binaryKernels,
@@ -37,6 +38,7 @@ export { canShareMemory, relaxedSimdSupported } from './heap.js';
 export const wasmKernels: KernelConfig[] = [
   batchMatMulKernel,
   conv2dKernel,
+  fusedConv2dKernel,
   conv2dBackpropInputKernel,
   conv2dBackpropFilterKernel,
   maxPool2dKernel,

@@ -48,6 +48,7 @@ const FUNCTIONS = [
   'sumMiddle',
   'winogradPackWeights',
   'winogradGemmPacked',
+  'biasActivation',
 ] as const;
 /** A kernel function the pool can run. */
 export type PoolFunction = (typeof FUNCTIONS)[number];

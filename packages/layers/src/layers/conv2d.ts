@@ -1,4 +1,10 @@
-import { conv2d, type Generator, ShapeError, type Tensor } from '@gpunet/tensor';
+import {
+  conv2d,
+  type FusedActivation,
+  type Generator,
+  ShapeError,
+  type Tensor,
+} from '@gpunet/tensor';
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from '../init.js';
 import { Module } from '../module.js';
 import { type Parameter, parameter } from '../parameter.js';
@@ -63,12 +69,22 @@ export class Conv2d extends Module {
 
   /** `[N, inChannels, H, W]` -> `[N, outChannels, outH, outW]`. */
   forward(x: Tensor): Tensor {
+    return this.forwardFused(x, 'linear');
+  }
+
+  /**
+   * `activation(this.forward(x))` with the activation fused into the convolution's kernel where
+   * the backend has one (`conv2d`'s `activation`): what `Sequential` runs for a Conv2d followed
+   * by a ReLU, so that the output is written once and no pre-activation tensor is kept.
+   */
+  forwardFused(x: Tensor, activation: FusedActivation): Tensor {
     return conv2d(x, this.weight, {
       bias: this.bias,
       stride: this.stride,
       padding: this.padding,
       dilation: this.dilation,
       groups: this.groups,
+      activation,
     });
   }
 }

@@ -1,7 +1,18 @@
-import { Generator, memory, noGrad, tensor, tidy } from '@gpunet/tensor';
+import {
+  Generator,
+  memory,
+  mul,
+  noGrad,
+  randn,
+  sum,
+  type Tensor,
+  tensor,
+  tidy,
+} from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { ReLU, Softmax } from './activation.js';
+import { Conv2d } from './conv2d.js';
 import { CrossEntropyLoss } from './cross-entropy-loss.js';
 import { Dropout } from './dropout.js';
 import { Flatten } from './flatten.js';
@@ -85,5 +96,65 @@ describe('activations, Flatten, Dropout and the loss', () => {
     expect(y.shape).toEqual([1, 1]);
     y.dispose();
     expect(memory().numTensors).toBe(before);
+  });
+});
+
+describe('Sequential fuses a Conv2d and the ReLU after it', () => {
+  const build = () =>
+    new Sequential(
+      new Conv2d(3, 6, 3, { padding: 1, groups: 1, generator: new Generator(4) }),
+      new ReLU({ inplace: true }),
+      new Conv2d(6, 4, 2, { stride: 2, generator: new Generator(5) }),
+      new ReLU(),
+    );
+  const x = () => randn([2, 3, 7, 6], { generator: new Generator(6) });
+
+  /** The output and every parameter's gradient of sum(y * r) for a fixed r. */
+  function run(net: Sequential, forward: (x: Tensor) => Tensor): Tensor[] {
+    const y = forward(x());
+    sum(mul(y, randn(y.shape, { generator: new Generator(7) }))).backward();
+    return [y, ...net.parameters().map((p) => p.grad as Tensor)];
+  }
+
+  it('as one kernel (FusedConv2d) with the values and gradients of the layers run one by one', () => {
+    const fusedNet = build();
+    const fused = run(fusedNet, (input) => {
+      const y = fusedNet.forward(input);
+      // The output is made by the fused kernel, not by a ReLU after the convolution.
+      expect(y.opName).toBe('FusedConv2d');
+      return y;
+    });
+    const plainNet = build();
+    const plain = run(plainNet, (input) =>
+      plainNet.layers.reduce((y, layer) => layer.call(y), input),
+    );
+    expect(plain[0].opName).toBe('Relu');
+    // About half the outputs are cut at 0.
+    expect([...fused[0].dataSync()].filter((v) => v === 0).length).toBeGreaterThan(20);
+    fused.forEach((t, k) => {
+      assertClose(t.dataSync(), plain[k].dataSync(), { atol: 1e-5, rtol: 1e-5 }, `output ${k}`);
+    });
+  });
+
+  it('but not where a hook must see the convolution or the ReLU on its own', () => {
+    for (const hooked of [0, 1]) {
+      const net = build();
+      const seen: number[] = [];
+      // The convolution's output, seen after the convolution or before the ReLU.
+      if (hooked === 0) {
+        net.layers[0].registerForwardHook((_m, _inputs, output) => {
+          seen.push(Math.min(...output.dataSync()));
+        });
+      } else {
+        net.layers[1].registerForwardPreHook((_m, [input]) => {
+          seen.push(Math.min(...input.dataSync()));
+        });
+      }
+      const y = noGrad(() => net.forward(x()));
+      // The hook ran, on values before the ReLU (some negative).
+      expect(seen.length).toBe(1);
+      expect(seen[0]).toBeLessThan(0);
+      expect(Math.min(...y.dataSync())).toBe(0);
+    }
   });
 });

@@ -1,4 +1,10 @@
-import { type Conv2dAttrs, type KernelConfig, outputShape } from '@gpunet/tensor';
+import {
+  type Conv2dAttrs,
+  type FusedActivation,
+  type KernelConfig,
+  outputShape,
+  type TensorInfo,
+} from '@gpunet/tensor';
 import type { WasmBackend } from '../backend.js';
 import { asWasm } from './common.js';
 import { gemm } from './gemm.js';
@@ -79,7 +85,8 @@ function convArgs(a: Conv2dAttrs): number[] {
 
 /**
  * Splits the batch by images over the threads (`threadRanges`): thread t runs `fn` on images
- * [n0, n1) with its own cols and packing scratch. Used when there are at least as many images as
+ * [n0, n1) with its own cols and packing scratch (and `trailing` after the geometry: the forward
+ * pass's epilogue). Used when there are at least as many images as
  * threads; a smaller batch splits each GEMM by columns instead.
  */
 function splitByImages(
@@ -87,6 +94,7 @@ function splitByImages(
   a: Conv2dAttrs,
   fn: 'convForward' | 'convBackpropInput' | 'convBackpropFilter',
   pointers: (thread: number) => [number, number, number],
+  trailing: readonly number[] = [],
 ): void {
   const g = geometry(a);
   const ranges = threadRanges(a.batch, wasm.pool.size);
@@ -99,6 +107,7 @@ function splitByImages(
     n0,
     n1,
     ...convArgs(a),
+    ...trailing,
   ]);
   wasm.pool.run(fn, args);
   for (const c of cols) wasm.heap.release(c, colsBytes);
@@ -107,46 +116,102 @@ function splitByImages(
 const byImages = (wasm: WasmBackend, a: Conv2dAttrs) =>
   a.batch >= wasm.pool.size && wasm.pool.size > 1;
 
+/**
+ * What a convolution does to each output plane after computing it, while it is still in cache
+ * (the Wasm functions' `flags`: bit 0 adds the bias, bit 1 applies ReLU; 0 does nothing).
+ */
+interface Epilogue {
+  /** Heap offset of the `[outChannels]` bias; ignored without flag bit 0. */
+  bias: number;
+  flags: number;
+}
+
+const NO_EPILOGUE: Epilogue = { bias: 0, flags: 0 };
+
+/** y = epilogue(conv2d(x, w)): the Conv2d and FusedConv2d kernels. */
+function forward(
+  wasm: WasmBackend,
+  x: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+  epilogue: Epilogue,
+): TensorInfo {
+  const g = geometry(a);
+  const out = wasm.allocate(outputShape('Conv2d', [x.shape, w.shape], a));
+  const [xOffset, wOffset, yOffset] = [
+    wasm.offset(x.dataId),
+    wasm.offset(w.dataId),
+    wasm.offset(out.dataId),
+  ];
+  if (winogradApplies(a, 'forward')) {
+    winogradConv(wasm, a, 'forward', xOffset, w.dataId, yOffset, epilogue);
+    return out;
+  }
+  const { bias, flags } = epilogue;
+  if (byImages(wasm, a)) {
+    splitByImages(wasm, a, 'convForward', () => [xOffset, wOffset, yOffset], [bias, flags]);
+    return out;
+  }
+  const [cols, release] = colsScratch(wasm, g);
+  for (let n = 0; n < a.batch; n++) {
+    for (let group = 0; group < a.groups; group++) {
+      const xImage = xOffset + (n * a.inChannels + group * g.groupIn) * g.inPlane * 4;
+      wasm.heap.kernels.im2col(xImage, ...im2colArgs(a, g.groupIn), cols);
+      gemm(
+        wasm,
+        g.groupOut,
+        g.positions,
+        g.patch,
+        { offset: wOffset + group * g.groupOut * g.patch * 4, row: g.patch, col: 1 },
+        { offset: cols, row: g.positions, col: 1 },
+        yOffset + (n * a.outChannels + group * g.groupOut) * g.positions * 4,
+        g.positions,
+        false,
+      );
+    }
+    if (flags !== 0) {
+      // The GEMMs split this image by columns; the epilogue splits it by channels.
+      const image = yOffset + n * a.outChannels * g.positions * 4;
+      wasm.pool.run(
+        'biasActivation',
+        threadRanges(a.outChannels, wasm.pool.size).map(([c0, c1]) => [
+          image,
+          bias,
+          c0,
+          c1,
+          g.positions,
+          flags,
+        ]),
+      );
+    }
+  }
+  release();
+  return out;
+}
+
 export const conv2dKernel: KernelConfig<'Conv2d'> = {
   kernelName: 'Conv2d',
   backendName: 'wasm',
-  kernelFunc: ({ inputs: [x, w], attrs: a, backend }) => {
+  kernelFunc: ({ inputs: [x, w], attrs: a, backend }) =>
+    forward(asWasm(backend), x, w, a, NO_EPILOGUE),
+};
+
+const ACTIVATION_FLAGS: Record<FusedActivation, number> = { linear: 0, relu: 2 };
+
+/**
+ * activation(conv2d(x, w) + bias) in one kernel: every path (Winograd's output transform, and
+ * each image's GEMM output on the im2col path) adds the bias and applies the ReLU to an output
+ * plane right after writing it, while it is in cache, instead of two more passes over y.
+ */
+export const fusedConv2dKernel: KernelConfig<'FusedConv2d'> = {
+  kernelName: 'FusedConv2d',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [x, w, bias], attrs: a, backend }) => {
     const wasm = asWasm(backend);
-    const g = geometry(a);
-    const out = wasm.allocate(outputShape('Conv2d', [x.shape, w.shape], a));
-    const [xOffset, wOffset, yOffset] = [
-      wasm.offset(x.dataId),
-      wasm.offset(w.dataId),
-      wasm.offset(out.dataId),
-    ];
-    if (winogradApplies(a, 'forward')) {
-      winogradConv(wasm, a, 'forward', xOffset, w.dataId, yOffset);
-      return out;
-    }
-    if (byImages(wasm, a)) {
-      splitByImages(wasm, a, 'convForward', () => [xOffset, wOffset, yOffset]);
-      return out;
-    }
-    const [cols, release] = colsScratch(wasm, g);
-    for (let n = 0; n < a.batch; n++) {
-      for (let group = 0; group < a.groups; group++) {
-        const xImage = xOffset + (n * a.inChannels + group * g.groupIn) * g.inPlane * 4;
-        wasm.heap.kernels.im2col(xImage, ...im2colArgs(a, g.groupIn), cols);
-        gemm(
-          wasm,
-          g.groupOut,
-          g.positions,
-          g.patch,
-          { offset: wOffset + group * g.groupOut * g.patch * 4, row: g.patch, col: 1 },
-          { offset: cols, row: g.positions, col: 1 },
-          yOffset + (n * a.outChannels + group * g.groupOut) * g.positions * 4,
-          g.positions,
-          false,
-        );
-      }
-    }
-    release();
-    return out;
+    return forward(wasm, x, w, a, {
+      bias: wasm.offset(bias.dataId),
+      flags: 1 | ACTIVATION_FLAGS[a.activation],
+    });
   },
 };
 

@@ -173,7 +173,8 @@ function byChannels(
 /**
  * y = conv(x, w) (`pass` 'forward': x [N, C, H, W] -> y [N, K, outH, outW]) or
  * dx = conv2dBackpropInput(dy, w) (`pass` 'data': dy -> dx [N, C, H, W]), by Winograd,
- * images in chunks, each phase split over the backend's threads.
+ * images in chunks, each phase split over the backend's threads. The output transform ends
+ * each output plane with `epilogue` (the fused convolution's bias and ReLU; none by default).
  */
 export function winogradConv(
   wasm: WasmBackend,
@@ -182,6 +183,7 @@ export function winogradConv(
   input: number,
   weightsId: DataId,
   output: number,
+  epilogue: { bias: number; flags: number } = { bias: 0, flags: 0 },
 ): void {
   const weights = wasm.offset(weightsId);
   const forward = pass === 'forward';
@@ -268,7 +270,15 @@ export function winogradConv(
         wasm.scratch[t],
       ]),
     );
-    byChannels(wasm, f.output, m, output, n0, count, groups * O, [O, outH, outW, tilesH, tilesW]);
+    byChannels(wasm, f.output, m, output, n0, count, groups * O, [
+      O,
+      outH,
+      outW,
+      tilesH,
+      tilesW,
+      epilogue.bias,
+      epilogue.flags,
+    ]);
   }
   wasm.heap.release(v, vBytes);
   wasm.heap.release(m, mBytes);
