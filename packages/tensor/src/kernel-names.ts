@@ -163,6 +163,11 @@ export interface KernelAttrs
   LRNGrad: LrnAttrs;
   /** sum_k weights[k] * inputs[k]: inputs of one shape, float32 (an optimizer's fused update). */
   WeightedSum: { weights: number[] };
+  /**
+   * inputs [dy, y] of one shape -> dy where y > 0, else 0: ReLU's gradient from its output in one
+   * pass (PyTorch's `threshold_backward`, TF.js's `ReluGrad`) instead of `dy * step(y)`.
+   */
+  ReluGrad: Record<string, never>;
 }
 
 /** The name of a kernel in the registry. */
@@ -252,6 +257,7 @@ export const OUTPUT_SHAPES: { [K in KernelName]: OutputShapeFn<K> } = {
   LRN: ([x]) => x,
   LRNGrad: ([x]) => x,
   WeightedSum: ([x]) => x,
+  ReluGrad: ([dy]) => dy,
 };
 
 /** The output shape of kernel `name` on inputs of these shapes (see `OUTPUT_SHAPES`). */

@@ -105,6 +105,20 @@ export function rectify(op: i32, x: usize, y: usize, n: i32): void {
   }
 }
 
+/** out = dy where y > 0, else 0, over n values: ReLU's gradient from its output in one pass. */
+export function reluGrad(dy: usize, y: usize, out: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(out + at, v128.and(v128.load(dy + at), f32x4.gt(v128.load(y + at), zero)));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(out + at, load<f32>(y + at) > 0 ? load<f32>(dy + at) : 0);
+  }
+}
+
 /**
  * y[k] = sum over a < outer and b < inner of x[a, k, b], for x viewed as [outer, kept, inner]:
  * every reduction whose kept dims are contiguous (a conv bias gradient sums [N, C, H, W] over N,

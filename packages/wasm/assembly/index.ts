@@ -431,7 +431,7 @@ export {
 } from './pool';
 export { lrnGradScratchFloats, lrnGradTiles, lrnScratchFloats, lrnTiles } from './pool';
 export { maxPoolGradStride2, maxPoolStride2 } from './pool';
-export { binary, rectify, sumMiddle, weightedSum } from './elementwise';
+export { binary, rectify, reluGrad, sumMiddle, weightedSum } from './elementwise';
 export { biasActivation, convBackpropFilter, convBackpropInput, convForward } from './conv';
 export {
   winograd5Input,

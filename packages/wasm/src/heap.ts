@@ -45,6 +45,7 @@ export interface KernelExports {
   lrnGradScratchFloats(size: number): number;
   binary(...args: number[]): void;
   rectify(op: number, x: number, y: number, n: number): void;
+  reluGrad(dy: number, y: number, out: number, n: number): void;
   sumMiddle(
     x: number,
     outer: number,

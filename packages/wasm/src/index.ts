@@ -18,6 +18,7 @@ import {
 import {
   binaryKernels,
   rectifyKernels,
+  reluGradKernel,
   sumKernel,
   weightedSumKernel,
 } from './kernels/elementwise.js';
@@ -49,6 +50,7 @@ export const wasmKernels: KernelConfig[] = [
   lrnGradKernel,
   ...binaryKernels,
   ...rectifyKernels,
+  reluGradKernel,
   sumKernel,
   weightedSumKernel,
 ] as KernelConfig[];

@@ -49,6 +49,7 @@ const FUNCTIONS = [
   'winogradPackWeights',
   'winogradGemmPacked',
   'biasActivation',
+  'reluGrad',
 ] as const;
 /** A kernel function the pool can run. */
 export type PoolFunction = (typeof FUNCTIONS)[number];

@@ -5,7 +5,7 @@ import { pair, windowCount } from '../internal/shape.js';
 import type { Conv2dAttrs, FusedActivation } from '../kernel-names.js';
 import type { Tensor } from '../tensor.js';
 import type { Shape } from '../types.js';
-import { add, mul, relu, step } from './elementwise.js';
+import { add, relu, reluGrad } from './elementwise.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -157,7 +157,7 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
   if (bias && getKernel('FusedConv2d', x.backend.name)) {
     return runKernel('FusedConv2d', [x, weight, bias], { ...a, activation }, (dy, y) => {
       // ReLU's gradient reads the output: y > 0 exactly where the pre-activation is.
-      const g = activation === 'relu' ? mul(dy, step(y)) : dy;
+      const g = activation === 'relu' ? reluGrad(dy, y) : dy;
       return [
         x.requiresGrad ? runKernel('Conv2dBackpropInput', [g, weight], a) : null,
         weight.requiresGrad ? runKernel('Conv2dBackpropFilter', [x, g], a) : null,

@@ -55,7 +55,17 @@ export function sign(x: Tensor): Tensor {
 /** `max(x, 0)`; its gradient at 0 is 0, as in PyTorch. */
 export function relu(x: Tensor): Tensor {
   // The gradient reads the output (y > 0 exactly where x > 0), so the input need not be kept.
-  return unary('Relu', 'relu', x, (dy, _x, y) => mul(dy, step(y)));
+  return unary('Relu', 'relu', x, (dy, _x, y) => reluGrad(dy, y));
+}
+
+/**
+ * @internal ReLU's gradient from its output: dy where y > 0, else 0 (PyTorch's
+ * `threshold_backward`). One pass where the backend has the `ReluGrad` kernel (reference, wasm),
+ * else `dy * step(y)` (which differs only where dy is infinite or NaN and y is not positive).
+ */
+export function reluGrad(dy: Tensor, y: Tensor): Tensor {
+  if (getKernel('ReluGrad', y.backend.name)) return runKernel('ReluGrad', [dy, y], {});
+  return mul(dy, step(y));
 }
 
 /**

@@ -102,6 +102,29 @@ export const rectifyKernels: KernelConfig[] = (['Relu', 'Step'] as const).map((k
   },
 })) as KernelConfig[];
 
+/** ReLU's gradient from its output (dy where y > 0, else 0) in one SIMD pass, over the threads. */
+export const reluGradKernel: KernelConfig<'ReluGrad'> = {
+  kernelName: 'ReluGrad',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs: [dy, y], backend }) => {
+    const wasm = asWasm(backend);
+    const out = wasm.allocate(dy.shape);
+    const n = sizeOf(dy.shape);
+    const [dyOffset, yOffset, outOffset] = [dy, y, out].map((t) => wasm.offset(t.dataId));
+    const threads = n < PARALLEL_MIN_ELEMENTS ? 1 : wasm.pool.size;
+    wasm.pool.run(
+      'reluGrad',
+      threadRanges(n, threads, { multiple: 4 }).map(([start, end]) => [
+        dyOffset + start * 4,
+        yOffset + start * 4,
+        outOffset + start * 4,
+        end - start,
+      ]),
+    );
+    return out;
+  },
+};
+
 /**
  * Sum over dims that leave the kept dims contiguous ([outer, kept, inner]) in Wasm; any other
  * reduction (and int32) uses the reference loop.

@@ -116,6 +116,19 @@ export const weightedSumKernel: KernelConfig<'WeightedSum'> = {
   },
 };
 
+/** dy where y > 0, else 0. */
+export const reluGradKernel: KernelConfig<'ReluGrad'> = {
+  kernelName: 'ReluGrad',
+  backendName: 'reference',
+  kernelFunc: ({ inputs: [dy, y], backend }) => {
+    const ref = asReference(backend);
+    const [dyv, yv] = [ref.values(dy.dataId), ref.values(y.dataId)];
+    const out = new Float32Array(dyv.length);
+    for (let i = 0; i < out.length; i++) out[i] = yv[i] > 0 ? dyv[i] : 0;
+    return ref.output(out, dy.shape, 'float32');
+  },
+};
+
 export const castKernel: KernelConfig<'Cast'> = {
   kernelName: 'Cast',
   backendName: 'reference',

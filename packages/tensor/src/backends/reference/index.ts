@@ -11,6 +11,7 @@ import {
   binaryKernels,
   castKernel,
   oneHotKernel,
+  reluGradKernel,
   unaryKernels,
   weightedSumKernel,
 } from './elementwise.js';
@@ -44,6 +45,7 @@ export const referenceKernels: KernelConfig[] = [
   argMaxKernel,
   castKernel,
   weightedSumKernel,
+  reluGradKernel,
   oneHotKernel,
   transposeKernel,
   sliceKernel,
