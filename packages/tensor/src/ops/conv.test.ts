@@ -125,6 +125,11 @@ describe('conv2d (PyTorch conv2d semantics)', () => {
     expect(() => conv2d(randn([1, 2, 5, 5]), randn([3, 2, 3, 3]), { bias: randn([2]) })).toThrow(
       'conv2d: bias [2] does not match the 3 output channels',
     );
+    expect(() =>
+      conv2d(randn([1, 2, 5, 5]), randn([3, 2, 3, 3]), {
+        bias: tensor([1, 2, 3], [3], { dtype: 'int32' }),
+      }),
+    ).toThrow('conv2d: expects a float32 bias, got int32');
     expect(() => conv2d(randn([1, 48, 5, 5]), randn([128, 48, 5, 5]), { groups: 2 })).toThrow(
       'conv2d: input has 48 channels but weight [128, 48, 5, 5] with groups=2 expects 96',
     );

@@ -149,6 +149,9 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
       `conv2d: bias ${formatShape(bias.shape)} does not match the ${a.outChannels} output channels`,
     );
   }
+  if (bias && bias.dtype !== 'float32') {
+    throw new DTypeError(`conv2d: expects a float32 bias, got ${bias.dtype}`);
+  }
   if (!ACTIVATIONS.includes(activation)) {
     throw new RangeError(
       `conv2d: activation must be one of ${ACTIVATIONS.map((n) => `'${n}'`).join(', ')}, got '${activation}'`,
