@@ -181,7 +181,8 @@ describe('alexnetFromOnnx', () => {
     expect(relativeError(await logits(model, x), expected)).toBeLessThan(1e-4);
     for (const t of [...io.tensors.values(), ...graph.initializers.values()]) t.dispose();
     disposeModel(model);
-  });
+    // A 227-pixel forward pass: 1-2 s alone, over the 5 s default beside the other tests in CI.
+  }, 60_000);
 
   it('refuses a graph that does not map, naming the first node that does not', async () => {
     const graph = readOnnx(new Uint8Array(await readFile(fixture('caffe_alexnet_small.onnx'))));
