@@ -41,9 +41,14 @@ function reducedOffset(
  */
 export const ONE_PASS_LENGTH = 4096;
 
-/** The window of the first pass over `length` elements (0: one pass). */
-function windowOf(length: number): number {
-  return length > ONE_PASS_LENGTH ? Math.ceil(Math.sqrt(length)) : 0;
+/**
+ * The window of the first pass over `length` elements (0: one pass): one pass up to
+ * `ONE_PASS_LENGTH`, and under the backend's loop limit (lowered by the tests).
+ */
+function windowOf(length: number, backend: GpuBackend): number {
+  return length > Math.min(ONE_PASS_LENGTH, backend.loopLimit - 1)
+    ? Math.ceil(Math.sqrt(length))
+    : 0;
 }
 
 /** Sum, Max or Min of `x` over `dims`, in two passes where the reduction is long. */
@@ -76,7 +81,7 @@ function reduce(
     `const e = v[base + ${offset.expr}];`,
     `acc = ${COMBINE[kernelName]};`,
   ];
-  const window = windowOf(count);
+  const window = windowOf(count, backend);
   if (window === 0) {
     const body = [
       unravel('i', outShape, 'o'),
@@ -130,7 +135,7 @@ export const argMaxKernel = defineKernel('ArgMax', ({ inputs: [x], attrs: { dim 
   const length = x.shape[dim];
   const inner = size(x.shape.slice(dim + 1));
   const outShape = x.shape.filter((_, d) => d !== dim);
-  const window = windowOf(length);
+  const window = windowOf(length, backend);
   if (window === 0) {
     const body = [
       `const outer = ${idiv('i', inner)};`,
