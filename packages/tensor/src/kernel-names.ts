@@ -66,6 +66,14 @@ export interface Conv2dAttrs {
   groups: number;
 }
 
+/** The activations a fused kernel can apply to its output. */
+export type FusedActivation = 'linear' | 'relu';
+
+/** A convolution's geometry and the activation applied after its bias (`FusedConv2d`). */
+export interface FusedConv2dAttrs extends Conv2dAttrs {
+  activation: FusedActivation;
+}
+
 /** Geometry of a 2-D pooling window over NCHW input. */
 export interface Pool2dAttrs {
   batch: number;
@@ -128,6 +136,11 @@ export interface KernelAttrs
   BatchMatMul: { transposeA: boolean; transposeB: boolean };
   /** inputs [x, w] -> y */
   Conv2d: Conv2dAttrs;
+  /**
+   * inputs [x, w, bias] -> activation(conv2d(x, w) + bias), bias `[outChannels]`: a convolution,
+   * its bias and its ReLU in one kernel (TF.js's `fused.conv2d`), so the output is written once.
+   */
+  FusedConv2d: FusedConv2dAttrs;
   /** inputs [dy, w] -> dx */
   Conv2dBackpropInput: Conv2dAttrs;
   /** inputs [x, dy] -> dw */
@@ -173,6 +186,8 @@ function forFamily<N extends KernelName>(
 
 /** The input of a convolution's geometry: [batch, inChannels, inHeight, inWidth]. */
 const convInput = (a: Conv2dAttrs): Shape => [a.batch, a.inChannels, a.inHeight, a.inWidth];
+/** The output of a convolution's geometry: [batch, outChannels, outHeight, outWidth]. */
+const convOutput = (a: Conv2dAttrs): Shape => [a.batch, a.outChannels, a.outHeight, a.outWidth];
 /** The output of a pooling's geometry: [batch, channels, outHeight, outWidth]. */
 const poolOutput = (a: Pool2dAttrs | AdaptivePool2dAttrs): Shape => [
   a.batch,
@@ -219,7 +234,8 @@ export const OUTPUT_SHAPES: { [K in KernelName]: OutputShapeFn<K> } = {
     transposeA ? a[2] : a[1],
     transposeB ? b[1] : b[2],
   ],
-  Conv2d: (_, a) => [a.batch, a.outChannels, a.outHeight, a.outWidth],
+  Conv2d: (_, a) => convOutput(a),
+  FusedConv2d: (_, a) => convOutput(a),
   Conv2dBackpropInput: (_, a) => convInput(a),
   Conv2dBackpropFilter: (_, a) => [
     a.outChannels,

@@ -354,6 +354,44 @@ const convCases: ConformanceCase[] = [
     inputs: [uniform([2, 3, 8, 7]), uniform([5, 3, 3, 3])],
     f: (x, w) => T.conv2d(x, w, { padding: [0, 2] }),
   },
+  // Convolution, bias and ReLU fused (FusedConv2d where a backend has it), one case per path of
+  // the wasm backend's convolutions: each path ends its output planes with the bias and the ReLU.
+  {
+    // im2col, one image split by columns over the threads.
+    name: 'conv2d relu bias stride 4 [1, 3, 19, 23] w [8, 3, 5, 5]',
+    inputs: [uniform([1, 3, 19, 23]), uniform([8, 3, 5, 5]), uniform([8])],
+    f: (x, w, b) => T.conv2d(x, w, { stride: 4, bias: b, activation: 'relu' }),
+  },
+  {
+    // im2col, the batch split by images over the threads.
+    name: 'conv2d relu bias stride 2 groups 2 batch 3 [3, 4, 9, 8] w [6, 2, 3, 3]',
+    inputs: [uniform([3, 4, 9, 8]), uniform([6, 2, 3, 3]), uniform([6])],
+    f: (x, w, b) => T.conv2d(x, w, { stride: 2, groups: 2, bias: b, activation: 'relu' }),
+  },
+  {
+    // F(2x2, 3x3) (6x6 outputs), with a cut last tile row.
+    name: 'conv2d relu bias 3x3 padding 1 batch 2 [2, 3, 6, 5] w [5, 3, 3, 3]',
+    inputs: [uniform([2, 3, 6, 5]), uniform([5, 3, 3, 3]), uniform([5])],
+    f: (x, w, b) => T.conv2d(x, w, { padding: 1, bias: b, activation: 'relu' }),
+  },
+  {
+    // F(4x4, 3x3) (AlexNet's 13x13 maps), groups.
+    name: 'conv2d relu bias 3x3 padding 1 groups 2 [2, 8, 13, 13] w [6, 4, 3, 3]',
+    inputs: [uniform([2, 8, 13, 13]), uniform([6, 4, 3, 3]), uniform([6])],
+    f: (x, w, b) => T.conv2d(x, w, { padding: 1, groups: 2, bias: b, activation: 'relu' }),
+  },
+  {
+    // F(2x2, 5x5) (4 input and 16 output channels per group), odd output sizes.
+    name: 'conv2d relu bias 5x5 padding 2 groups 2 [2, 8, 11, 9] w [32, 4, 5, 5]',
+    inputs: [uniform([2, 8, 11, 9]), uniform([32, 4, 5, 5]), uniform([32])],
+    f: (x, w, b) => T.conv2d(x, w, { padding: 2, groups: 2, bias: b, activation: 'relu' }),
+  },
+  {
+    // The activation without a bias: a convolution and a separate ReLU on every backend.
+    name: 'conv2d relu without bias [2, 3, 7, 6] w [4, 3, 2, 2]',
+    inputs: [uniform([2, 3, 7, 6]), uniform([4, 3, 2, 2])],
+    f: (x, w) => T.conv2d(x, w, { activation: 'relu' }),
+  },
 ];
 
 const poolCases: ConformanceCase[] = [
@@ -423,9 +461,9 @@ const alexnetPool = { kernelSize: 3, stride: 2 };
 /** AlexNet's layers at batch 1 with the paper's shapes (alexnet.md); weights at init-like scale. */
 const alexnetLayers: ConformanceCase[] = [
   {
-    name: 'AlexNet conv1 [1, 3, 227, 227] w [96, 3, 11, 11] stride 4',
+    name: 'AlexNet conv1 [1, 3, 227, 227] w [96, 3, 11, 11] stride 4 relu',
     inputs: [uniform([1, 3, 227, 227]), uniform([96, 3, 11, 11], -0.1, 0.1), uniform([96])],
-    f: (x, w, b) => T.conv2d(x, w, { stride: 4, bias: b }),
+    f: (x, w, b) => T.conv2d(x, w, { stride: 4, bias: b, activation: 'relu' }),
   },
   {
     name: 'AlexNet lrn1 [1, 96, 55, 55]',
@@ -438,9 +476,9 @@ const alexnetLayers: ConformanceCase[] = [
     f: (x) => T.maxPool2d(x, alexnetPool),
   },
   {
-    name: 'AlexNet conv2 [1, 96, 27, 27] w [256, 48, 5, 5] pad 2 groups 2',
+    name: 'AlexNet conv2 [1, 96, 27, 27] w [256, 48, 5, 5] pad 2 groups 2 relu',
     inputs: [uniform([1, 96, 27, 27]), uniform([256, 48, 5, 5], -0.05, 0.05), uniform([256])],
-    f: (x, w, b) => T.conv2d(x, w, { padding: 2, groups: 2, bias: b }),
+    f: (x, w, b) => T.conv2d(x, w, { padding: 2, groups: 2, bias: b, activation: 'relu' }),
   },
   {
     name: 'AlexNet lrn2 [1, 256, 27, 27]',
@@ -453,19 +491,19 @@ const alexnetLayers: ConformanceCase[] = [
     f: (x) => T.maxPool2d(x, alexnetPool),
   },
   {
-    name: 'AlexNet conv3 [1, 256, 13, 13] w [384, 256, 3, 3] pad 1',
+    name: 'AlexNet conv3 [1, 256, 13, 13] w [384, 256, 3, 3] pad 1 relu',
     inputs: [uniform([1, 256, 13, 13]), uniform([384, 256, 3, 3], -0.05, 0.05), uniform([384])],
-    f: (x, w, b) => T.conv2d(x, w, { padding: 1, bias: b }),
+    f: (x, w, b) => T.conv2d(x, w, { padding: 1, bias: b, activation: 'relu' }),
   },
   {
-    name: 'AlexNet conv4 [1, 384, 13, 13] w [384, 192, 3, 3] pad 1 groups 2',
+    name: 'AlexNet conv4 [1, 384, 13, 13] w [384, 192, 3, 3] pad 1 groups 2 relu',
     inputs: [uniform([1, 384, 13, 13]), uniform([384, 192, 3, 3], -0.05, 0.05), uniform([384])],
-    f: (x, w, b) => T.conv2d(x, w, { padding: 1, groups: 2, bias: b }),
+    f: (x, w, b) => T.conv2d(x, w, { padding: 1, groups: 2, bias: b, activation: 'relu' }),
   },
   {
-    name: 'AlexNet conv5 [1, 384, 13, 13] w [256, 192, 3, 3] pad 1 groups 2',
+    name: 'AlexNet conv5 [1, 384, 13, 13] w [256, 192, 3, 3] pad 1 groups 2 relu',
     inputs: [uniform([1, 384, 13, 13]), uniform([256, 192, 3, 3], -0.05, 0.05), uniform([256])],
-    f: (x, w, b) => T.conv2d(x, w, { padding: 1, groups: 2, bias: b }),
+    f: (x, w, b) => T.conv2d(x, w, { padding: 1, groups: 2, bias: b, activation: 'relu' }),
   },
   {
     name: 'AlexNet pool5 [1, 256, 13, 13]',

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
+  add,
   arange,
   concat,
   conv2d,
   conv2dAttrs,
   Generator,
+  mul,
   ones,
   randn,
+  relu,
   reshape,
   slice,
+  sum,
+  type Tensor,
   tensor,
 } from '../index.js';
 import { assertClose } from '../testing.js';
@@ -92,7 +97,34 @@ describe('conv2d (PyTorch conv2d semantics)', () => {
     expect(conv2d(reshape(image3x3(), [1, 3, 3]), ones([2, 1, 2, 2])).shape).toEqual([2, 2, 2]);
   });
 
+  it("activation 'relu' equals relu(conv2d(x, w) + bias) composed of separate ops, with the same gradients", () => {
+    const generator = new Generator(5);
+    const [x, w, b] = [[2, 4, 7, 6], [6, 2, 3, 3], [6]].map((shape) => randn(shape, { generator }));
+    for (const t of [x, w, b]) t.requiresGrad = true;
+    const gradients = (y: Tensor) => {
+      for (const t of [x, w, b]) t.grad = null;
+      sum(mul(y, randn(y.shape, { generator: new Generator(9) }))).backward();
+      return [y, ...[x, w, b].map((t) => t.grad as Tensor)];
+    };
+    const fused = gradients(conv2d(x, w, { bias: b, padding: 1, groups: 2, activation: 'relu' }));
+    const composed = gradients(
+      relu(add(conv2d(x, w, { padding: 1, groups: 2 }), reshape(b, [1, 6, 1, 1]))),
+    );
+    // About half the outputs are negative: the ReLU is doing something.
+    const zeros = [...fused[0].dataSync()].filter((v) => v === 0).length;
+    expect(zeros).toBeGreaterThan(fused[0].size / 4);
+    fused.forEach((t, k) => {
+      assertClose(t.dataSync(), composed[k].dataSync(), { atol: 1e-5, rtol: 1e-5 }, `output ${k}`);
+    });
+  });
+
   it('errors name the argument and the shapes', () => {
+    expect(() =>
+      conv2d(randn([1, 2, 5, 5]), randn([3, 2, 3, 3]), { activation: 'gelu' as 'relu' }),
+    ).toThrow("conv2d: activation must be one of 'linear', 'relu', got 'gelu'");
+    expect(() => conv2d(randn([1, 2, 5, 5]), randn([3, 2, 3, 3]), { bias: randn([2]) })).toThrow(
+      'conv2d: bias [2] does not match the 3 output channels',
+    );
     expect(() => conv2d(randn([1, 48, 5, 5]), randn([128, 48, 5, 5]), { groups: 2 })).toThrow(
       'conv2d: input has 48 channels but weight [128, 48, 5, 5] with groups=2 expects 96',
     );

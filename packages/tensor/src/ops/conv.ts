@@ -1,10 +1,12 @@
+import { getKernel } from '../backend.js';
 import { runKernel } from '../engine.js';
 import { DTypeError, formatShape, ShapeError } from '../errors.js';
 import { pair, windowCount } from '../internal/shape.js';
-import type { Conv2dAttrs } from '../kernel-names.js';
+import type { Conv2dAttrs, FusedActivation } from '../kernel-names.js';
 import type { Tensor } from '../tensor.js';
 import type { Shape } from '../types.js';
-import { add } from './elementwise.js';
+import { add, mul, relu, step } from './elementwise.js';
+import { sum } from './reduce.js';
 import { reshape } from './shape.js';
 
 /** Options of `conv2d`, with PyTorch's names and defaults. */
@@ -19,7 +21,16 @@ export interface Conv2dOptions {
   dilation?: number | readonly number[];
   /** Channel groups: input and output channels are split into this many independent convolutions. Default 1. */
   groups?: number;
+  /**
+   * Applied to the output after the bias: `'relu'` gives `relu(conv2d(x, w) + bias)`. Where the
+   * backend registers `FusedConv2d` (reference, wasm) the convolution, the bias and the ReLU are
+   * one kernel that writes the output once, as TF.js's `fused.conv2d`; elsewhere they are three
+   * ops with the same result. Default 'linear' (none).
+   */
+  activation?: FusedActivation;
 }
+
+const ACTIVATIONS: readonly FusedActivation[] = ['linear', 'relu'];
 
 /**
  * Checks a convolution's arguments and computes its geometry; throws a ShapeError that names
@@ -132,20 +143,42 @@ export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOptions = {}): 
     return reshape(y, y.shape.slice(1));
   }
   const a = conv2dAttrs(x.shape, weight.shape, options);
-  const y = runKernel('Conv2d', [x, weight], a, (dy) => [
-    x.requiresGrad ? runKernel('Conv2dBackpropInput', [dy, weight], a) : null,
-    weight.requiresGrad ? runKernel('Conv2dBackpropFilter', [x, dy], a) : null,
-  ]);
-  const bias = options.bias;
-  if (!bias) return y;
-  if (bias.rank !== 1 || bias.shape[0] !== a.outChannels) {
+  const { bias = null, activation = 'linear' } = options;
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== a.outChannels)) {
     throw new ShapeError(
       `conv2d: bias ${formatShape(bias.shape)} does not match the ${a.outChannels} output channels`,
     );
   }
-  const out = add(y, reshape(bias, [1, a.outChannels, 1, 1]));
-  // Nothing reads y again (add's gradient needs only shapes; the convolution's, its inputs):
-  // free it now rather than when the step's tidy ends.
-  y.releaseBuffer();
-  return out;
+  if (!ACTIVATIONS.includes(activation)) {
+    throw new RangeError(
+      `conv2d: activation must be one of ${ACTIVATIONS.map((n) => `'${n}'`).join(', ')}, got '${activation}'`,
+    );
+  }
+  if (bias && getKernel('FusedConv2d', x.backend.name)) {
+    return runKernel('FusedConv2d', [x, weight, bias], { ...a, activation }, (dy, y) => {
+      // ReLU's gradient reads the output: y > 0 exactly where the pre-activation is.
+      const g = activation === 'relu' ? mul(dy, step(y)) : dy;
+      return [
+        x.requiresGrad ? runKernel('Conv2dBackpropInput', [g, weight], a) : null,
+        weight.requiresGrad ? runKernel('Conv2dBackpropFilter', [x, g], a) : null,
+        bias.requiresGrad ? sum(g, [0, 2, 3]) : null,
+      ];
+    });
+  }
+  let y = runKernel('Conv2d', [x, weight], a, (dy) => [
+    x.requiresGrad ? runKernel('Conv2dBackpropInput', [dy, weight], a) : null,
+    weight.requiresGrad ? runKernel('Conv2dBackpropFilter', [x, dy], a) : null,
+  ]);
+  // Nothing reads an intermediate again (add's gradient needs only shapes, the convolution's its
+  // inputs, relu's its output): each is freed as soon as the next exists, not when the step's
+  // tidy ends.
+  if (bias) y = replacing(y, add(y, reshape(bias, [1, a.outChannels, 1, 1])));
+  if (activation === 'relu') y = replacing(y, relu(y));
+  return y;
+}
+
+/** `next`, after freeing the buffer of `previous`, which only `next` read. */
+function replacing(previous: Tensor, next: Tensor): Tensor {
+  previous.releaseBuffer();
+  return next;
 }

@@ -53,6 +53,28 @@ export const conv2dKernel: KernelConfig<'Conv2d'> = {
   },
 };
 
+export const fusedConv2dKernel: KernelConfig<'FusedConv2d'> = {
+  kernelName: 'FusedConv2d',
+  backendName: 'reference',
+  kernelFunc: ({ inputs: [x, w, bias], attrs: a, backend }) => {
+    const ref = asReference(backend);
+    const xv = ref.values(x.dataId);
+    const wv = ref.values(w.dataId);
+    const bv = ref.values(bias.dataId);
+    const shape = outputShape('FusedConv2d', [x.shape, w.shape, bias.shape], a);
+    const y = new Float64Array(sizeOf(shape));
+    forEachTap(a, (xi, wi, yi) => {
+      y[yi] += xv[xi] * wv[wi];
+    });
+    const plane = a.outHeight * a.outWidth;
+    for (let i = 0; i < y.length; i++) {
+      const v = y[i] + bv[Math.floor(i / plane) % a.outChannels];
+      y[i] = a.activation === 'relu' ? Math.max(v, 0) : v;
+    }
+    return ref.output(y, shape);
+  },
+};
+
 export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
   kernelName: 'Conv2dBackpropInput',
   backendName: 'reference',

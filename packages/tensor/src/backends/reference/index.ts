@@ -1,7 +1,12 @@
 import { type KernelConfig, registerKernel } from '../../backend.js';
 import { registerBackend } from '../../engine.js';
 import { ReferenceBackend } from './backend.js';
-import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, conv2dKernel } from './conv.js';
+import {
+  conv2dBackpropFilterKernel,
+  conv2dBackpropInputKernel,
+  conv2dKernel,
+  fusedConv2dKernel,
+} from './conv.js';
 import {
   binaryKernels,
   castKernel,
@@ -48,6 +53,7 @@ export const referenceKernels: KernelConfig[] = [
   broadcastToKernel,
   batchMatMulKernel,
   conv2dKernel,
+  fusedConv2dKernel,
   conv2dBackpropInputKernel,
   conv2dBackpropFilterKernel,
   maxPool2dKernel,
