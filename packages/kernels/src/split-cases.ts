@@ -39,6 +39,14 @@ export const SPLIT_CASES: SplitCase[] = [
     minSplits: 3,
   },
   {
+    // FusedConv2d (bias and ReLU in the convolution's write): the batch split passes the bias
+    // whole to every block.
+    name: 'conv2d with fused bias and relu, batch split',
+    shapes: [[5, 3, 12, 11], [4, 3, 3, 3], [4]],
+    f: (x, w, b) => T.conv2d(x, w, { ...conv, bias: b, activation: 'relu' }),
+    minSplits: 3,
+  },
+  {
     name: 'conv2d groups 2, output over the limit with a small input',
     shapes: [
       [9, 2, 6, 6],

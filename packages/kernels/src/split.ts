@@ -416,6 +416,7 @@ RULES.BatchMatMul = {
     (attrs.transposeA ? a.shape[1] : a.shape[2]) > matmulKLimit(backend),
 };
 RULES.Conv2d = batchRule([0]);
+RULES.FusedConv2d = batchRule([0]);
 RULES.Conv2dBackpropInput = batchRule([0]);
 /**
  * The loop iterations of a filter gradient's thread per image, at most: every path (flat,
