@@ -18,7 +18,10 @@
 // First: lets Node 20 run the wasm backend's fused multiply-add build, as the gpunet CLI does.
 import '@gpunet/wasm/relaxed-simd';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { alexnet } from '@gpunet/alexnet';
 import { probeMode } from '@gpunet/kernels';
 import { Generator, noGrad, randn, setBackend, tensor } from '@gpunet/tensor';
@@ -27,10 +30,33 @@ import '@gpunet/wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { build } from 'esbuild';
 import { writeBenchSection } from './doc.mjs';
 import { gpunetSteps } from './steps.mjs';
 import { stateDictArrays, tfjsAlexNet } from './tfjs-alexnet.mjs';
 
+/**
+ * Registers TF.js's gradients, without which its training step throws ("gradient function not
+ * found for RealDiv"). tfjs-core alone registers none, and its `dist/register_all_gradients.js`
+ * (what browser-entry.mjs imports, bundled) imports without file extensions, which Node's ESM
+ * loader rejects: bundled by esbuild into one file it loads, and registers into the gradient
+ * registry that tfjs-core keeps on globalThis, which the engine of its Node entry reads.
+ */
+async function registerTfjsGradients() {
+  const out = join(mkdtempSync(join(tmpdir(), 'gpunet-tfjs-gradients-')), 'gradients.mjs');
+  await build({
+    stdin: {
+      contents: "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
+      resolveDir: fileURLToPath(new URL('.', import.meta.url)),
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    logLevel: 'warning',
+  });
+  await import(pathToFileURL(out).href);
+}
 if (!process.env.DISPLAY && !process.env.GPUNET_NO_XVFB && hasXvfb()) {
   const rerun = spawnSync('xvfb-run', ['-a', process.execPath, ...process.argv.slice(1)], {
     stdio: 'inherit',
@@ -47,6 +73,8 @@ function hasXvfb() {
     return false;
   }
 }
+
+await registerTfjsGradients();
 
 const BUDGET_SECONDS_PER_IMAGE = 1;
 const option = (name, fallback) => {

@@ -27,6 +27,16 @@ for (const [flag, value] of [
 ]) {
   if (!(value > 0)) throw new Error(`${flag}: expected a positive number of seconds`);
 }
+// --cells: which cells to measure, of b1, b16 and train (default all): `--cells train` times the
+// batch-16 training step of both sides alone, so that it fits a page's time on SwiftShader.
+const CELLS = option('--cells', ['b1', 'b16', 'train']);
+for (const c of CELLS) {
+  if (!['b1', 'b16', 'train'].includes(c))
+    throw new Error(`--cells: expected some of b1, b16, train, got '${c}'`);
+}
+// --section NAME: write the section "... beside TF.js (NAME)" instead of the main one, so that a
+// run of some cells leaves the main table in place.
+const SECTION = option('--section', [null])[0];
 const loadStart = loadavg()[0];
 
 const browser = await launchChromium();
@@ -41,10 +51,15 @@ const rows = [];
 const checks = [];
 /** A page's partial cells with the unmeasured ones marked as over the time limit. */
 const withOver = (cells, over) => ({
-  b1: cells?.b1 ?? over,
-  b16: cells?.b16 ?? over,
-  train: cells?.train ?? over,
+  ...cells,
+  ...Object.fromEntries(CELLS.map((c) => [c, cells?.[c] ?? over])),
 });
+/** How many calls each measured cell timed, after its warm-up. */
+const timedCalls = [];
+const noteTimed = (who, cells) => {
+  const counts = Object.entries(cells?.timed ?? {}).map(([c, n]) => `${c} ${n}`);
+  if (counts.length > 0) timedCalls.push(`${who}: ${counts.join(', ')}`);
+};
 for (const variant of variants) {
   for (const mode of modes) {
     process.stderr.write(`${variant} on ${mode} (gpu.js) and TF.js in Chromium...\n`);
@@ -53,13 +68,14 @@ for (const variant of variants) {
     page.on('pageerror', (e) => process.stderr.write(`  [${mode}] page error: ${e.message}\n`));
     await page.goto(pageUrl);
     await page.evaluate(
-      ([m, v, w, b]) => {
+      ([m, v, w, b, c]) => {
         globalThis.GPUNET_MODE = m;
         globalThis.GPUNET_VARIANT = v;
         globalThis.GPUNET_WINDOW_MS = w;
         globalThis.GPUNET_BUDGET_S = b;
+        globalThis.GPUNET_CELLS = c;
       },
-      [mode, variant, quick ? 300 : 1500, BUDGET_S],
+      [mode, variant, quick ? 300 : 1500, BUDGET_S, CELLS],
     );
     await page.addScriptTag({ url: '/bench.js', type: 'module' });
     let r;
@@ -84,6 +100,8 @@ for (const variant of variants) {
       peer: r.theirsError ? `${peer}: fails: ${r.theirsError}` : peer,
       peerCells: r.timedOut ? withOver(r.theirs, over) : (r.theirs ?? null),
     });
+    noteTimed(`${variant} gpunet ${mode}`, r.ours);
+    noteTimed(`${peer}`, r.theirs);
     if (r.check) checks.push(r.check);
   }
 }
@@ -113,11 +131,16 @@ const notes = [
     .filter((a) => a !== '--')
     .join(' ')}\`.`,
   `Load average (1 min) at the start and end: ${loadStart.toFixed(2)} and ${loadEnd.toFixed(2)}${Math.max(loadStart, loadEnd) > cores * 0.75 ? ' (other work shared the CPU: low and noisy numbers)' : ' (a quiet machine)'}.`,
-  `Images per second. "> budget": one image took over ${BUDGET_S} s, so the batch-16 cells were not run (or the page ran past ${PAGE_TIMEOUT_S} s).`,
+  `Images per second. "> budget": one image took over ${BUDGET_S} s, so the batch-16 cells were not run (or the page ran past ${PAGE_TIMEOUT_S} s); "n/a": not measured in this run (cells measured: ${CELLS.join(', ')}).`,
+  `Each cell: one untimed warm-up call, then timed calls for ${quick ? 0.3 : 1.5} s, at least one. Timed calls per cell: ${timedCalls.length ? timedCalls.join('; ') : 'none measured'}.`,
   `The same network on both sides: ${checks.length ? checks.join('; ') : 'no pair ran to the check'}.`,
 ];
 console.log([...notes, '', ...lines].join('\n'));
 
 if (process.argv.includes('--write'))
-  writeBenchSection('## @gpunet/alexnet: AlexNet in headless Chromium, beside TF.js', notes, lines);
+  writeBenchSection(
+    `## @gpunet/alexnet: AlexNet in headless Chromium, beside TF.js${SECTION ? ` (${SECTION})` : ''}`,
+    notes,
+    lines,
+  );
 process.exit(0);

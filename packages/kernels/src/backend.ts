@@ -26,6 +26,7 @@ import {
   TensorStore,
 } from './backend/storage.js';
 import { size } from './internal/index-math.js';
+import { LOOP_LIMIT } from './internal/loops.js';
 import { pieceLength } from './internal/pieces.js';
 import { BLOCKED_MODES, flattenVec4 } from './internal/vec4.js';
 import { type GpuMode, probeMode } from './modes.js';
@@ -71,6 +72,15 @@ export class GpuBackend implements Backend, PieceHost {
   /** True on the modes that compute indices in f32 and so split large tensors (all but cpu). */
   readonly splitsLargeTensors: boolean;
   /**
+   * The most loop iterations a thread may run, over all its loops: `LOOP_LIMIT` on the GL modes
+   * and webgpu, whose drivers may stop a shader's loops there (llvmpipe does, silently;
+   * internal/loops.ts), unbounded on cpu and webasm. Kernels keep under it (long reductions run
+   * in passes, long matmuls and filter gradients in launches), and a kernel that would loop
+   * longer is refused when compiled. Lowering it makes small kernels take those paths, which
+   * is how the tests exercise them.
+   */
+  loopLimit: number;
+  /**
    * The most elements one launch may index (default EXACT_INDEX_LIMIT). A kernel meeting a
    * larger tensor runs split into launches under it; on the GL modes and webgpu such a tensor
    * is stored as consecutive pieces of at most this many elements. Lowering it makes small
@@ -115,10 +125,15 @@ export class GpuBackend implements Backend, PieceHost {
     this.isAsync = mode === 'webgpu';
     this.holdsHostArrays = mode === 'cpu' || mode === 'webasm';
     this.splitsLargeTensors = mode !== 'cpu';
+    this.loopLimit = this.holdsHostArrays ? Number.POSITIVE_INFINITY : LOOP_LIMIT;
     this.blocksOutputs = BLOCKED_MODES.includes(mode);
     this.packsInputs = mode === 'webgl2';
     this.gpu = new GPU({ mode });
-    this.cache = new CompileCache(this.gpu, () => this.stats.compiles++);
+    this.cache = new CompileCache(
+      this.gpu,
+      () => this.stats.compiles++,
+      () => this.loopLimit,
+    );
     this.store = new TensorStore(mode);
   }
 

@@ -2,8 +2,9 @@
  * Cases for the split paths (src/split.ts), run by split.test.ts in Node and by the browser
  * harness: each case runs with the backend's `indexLimit` lowered to SPLIT_TEST_LIMIT, so that
  * small tensors take the same paths as AlexNet's large ones (fc6's weight, batch-128
- * activations), and is compared, forward and backward, with the reference backend. Framework
- * free: `checkSplitCase` throws an Error naming what differs.
+ * activations), or its `loopLimit` lowered, so that short loops take the paths of long ones,
+ * and is compared, forward and backward, with the reference backend. Framework free:
+ * `checkSplitCase` throws an Error naming what differs.
  */
 import * as T from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
@@ -19,6 +20,12 @@ export interface SplitCase {
   f: (...xs: T.Tensor[]) => T.Tensor;
   /** Splits the case must make, at least (counted in `stats.splits`). */
   minSplits: number;
+  /**
+   * The cases of the loop limit (internal/loops.ts): the backend's `loopLimit` is lowered to
+   * this instead of its index limit, on every mode (webasm, which has no loop limit, takes the
+   * same plans).
+   */
+  loopLimit?: number;
 }
 
 const conv = { stride: 2, padding: 1 };
@@ -29,6 +36,14 @@ export const SPLIT_CASES: SplitCase[] = [
     name: 'conv2d + bias + relu, batch split (forward, data and filter gradients)',
     shapes: [[5, 3, 12, 11], [4, 3, 3, 3], [4]],
     f: (x, w, b) => T.relu(T.conv2d(x, w, { ...conv, bias: b })),
+    minSplits: 3,
+  },
+  {
+    // FusedConv2d (bias and ReLU in the convolution's write): the batch split passes the bias
+    // whole to every block.
+    name: 'conv2d with fused bias and relu, batch split',
+    shapes: [[5, 3, 12, 11], [4, 3, 3, 3], [4]],
+    f: (x, w, b) => T.conv2d(x, w, { ...conv, bias: b, activation: 'relu' }),
     minSplits: 3,
   },
   {
@@ -146,6 +161,33 @@ export const SPLIT_CASES: SplitCase[] = [
     f: (x) => T.flip(x, [1, 3]),
     minSplits: 2,
   },
+  {
+    // A thread of the filter gradient loops over the batch's output rows: 6 images of 7x7
+    // outputs pass the lowered limit, so the batch runs in blocks whose partials are summed.
+    // The loss's sum over 882 elements runs in two passes.
+    name: 'conv2d filter gradient over more images than a thread may loop over',
+    shapes: [
+      [6, 2, 9, 9],
+      [3, 2, 3, 3],
+    ],
+    f: (x, w) => T.conv2d(x, w),
+    minSplits: 1,
+    loopLimit: 100,
+  },
+  {
+    // K = 500 is past 4 * (100 - 1): the forward product is summed over two blocks of K, on a
+    // single matrix and on a batch of two.
+    name: 'matmul with K longer than a thread may loop over, single and batched',
+    shapes: [
+      [3, 500],
+      [4, 500],
+      [2, 3, 500],
+      [2, 500, 4],
+    ],
+    f: (x, w, a, b) => T.add(T.linear(x, w), T.sum(T.matmul(a, b), 0)),
+    minSplits: 2,
+    loopLimit: 100,
+  },
 ];
 
 function values(shape: number[], seed: number): Float32Array {
@@ -187,16 +229,17 @@ export async function checkSplitCase(
   await T.setBackend(mode);
   const backend = T.getBackend();
   if (!(backend instanceof GpuBackend)) throw new Error(`${mode} is not a gpu.js backend`);
-  const saved = backend.indexLimit;
+  const saved = { indexLimit: backend.indexLimit, loopLimit: backend.loopLimit };
   const splitsBefore = backend.stats.splits;
   const fallbacksBefore = backend.stats.fallbacks;
   const buffersBefore = backend.numBuffers();
   let actual: Float32Array[];
   try {
-    backend.indexLimit = SPLIT_TEST_LIMIT;
+    if (c.loopLimit === undefined) backend.indexLimit = SPLIT_TEST_LIMIT;
+    else backend.loopLimit = c.loopLimit;
     actual = await outputAndGrads(c, mode);
   } finally {
-    backend.indexLimit = saved;
+    Object.assign(backend, saved);
   }
   const splits = backend.stats.splits - splitsBefore;
   if (splits < c.minSplits)

@@ -9,6 +9,7 @@ import { assertClose } from '@gpunet/tensor/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import './index.js';
 import { GpuBackend, type GpuMode } from './index.js';
+import { LOOP_LIMIT } from './internal/loops.js';
 import { checkSplitCase, SPLIT_CASES } from './split-cases.js';
 
 const MODES = (process.env.GPUNET_MODES ?? 'cpu,webasm')
@@ -74,6 +75,21 @@ for (const mode of MODES) {
         T.dispose([x, w, y]);
       } finally {
         backend.indexLimit = 2 ** 23;
+      }
+    });
+
+    it('refuses a kernel whose threads would loop past the loop limit, rather than run it cut short', async () => {
+      const backend = await backendOf(mode);
+      backend.loopLimit = 5;
+      try {
+        const x = T.ones([1, 4, 6, 6]);
+        const w = T.ones([2, 4, 3, 3]);
+        expect(() => T.conv2d(x, w)).toThrow(
+          /would loop \d+ times per thread, over the 5 iterations/,
+        );
+        T.dispose([x, w]);
+      } finally {
+        backend.loopLimit = onHost ? Number.POSITIVE_INFINITY : LOOP_LIMIT;
       }
     });
 

@@ -52,6 +52,11 @@ interface Job {
 interface SplitRule {
   /** Runs the kernel as launches under the index limit; throws Unsplittable before launching. */
   split(job: Job): TensorInfo;
+  /**
+   * Whether a thread of the kernel would loop more than `LOOP_LIMIT` times (the kernels whose
+   * loops grow with a size the user picks); `split` then also keeps every launch under it.
+   */
+  loopsPastLimit?(job: Pick<Job, 'inputs' | 'attrs' | 'backend'>): boolean;
 }
 
 /** The output shape of the job's kernel (declared once, in @gpunet/tensor's registry). */
@@ -66,7 +71,8 @@ const outShapeOf = (job: Pick<Job, 'kernel' | 'inputs' | 'attrs'>): Shape =>
  * Runs `job.kernel` on `rows`-row blocks along dim 0 of the inputs listed in `rowInputs` (the
  * other inputs are passed whole) and lays the outputs end to end as `outShape`. `attrsFor`
  * gives the kernel's attrs for a block of `rows` rows. With `reduce`, the blocks' outputs are
- * instead combined elementwise by that binary kernel into one output of `outShape`.
+ * instead combined elementwise by that binary kernel into one output of `outShape`. A block
+ * holds at most `maxRows` rows (the loop limit's plans).
  */
 function byRows(
   job: Job,
@@ -76,6 +82,7 @@ function byRows(
   attrsFor: (rows: number) => object = () => job.attrs,
   reduce?: BinaryKernelName,
   firstRow = 0,
+  maxRows = Number.POSITIVE_INFINITY,
 ): TensorInfo {
   const { backend, inputs } = job;
   const limit = backend.indexLimit;
@@ -93,7 +100,7 @@ function byRows(
   if (widest > limit) {
     throw new Unsplittable(`one row along dim 0 holds ${widest} elements, over the limit itself`);
   }
-  const step = Math.max(1, Math.floor(limit / widest));
+  const step = Math.max(1, Math.min(maxRows, Math.floor(limit / widest)));
   const outs: TensorInfo[] = [];
   for (let first = 0; first < rowCount; first += step) {
     const rows = Math.min(step, rowCount - first);
@@ -178,6 +185,12 @@ function batchRule(rowInputs: number[]): SplitRule {
   };
 }
 
+/**
+ * The longest K a matmul thread sums in one launch: its loop runs K / 4 passes (four products
+ * each; the blocked kernels too), plus one.
+ */
+const matmulKLimit = (backend: GpuBackend) => 4 * (backend.loopLimit - 1);
+
 /** BatchMatMul: see the file comment. */
 function splitMatmul(job: Job): TensorInfo {
   const { backend, inputs, attrs } = job;
@@ -185,9 +198,21 @@ function splitMatmul(job: Job): TensorInfo {
   const { transposeA, transposeB } = attrs as KernelAttrs['BatchMatMul'];
   const limit = backend.indexLimit;
   const outShape = outShapeOf(job);
-  if (a.shape[0] > 1) return byRows(job, [0, 1], a.shape[0], outShape);
-  const [, m, n] = outShape;
   const k = transposeA ? a.shape[1] : a.shape[2];
+  const isLongK = k > matmulKLimit(backend);
+  if (a.shape[0] > 1) {
+    if (!isLongK) return byRows(job, [0, 1], a.shape[0], outShape);
+    // One matrix at a time, each summed over blocks of K below.
+    const one: Job = {
+      ...job,
+      kernel: {
+        kernelName: 'BatchMatMul',
+        kernelFunc: ({ inputs }) => splitMatmul({ ...job, inputs }),
+      },
+    };
+    return byRows(one, [0, 1], a.shape[0], outShape, undefined, undefined, 0, 1);
+  }
+  const [, m, n] = outShape;
   const isBig = (t: TensorInfo) => backend.lengthOf(t.dataId) > limit;
   const rowsOf = (t: TensorInfo, first: number, rows: number) => {
     const length = t.shape[2];
@@ -198,13 +223,44 @@ function splitMatmul(job: Job): TensorInfo {
   const free = (...ts: TensorInfo[]) => {
     for (const t of ts) backend.disposeData(t.dataId);
   };
-  const matmul = (x: TensorInfo, y: TensorInfo) =>
-    job.kernel.kernelFunc({ inputs: [x, y], attrs, backend });
-  /** Calls `each` on blocks of at most `limit / width` of `count` rows. */
-  const walk = (count: number, width: number, each: (first: number, rows: number) => void) => {
-    const step = Math.max(1, Math.floor(limit / width));
+  /** Calls `each` on blocks of at most `limit / width` (and `most`) of `count` rows. */
+  const walk = (
+    count: number,
+    width: number,
+    each: (first: number, rows: number) => void,
+    most = count,
+  ) => {
+    const step = Math.max(1, Math.min(most, Math.floor(limit / width)));
     for (let first = 0; first < count; first += step) each(first, Math.min(step, count - first));
   };
+  /** op(x) op(y) summed over blocks of K of at most `most` (one launch when K fits). */
+  const overK = (x: TensorInfo, y: TensorInfo, most: number): TensorInfo => {
+    const xRows = transposeA ? x.shape[2] : x.shape[1];
+    const yColumns = transposeB ? y.shape[1] : y.shape[2];
+    if (k <= most && !isBig(x) && !isBig(y))
+      return job.kernel.kernelFunc({ inputs: [x, y], attrs, backend });
+    let sum: TensorInfo | null = null;
+    walk(
+      k,
+      Math.max(transposeA ? xRows : 0, transposeB ? 0 : yColumns),
+      (first, rows) => {
+        const xPart = transposeA ? rowsOf(x, first, rows) : columnsOf(x, first, rows);
+        const yPart = transposeB ? columnsOf(y, first, rows) : rowsOf(y, first, rows);
+        const product = job.kernel.kernelFunc({ inputs: [xPart, yPart], attrs, backend });
+        free(xPart, yPart);
+        if (sum === null) sum = product;
+        else {
+          const next = job.call('Add', [sum, product], {});
+          free(sum, product);
+          sum = next;
+        }
+      },
+      most,
+    );
+    return sum as unknown as TensorInfo;
+  };
+  const kMost = isLongK ? matmulKLimit(backend) : k;
+  const matmul = (x: TensorInfo, y: TensorInfo) => overK(x, y, kMost);
   const widest = Math.max(k, m, n);
   if (widest > limit)
     throw new Unsplittable(`a matrix row of ${widest} elements is over the limit`);
@@ -232,21 +288,8 @@ function splitMatmul(job: Job): TensorInfo {
     });
     return { ...concat(job, outs, 2), shape: outShape };
   }
-  // The remaining big operand is split along K, its rows; the products are summed.
-  let sum: TensorInfo | null = null;
-  walk(k, Math.max(transposeA ? m : 0, transposeB ? 0 : n), (first, rows) => {
-    const aPart = transposeA ? rowsOf(a, first, rows) : columnsOf(a, first, rows);
-    const bPart = transposeB ? columnsOf(b, first, rows) : rowsOf(b, first, rows);
-    const product = matmul(aPart, bPart);
-    free(aPart, bPart);
-    if (sum === null) sum = product;
-    else {
-      const next = job.call('Add', [sum, product], {});
-      free(sum, product);
-      sum = next;
-    }
-  });
-  return sum as unknown as TensorInfo;
+  // The remaining big operand (or a long K) is split along K, its rows; the products are summed.
+  return overK(a, b, kMost);
 }
 
 const RULES: Partial<Record<KernelName, SplitRule>> = {};
@@ -367,9 +410,22 @@ RULES.BroadcastTo = {
     return byOutputRows(job, shape, (rows) => ({ shape: [rows, ...shape.slice(1)] }));
   },
 };
-RULES.BatchMatMul = { split: splitMatmul };
+RULES.BatchMatMul = {
+  split: splitMatmul,
+  loopsPastLimit: ({ inputs: [a], attrs, backend }) =>
+    (attrs.transposeA ? a.shape[1] : a.shape[2]) > matmulKLimit(backend),
+};
 RULES.Conv2d = batchRule([0]);
+RULES.FusedConv2d = batchRule([0]);
 RULES.Conv2dBackpropInput = batchRule([0]);
+/**
+ * The loop iterations of a filter gradient's thread per image, at most: every path (flat,
+ * blocked, packed) loops over the output rows and, in each, over the output columns at least
+ * four at a time, plus the loops' exits.
+ */
+const filterGradientLoopsPerImage = (a: KernelAttrs['Conv2dBackpropFilter']) =>
+  a.outHeight * (Math.ceil(a.outWidth / 4) + 2) + 4;
+
 RULES.Conv2dBackpropFilter = {
   split: (job) =>
     byRows(
@@ -379,7 +435,11 @@ RULES.Conv2dBackpropFilter = {
       outShapeOf(job),
       (rows) => ({ ...job.attrs, batch: rows }),
       'Add',
+      0,
+      Math.floor((job.backend.loopLimit - 1) / filterGradientLoopsPerImage(job.attrs)),
     ),
+  loopsPastLimit: ({ attrs, backend }) =>
+    attrs.batch * filterGradientLoopsPerImage(attrs) + 1 > backend.loopLimit,
 };
 RULES.MaxPool2d = batchRule([0]);
 RULES.AvgPool2d = batchRule([0]);
@@ -418,7 +478,8 @@ export function runWithinIndexLimit(
       size(outShapeOf({ kernel, inputs, attrs })),
       ...inputs.map((t) => backend.lengthOf(t.dataId)),
     );
-    if (largest > limit) {
+    const loopsPastLimit = rule.loopsPastLimit?.({ inputs, attrs, backend }) ?? false;
+    if (largest > limit || loopsPastLimit) {
       try {
         const out = rule.split({ kernel, inputs, attrs, backend, call });
         backend.stats.splits++;
@@ -426,10 +487,13 @@ export function runWithinIndexLimit(
       } catch (error) {
         if (!(error instanceof Unsplittable)) throw error;
         if (!backend.holdsHostArrays) {
+          const why =
+            largest > limit
+              ? `meets a tensor of ${largest} elements, over the ${limit}-element limit of exact f32 index ` +
+                'arithmetic on the GL modes and webgpu'
+              : `would loop more than the ${backend.loopLimit} iterations a GL driver runs per thread`;
           throw new Error(
-            `@gpunet/kernels (${backend.name}): ${kernel.kernelName} meets a tensor of ${largest} elements, over ` +
-              `the ${limit}-element limit of exact f32 index arithmetic on the GL modes and webgpu, and cannot ` +
-              `be split: ${error.message}`,
+            `@gpunet/kernels (${backend.name}): ${kernel.kernelName} ${why}, and cannot be split: ${error.message}`,
           );
         }
         // webasm: run() falls back to a cpu-mode kernel, exact on any size.

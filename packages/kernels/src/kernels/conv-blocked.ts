@@ -3,7 +3,7 @@
  * each value a thread fetches serves up to four outputs (docs/kernels.md, "Blocked kernels").
  * Rows are padded to a multiple of 4 outputs and cut back (`cutColumns`).
  */
-import type { Conv2dAttrs, TensorInfo } from '@gpunet/tensor';
+import type { Conv2dAttrs, FusedActivation, TensorInfo } from '@gpunet/tensor';
 import type { GpuBackend } from '../backend.js';
 import {
   idiv,
@@ -22,6 +22,47 @@ function quadColumns(kernel: number, stride: number, dilation: number): number[]
   const set = new Set<number>();
   for (let j = 0; j < 4; j++) for (let k = 0; k < kernel; k++) set.add(j * stride + k * dilation);
   return [...set].sort((p, q) => p - q);
+}
+
+/**
+ * What a fused convolution (`FusedConv2d`) does to each output as it writes it: adds the bias of
+ * the output's channel, then applies the activation. No extra launch and no extra pass over the
+ * output: the kernel reads one bias value per thread (its outputs share a channel).
+ */
+export interface ConvEpilogue {
+  /** `[outChannels]`, passed to the kernel as its argument `bias`. */
+  bias: TensorInfo;
+  activation: FusedActivation;
+}
+
+/**
+ * Source lines and output expressions that apply `epilogue` to the accumulators `accs` of
+ * output channel `channel` (a source expression); without one, the accumulators as they are.
+ * ReLU is written as the ReLU kernel writes it (`y < 0 ? 0 : y`: NaN passes through).
+ */
+export function applyEpilogue(
+  epilogue: ConvEpilogue | null,
+  accs: readonly string[],
+  channel: string,
+): { lines: string[]; outs: string[] } {
+  if (!epilogue) return { lines: [], outs: [...accs] };
+  const lines = [`const bc = bias[${channel}];`, ...accs.map((v, k) => `const y${k} = ${v} + bc;`)];
+  const outs = accs.map((_, k) =>
+    epilogue.activation === 'relu' ? `(y${k} < 0 ? 0 : y${k})` : `y${k}`,
+  );
+  return { lines, outs };
+}
+
+/** The kernel arguments and inputs of a convolution with `epilogue` (the bias last). */
+export function withBias<T>(
+  epilogue: ConvEpilogue | null,
+  names: string[],
+  inputs: T[],
+  bias: T | null,
+): { names: string[]; inputs: T[] } {
+  return epilogue && bias !== null
+    ? { names: [...names, 'bias'], inputs: [...inputs, bias] }
+    : { names, inputs };
 }
 
 /**
@@ -96,9 +137,16 @@ function columnMasks(
  * input value up to four (`quadColumns`). The rows are padded to a multiple of 4 columns and
  * cut back afterwards (`cutColumns`) when the width is not one (AlexNet's 55, 27 and 13). The
  * padding columns compute values nobody reads; the taps outside the input are dropped
- * (`columnMasks`), so each output sums exactly its own taps.
+ * (`columnMasks`), so each output sums exactly its own taps. With an `epilogue` (FusedConv2d)
+ * the bias and the activation are applied in the same write.
  */
-export function blockedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2dAttrs) {
+export function blockedConv2d(
+  backend: GpuBackend,
+  x: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+  epilogue: ConvEpilogue | null = null,
+) {
   const inPerGroup = a.inChannels / a.groups;
   const outPerGroup = a.outChannels / a.groups;
   const plane = a.inHeight * a.inWidth;
@@ -114,6 +162,7 @@ export function blockedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo,
     columns,
     checked ? (p) => `w0 + ${p} >= 0 && w0 + ${p} < ${a.inWidth}` : null,
   );
+  const end = applyEpilogue(epilogue, ['a0', 'a1', 'a2', 'a3'], 'o1');
   const body = [
     unravel('i', [a.batch, a.outChannels, a.outHeight, quads], 'o'),
     `const g = ${idiv('o1', outPerGroup)};`,
@@ -145,12 +194,14 @@ export function blockedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo,
     '}',
     '}',
     '}',
-    'return [a0, a1, a2, a3];',
+    ...end.lines,
+    `return [${end.outs.join(', ')}];`,
   ].join('\n');
   const shape = [a.batch, a.outChannels, a.outHeight, a.outWidth];
+  const args = withBias(epilogue, ['x', 'w'], [x, w], epilogue?.bias ?? null);
   const blocked = backend.run(
-    kernelSource(['x', 'w'], body),
-    [x, w],
+    kernelSource(args.names, body),
+    args.inputs,
     [a.batch, a.outChannels, a.outHeight, quads * 4],
     'float32',
     { components: 4 },

@@ -6,7 +6,13 @@
 import type { Conv2dAttrs, TensorInfo } from '@gpunet/tensor';
 import type { GpuBackend } from '../backend.js';
 import { idiv, kernelSource, size, unravel } from '../internal/index-math.js';
-import { channelsPerGroup, cutColumns } from './conv-blocked.js';
+import {
+  applyEpilogue,
+  type ConvEpilogue,
+  channelsPerGroup,
+  cutColumns,
+  withBias,
+} from './conv-blocked.js';
 
 /**
  * Whether `packedConv2d` takes a convolution: on webgl2 (the GL mode whose kernels take
@@ -66,9 +72,16 @@ export function packedWeightSize(a: Conv2dAttrs): number {
  * does (an infinite weight there gives NaN where the one-output kernel skips the tap). One
  * launch packs x (`ArrayTexture(4)`, gpu.js reads `v = p[texel]` as a vec4), one packs w's
  * kernel rows (4 taps per texel, so a row of 3, 5 or 11 taps is one, two or three fetches), one
- * convolves; the packed copies are freed after.
+ * convolves (adding the bias and applying the activation of an `epilogue` in its write); the
+ * packed copies are freed after.
  */
-export function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, a: Conv2dAttrs) {
+export function packedConv2d(
+  backend: GpuBackend,
+  x: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+  epilogue: ConvEpilogue | null = null,
+) {
   const inPerGroup = a.inChannels / a.groups;
   const outPerGroup = a.outChannels / a.groups;
   const quads = Math.ceil(a.outWidth / 4);
@@ -80,6 +93,7 @@ export function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, 
   const wRows = a.outChannels * inPerGroup * a.kernelHeight;
   const wTexels = Math.ceil(a.kernelWidth / 4);
   const wp = packRows(backend, w, wRows, a.kernelWidth, 0, wTexels);
+  const end = applyEpilogue(epilogue, ['a0', 'a1', 'a2', 'a3'], 'o1');
   const conv = [
     unravel('i', [a.batch, a.outChannels, a.outHeight, quads], 'o'),
     `const g = ${idiv('o1', outPerGroup)};`,
@@ -104,13 +118,23 @@ export function packedConv2d(backend: GpuBackend, x: TensorInfo, w: TensorInfo, 
     '}',
     '}',
     '}',
-    'return [a0, a1, a2, a3];',
+    ...end.lines,
+    `return [${end.outs.join(', ')}];`,
   ].join('\n');
   const paddedShape = [a.batch, a.outChannels, a.outHeight, quads * 4];
-  const out = backend.launch(
-    kernelSource(['xp', 'wp'], conv),
-    [packed, wp],
+  const bias = epilogue ? backend.bufferOf(epilogue.bias) : null;
+  if (epilogue && bias === null) throw new Error("internal: a packed convolution's bias in pieces");
+  const args = withBias(epilogue, ['xp', 'wp'], [packed, wp], bias?.value ?? null);
+  const sizes = withBias(
+    epilogue,
+    [],
     [rows * texels * 4, wRows * wTexels * 4],
+    bias?.length ?? null,
+  );
+  const out = backend.launch(
+    kernelSource(args.names, conv),
+    args.inputs,
+    sizes.inputs,
     size(paddedShape),
     false,
     4,

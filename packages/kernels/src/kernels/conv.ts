@@ -15,7 +15,8 @@
  * (`packRows`, `packedConv2d`, `packedConv2dBackpropInput`, `packedConv2dBackpropFilter`).
  * The other modes run one output per thread.
  */
-import { type Conv2dAttrs, outputShape } from '@gpunet/tensor';
+import { type Conv2dAttrs, outputShape, type TensorInfo } from '@gpunet/tensor';
+import type { GpuBackend } from '../backend.js';
 import { defineKernel, type GpuKernel } from '../internal/define.js';
 import {
   idiv,
@@ -26,10 +27,13 @@ import {
   windowLeaves,
 } from '../internal/index-math.js';
 import {
+  applyEpilogue,
   blockedConv2d,
   blockedConv2dBackpropFilter,
   blockedConv2dBackpropInput,
+  type ConvEpilogue,
   channelsPerGroup,
+  withBias,
 } from './conv-blocked.js';
 import {
   packedConv2d,
@@ -43,16 +47,24 @@ import {
  * Conv2d forward: each thread sums its window. The innermost loop is the longer of the group's
  * input channels and the kernel width, unrolled with literal offsets (`stridedSum`): conv2-5
  * sum 48-256 channels eight at a time; conv1 (3 channels, 11x11, no padding) sums each kernel
- * row of 11 taps as straight-line code.
+ * row of 11 taps as straight-line code. With an `epilogue` (FusedConv2d) every path (flat,
+ * blocked, packed) adds the bias and applies the activation as it writes its outputs.
  */
-export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, backend }) => {
+function conv2dForward(
+  backend: GpuBackend,
+  x: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+  epilogue: ConvEpilogue | null,
+): TensorInfo {
   const quads = Math.ceil(a.outWidth / 4);
   if (
     backend.blocksOutputs &&
     a.batch * a.outChannels * a.outHeight * quads * 4 <= backend.indexLimit
   ) {
-    if (takesPacked(backend, x, w, a)) return packedConv2d(backend, x, w, a);
-    return blockedConv2d(backend, x, w, a);
+    if (takesPacked(backend, x, w, a) && (!epilogue || backend.bufferOf(epilogue.bias) !== null))
+      return packedConv2d(backend, x, w, a, epilogue);
+    return blockedConv2d(backend, x, w, a, epilogue);
   }
   const inPerGroup = a.inChannels / a.groups;
   const outPerGroup = a.outChannels / a.groups;
@@ -112,9 +124,26 @@ export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs: a, 
         '}',
         '}',
       ];
-  const body = [...head, ...loops, 'return acc;'].join('\n');
-  return backend.run(kernelSource(['x', 'w'], body), [x, w], outShape);
-});
+  const end = applyEpilogue(epilogue, ['acc'], 'o1');
+  const body = [...head, ...loops, ...end.lines, `return ${end.outs[0]};`].join('\n');
+  const args = withBias(epilogue, ['x', 'w'], [x, w], epilogue?.bias ?? null);
+  return backend.run(kernelSource(args.names, body), args.inputs, outShape);
+}
+
+export const conv2dKernel = defineKernel('Conv2d', ({ inputs: [x, w], attrs, backend }) =>
+  conv2dForward(backend, x, w, attrs, null),
+);
+
+/**
+ * FusedConv2d: activation(conv2d(x, w) + bias) in the convolution's own launch (TF.js's
+ * `fused.conv2d`): the bias and the ReLU are applied as each output is written, with no
+ * elementwise pass over the output.
+ */
+export const fusedConv2dKernel = defineKernel(
+  'FusedConv2d',
+  ({ inputs: [x, w, bias], attrs, backend }) =>
+    conv2dForward(backend, x, w, attrs, { bias, activation: attrs.activation }),
+);
 
 /**
  * Source lines that loop over the output positions `o${axis}` (oh or ow) whose window reaches
@@ -296,6 +325,7 @@ export const conv2dBackpropFilterKernel = defineKernel(
 
 export const convKernels: GpuKernel[] = [
   conv2dKernel,
+  fusedConv2dKernel,
   conv2dBackpropInputKernel,
   conv2dBackpropFilterKernel,
 ];

@@ -12,6 +12,7 @@ import type { TensorInfo } from '@gpunet/tensor';
 import type { GpuBackend } from '../backend.js';
 import { defineKernel } from '../internal/define.js';
 import { idiv, kernelSource, unravel } from '../internal/index-math.js';
+import { packedMatMul, takesPackedMatMul } from './matmul-packed.js';
 
 /** Source of a dot product of length `k` between `a[aBase + p * aStep]` and `b[bBase + p * bStep]`. */
 export function dotSource(k: number, aStep: number, bStep: number): string {
@@ -43,6 +44,8 @@ export const batchMatMulKernel = defineKernel(
     const m = transposeA ? ca : ra;
     const k = transposeA ? ra : ca;
     const n = transposeB ? rb : cb;
+    const sizes = { batch, m, k, n, transposeA, transposeB };
+    if (takesPackedMatMul(backend, a, b, sizes)) return packedMatMul(backend, a, b, sizes);
     if (backend.blocksOutputs && batch * m * Math.ceil(n / 4) * 4 <= backend.indexLimit)
       return blockedMatMul(backend, a, b, { transposeA, transposeB }, n);
     // Element (row, p) of op(A) sits at row * ca + p, or p * ca + row when transposed.

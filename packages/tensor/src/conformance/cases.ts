@@ -210,6 +210,25 @@ const reductionCases: ConformanceCase[] = [
     f: (x) => T.oneHot(x, 10),
     isForwardOnly: true,
   },
+  {
+    // Longer than a shader may loop on llvmpipe (65,535 iterations per invocation, headlessgl):
+    // the extremes sit past element 65,536, so a reduction cut short there misses them.
+    name: 'sum, max, min and argmax over 80,032 elements (long reductions)',
+    inputs: [uniform([80000]), uniform([16], 2, 3)],
+    f: (x, y) => {
+      const z = T.concat([x, y, T.neg(y)]);
+      return T.add(
+        T.add(T.sum(z), T.sub(T.max(z), T.min(z))),
+        // Scaled so that the sum's error, not the index, sets the compared magnitude.
+        T.mul(T.cast(T.argmax(z, 0), 'float32'), 1e-4),
+      );
+    },
+  },
+  {
+    name: 'sum and max over dims [0, 2] of [270, 2, 300] (long strided reductions)',
+    inputs: [uniform([270, 2, 300])],
+    f: (x) => T.add(T.sum(x, [0, 2]), T.max(T.mul(x, x), [0, 2])),
+  },
 ];
 
 const transformCases: ConformanceCase[] = [
