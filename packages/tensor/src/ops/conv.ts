@@ -23,9 +23,9 @@ export interface Conv2dOptions {
   groups?: number;
   /**
    * Applied to the output after the bias: `'relu'` gives `relu(conv2d(x, w) + bias)`. Where the
-   * backend registers `FusedConv2d` (reference, wasm, every gpu.js mode) the convolution, the bias and the ReLU are
-   * one kernel that writes the output once, as TF.js's `fused.conv2d`; elsewhere they are three
-   * ops with the same result. Default 'linear' (none).
+   * backend registers `FusedConv2d` (reference, wasm, every gpu.js mode) the convolution, the
+   * bias and the ReLU are one kernel that writes the output once, as TF.js's `fused.conv2d`;
+   * elsewhere they are three ops with the same result. Default 'linear' (none).
    */
   activation?: FusedActivation;
 }
