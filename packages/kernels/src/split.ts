@@ -294,7 +294,7 @@ function splitMatmul(job: Job): TensorInfo {
 
 const RULES: Partial<Record<KernelName, SplitRule>> = {};
 
-for (const name of [...UNARY_KERNELS, 'Cast'] as const) {
+for (const name of [...UNARY_KERNELS, 'Cast', 'ReluGrad'] as const) {
   RULES[name] = { split: (job) => byElements(job, outShapeOf(job)) };
 }
 for (const name of BINARY_KERNELS) {

@@ -73,6 +73,19 @@ export const binaryKernels: GpuKernel[] = BINARY_KERNELS.map((kernelName) =>
   }),
 );
 
+/**
+ * ReLU's gradient from its output, dy where y > 0, else 0: one launch where `dy * step(y)` was
+ * two (and a mask texture between them).
+ */
+export const reluGradKernel = defineKernel('ReluGrad', ({ inputs: [dy, y], backend }) =>
+  backend.run(
+    kernelSource(['vd', 'vy'], 'return vy[i] > 0 ? vd[i] : 0;'),
+    [dy, y],
+    dy.shape,
+    'float32',
+  ),
+);
+
 /** Float to int truncates toward zero, as the reference (Int32Array.from) does. */
 export const castKernel = defineKernel('Cast', ({ inputs: [x], attrs: { dtype }, backend }) => {
   const expr =

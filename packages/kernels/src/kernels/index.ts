@@ -1,6 +1,6 @@
 import type { GpuKernel } from '../internal/define.js';
 import { convKernels } from './conv.js';
-import { binaryKernels, castKernel, unaryKernels } from './elementwise.js';
+import { binaryKernels, castKernel, reluGradKernel, unaryKernels } from './elementwise.js';
 import { lrnKernels } from './lrn.js';
 import { batchMatMulKernel } from './matmul.js';
 import { poolKernels } from './pool.js';
@@ -11,6 +11,7 @@ import { transformKernels } from './transform.js';
 export const gpuKernels: GpuKernel[] = [
   ...unaryKernels,
   ...binaryKernels,
+  reluGradKernel,
   castKernel,
   ...reduceKernels,
   argMaxKernel,

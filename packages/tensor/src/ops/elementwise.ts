@@ -60,8 +60,9 @@ export function relu(x: Tensor): Tensor {
 
 /**
  * @internal ReLU's gradient from its output: dy where y > 0, else 0 (PyTorch's
- * `threshold_backward`). One pass where the backend has the `ReluGrad` kernel (reference, wasm),
- * else `dy * step(y)` (which differs only where dy is infinite or NaN and y is not positive).
+ * `threshold_backward`). One pass where the backend has the `ReluGrad` kernel (reference, wasm,
+ * gpu.js), else `dy * step(y)` (which differs only where dy is infinite or NaN and y is not
+ * positive).
  */
 export function reluGrad(dy: Tensor, y: Tensor): Tensor {
   if (getKernel('ReluGrad', y.backend.name)) return runKernel('ReluGrad', [dy, y], {});
