@@ -68,6 +68,10 @@ export class WorkerPool implements SampleExecutor {
   }
 
   async close(): Promise<void> {
+    // An idle worker is unref'd, and terminate() resolves on its 'exit' event: ref it first, or a
+    // process with nothing else to do can end before that event, leaving `await close()` (and a
+    // top-level await above it) unsettled: Node exits with code 13. A CLI test did, once, in CI.
+    for (const slot of this.slots) slot.worker.ref?.();
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
     this.slots.length = 0;
   }
