@@ -8,6 +8,7 @@
  * main thread may not block, so it spins on Atomics.load for the (millisecond) kernels. Elsewhere
  * the backend runs on one thread and says so once.
  */
+import { envVar } from './env.js';
 import type { KernelExports } from './heap.js';
 
 /** Kernel functions a worker can be asked to run, by index in this list. */
@@ -70,10 +71,7 @@ const SLOT_INTS = 32;
  * images/s against 1219-1450 without. `GPUNET_WASM_SPIN` sets it (0: sleep at once; a machine
  * shared with other busy work may prefer that).
  */
-const SPIN = Number(
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-    ?.GPUNET_WASM_SPIN ?? 20_000,
-);
+const SPIN = Number(envVar('GPUNET_WASM_SPIN') ?? 20_000);
 
 // Runs inside each worker: instantiate the kernels on the shared memory, then wait for a new
 // generation, run this worker's slot, and count down. `run` starts it with the worker's data.

@@ -1,5 +1,6 @@
 import type { Conv2dAttrs, DataId } from '@gpunet/tensor';
 import type { WasmBackend } from '../backend.js';
+import { envVar } from '../env.js';
 import type { PoolFunction } from '../threads.js';
 import { threadRanges } from './ranges.js';
 
@@ -36,9 +37,7 @@ export function winogradApplies(a: Conv2dAttrs, pass: 'forward' | 'data' | 'filt
   );
 }
 
-const WINOGRAD =
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-    ?.GPUNET_WASM_WINOGRAD !== '0';
+const WINOGRAD = envVar('GPUNET_WASM_WINOGRAD') !== '0';
 
 /**
  * The Wasm functions of each Winograd variant: F(2x2, 3x3) on 4x4 tiles (16 GEMMs per group),
@@ -85,9 +84,7 @@ const F25: Family = {
   filterOutput: 'winograd5FilterOutput',
 };
 
-const F43_ENABLED =
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-    ?.GPUNET_WASM_F43 !== '0';
+const F43_ENABLED = envVar('GPUNET_WASM_F43') !== '0';
 
 /**
  * The variant for a convolution whose computed output is outH x outW: 5x5 kernels F(2x2, 5x5);
@@ -120,10 +117,7 @@ const TILES_PER_CHUNK = 512;
  * overrides it: the test suite's second conformance run sets 0, so that its small cases
  * split into several chunks of TILES_PER_CHUNK tiles as AlexNet's layers do.
  */
-const CHUNK_BYTES = Number(
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-    ?.GPUNET_WASM_CHUNK_BYTES ?? 16 * 2 ** 20,
-);
+const CHUNK_BYTES = Number(envVar('GPUNET_WASM_CHUNK_BYTES') ?? 16 * 2 ** 20);
 
 /**
  * The output tiles (side `tile`) over an outH x outW output, and how many images one chunk takes:
