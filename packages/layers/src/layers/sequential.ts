@@ -44,7 +44,7 @@ export class Sequential extends Module {
       const layer = this.layers[i];
       const next = this.layers[i + 1];
       if (fusesWithRelu(layer, next)) {
-        y = (layer as Conv2d).forwardFused(y, 'relu');
+        y = layer.forwardFused(y, 'relu');
         i++;
       } else {
         y = layer.call(y);
@@ -58,7 +58,7 @@ export class Sequential extends Module {
  * A Conv2d and a ReLU that run their classes' own forward (not a subclass's, nor one replaced on
  * the instance, as exportOnnx's tracing does) and have no hooks: one fused convolution.
  */
-function fusesWithRelu(layer: Module, next: Module | undefined): boolean {
+function fusesWithRelu(layer: Module, next: Module | undefined): layer is Conv2d {
   return (
     next !== undefined &&
     Object.getPrototypeOf(layer) === Conv2d.prototype &&

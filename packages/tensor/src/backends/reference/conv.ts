@@ -4,10 +4,6 @@ import { type Conv2dAttrs, outputShape } from '../../kernel-names.js';
 import type { TypedArray } from '../../types.js';
 import { asReference } from './backend.js';
 
-/** The values as float64: every array the tap loop reads is then of one type (one fast path). */
-const float64 = (values: TypedArray): Float64Array =>
-  values instanceof Float64Array ? values : Float64Array.from(values);
-
 /** What a pass of `accumulateTaps` adds into: y (forward), x (data gradient) or w (filter gradient). */
 type Into = 'y' | 'x' | 'w';
 
@@ -22,9 +18,9 @@ type Into = 'y' | 'x' | 'w';
 function accumulateTaps(
   a: Conv2dAttrs,
   into: Into,
-  x: Float64Array,
-  w: Float64Array,
-  y: Float64Array,
+  x: TypedArray | Float64Array,
+  w: TypedArray | Float64Array,
+  y: TypedArray | Float64Array,
 ): void {
   const { batch, inChannels, inHeight, inWidth, outChannels, outHeight, outWidth } = a;
   const { kernelHeight, kernelWidth, strideHeight, strideWidth, padTop, padLeft } = a;
@@ -75,7 +71,7 @@ export const conv2dKernel: KernelConfig<'Conv2d'> = {
     const wv = ref.values(w.dataId);
     const shape = outputShape('Conv2d', [x.shape, w.shape], a);
     const y = new Float64Array(sizeOf(shape));
-    accumulateTaps(a, 'y', float64(xv), float64(wv), y);
+    accumulateTaps(a, 'y', xv, wv, y);
     return ref.output(y, shape);
   },
 };
@@ -90,7 +86,7 @@ export const fusedConv2dKernel: KernelConfig<'FusedConv2d'> = {
     const bv = ref.values(bias.dataId);
     const shape = outputShape('FusedConv2d', [x.shape, w.shape, bias.shape], a);
     const y = new Float64Array(sizeOf(shape));
-    accumulateTaps(a, 'y', float64(xv), float64(wv), y);
+    accumulateTaps(a, 'y', xv, wv, y);
     const plane = a.outHeight * a.outWidth;
     for (let i = 0; i < y.length; i++) {
       const v = y[i] + bv[Math.floor(i / plane) % a.outChannels];
@@ -109,7 +105,7 @@ export const conv2dBackpropInputKernel: KernelConfig<'Conv2dBackpropInput'> = {
     const wv = ref.values(w.dataId);
     const shape = outputShape('Conv2dBackpropInput', [dy.shape, w.shape], a);
     const dx = new Float64Array(sizeOf(shape));
-    accumulateTaps(a, 'x', dx, float64(wv), float64(dyv));
+    accumulateTaps(a, 'x', dx, wv, dyv);
     return ref.output(dx, shape);
   },
 };
@@ -123,7 +119,7 @@ export const conv2dBackpropFilterKernel: KernelConfig<'Conv2dBackpropFilter'> = 
     const dyv = ref.values(dy.dataId);
     const shape = outputShape('Conv2dBackpropFilter', [x.shape, dy.shape], a);
     const dw = new Float64Array(sizeOf(shape));
-    accumulateTaps(a, 'w', float64(xv), dw, float64(dyv));
+    accumulateTaps(a, 'w', xv, dw, dyv);
     return ref.output(dw, shape);
   },
 };
