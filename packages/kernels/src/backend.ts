@@ -102,6 +102,12 @@ export class GpuBackend implements Backend, PieceHost {
    * tolerance): what `bench/blocked-ab.mjs --toggle packed` compares.
    */
   packsInputs: boolean;
+  /**
+   * True on webgl2: a tensor written from the host is uploaded four floats per RGBA texel, the
+   * layout of the blocked kernels' outputs, which the packed matmul reads in place
+   * (kernels/matmul-packed.ts) and every other kernel reads one float at a time as before.
+   */
+  readonly uploadsTexels: boolean;
   /** @internal The tensors this backend holds. */
   readonly store: TensorStore;
   private readonly cache: CompileCache;
@@ -128,6 +134,7 @@ export class GpuBackend implements Backend, PieceHost {
     this.loopLimit = this.holdsHostArrays ? Number.POSITIVE_INFINITY : LOOP_LIMIT;
     this.blocksOutputs = BLOCKED_MODES.includes(mode);
     this.packsInputs = mode === 'webgl2';
+    this.uploadsTexels = mode === 'webgl2';
     this.gpu = new GPU({ mode });
     this.cache = new CompileCache(
       this.gpu,
@@ -160,6 +167,14 @@ export class GpuBackend implements Backend, PieceHost {
 
   /** A host array as a texture (GL modes) or the Promise of a buffer (webgpu). */
   private upload(host: Float32Array): Stored {
+    if (this.uploadsTexels) {
+      const source =
+        'function(a) { const i = this.thread.x * 4; return [a[i], a[i + 1], a[i + 2], a[i + 3]]; }';
+      const texels = Math.ceil(host.length / 4);
+      const upload = this.cache.kernel(source, texels, [host.length]);
+      this.stats.launches++;
+      return flattenVec4(upload(host) as Texture, host.length);
+    }
     const source = 'function(a) { return a[this.thread.x]; }';
     const upload = this.cache.kernel(source, host.length, [host.length]);
     this.stats.launches++;

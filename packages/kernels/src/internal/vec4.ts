@@ -65,3 +65,29 @@ export function flattenVec4<T>(result: T, length: number): T {
   value.delete();
   return flat as unknown as T & Texture;
 }
+
+/**
+ * Whether a stored buffer holds four floats per texel, in order (an `Array(4)` kernel's result
+ * relabelled by `flattenVec4`: the blocked kernels' outputs, and on webgl2 every upload), so that
+ * `asTexelRows` can read it four floats per fetch.
+ */
+export function holdsTexels(value: unknown): boolean {
+  return (value as { type?: unknown }).type === 'MemoryOptimizedNumberTexture';
+}
+
+/**
+ * A texture that `holdsTexels`, seen as gpu.js's `ArrayTexture(4)` of `texels` texels (the
+ * inverse of `flattenVec4`, sharing the storage): a kernel taking it reads texel `i`, floats
+ * 4i .. 4i + 3 of the tensor, with one fetch. Release it with `delete()` (the tensor's texture
+ * lives on).
+ */
+export function asTexelRows<T>(value: T, texels: number): T {
+  const flat = value as unknown as GlTexture;
+  if (!holdsTexels(flat))
+    throw new Error('internal: the texture does not hold four floats per texel');
+  const view = flat.clone();
+  view.type = 'ArrayTexture(4)';
+  view.output = [texels];
+  view.dimensions = [texels, 1, 1];
+  return view as unknown as T;
+}

@@ -1,34 +1,23 @@
 /**
- * The packed BatchMatMul (webgl2): both operands packed along K as RGBA texels, four rows of
- * the output per fragment, as TF.js's `MatMulPackedProgram` packs its operands
- * (docs/kernels.md, "The packed matmul").
+ * The packed BatchMatMul (webgl2): a thread computes one output texel, four consecutive columns
+ * of a row, from operands read four floats per fetch (docs/kernels.md, "The packed matmul").
  *
- * On WebGL 2 a flat tensor is read one float per fetch (`getMemoryOptimized32`), so the blocked
- * matmul (four columns of a row per thread, matmul.ts) fetches 5 floats, one at a time, per 4
- * multiply-adds. Here one launch packs op(A) and one packs op(B)ᵀ as rows of texels of four
- * consecutive elements along K (gpu.js `ArrayTexture(4)`), and a thread computes the outputs
- * `(4r .. 4r + 3, col)` of one column: per four steps of K it fetches four texels of A and one
- * of B, 5 fetches per 16 multiply-adds, and each texel of B (the weight of a linear layer)
- * serves four rows. The four outputs of a thread are a column, not a row, so the result is
- * written in blocks `[batch, rows / 4, N, 4]` and one small pass puts it in row-major order.
+ * On WebGL 2 a tensor a kernel wrote four outputs per thread for, or one uploaded from the host,
+ * is stored four floats per RGBA texel (internal/vec4.ts): a matrix whose rows are a multiple of
+ * 4 long is then, texel for texel, rows of texels, and this kernel reads it as gpu.js's
+ * `ArrayTexture(4)` without a copy (`texelRows`). Other operands (a texture of one float per
+ * texel, or rows of another length) are copied once into rows of texels, zeros past the row's
+ * end. Per four steps of K a thread fetches one texel of op(A) (four scalars when A is
+ * transposed) and four of B, 5 fetches per 16 multiply-adds, and writes its four outputs as one
+ * texel: the result is stored four floats per texel too, in row-major order, with no reordering
+ * pass. A linear layer's weight (`[out, in]`, read transposed in the forward pass and as is in
+ * the input gradient) is read in place in both.
  */
 import type { TensorInfo } from '@gpunet/tensor';
+import type { Stored } from '../backend/storage.js';
 import type { GpuBackend } from '../backend.js';
-import { idiv, kernelSource, unravel } from '../internal/index-math.js';
-
-/**
- * The fewest output rows (M) for which the packed matmul is used: below, most of a thread's four
- * rows would be padding (a linear layer at batch 1 has one), and the blocked matmul, which
- * blocks along N, is used instead.
- */
-export const PACKED_MATMUL_MIN_ROWS = 8;
-
-/**
- * The shortest K for which the packed matmul is used: its packing and reordering passes cost a
- * pass over the operands and the output, which a product over a short K (a linear layer's
- * weight gradient at batch 1: K = 1, an output of the weight's size) does not win back.
- */
-export const PACKED_MATMUL_MIN_K = 8;
+import { kernelSource, unravel } from '../internal/index-math.js';
+import { asTexelRows, holdsTexels } from '../internal/vec4.js';
 
 /** The sizes of a product: `batch` products of op(A) [m, k] and op(B) [k, n]. */
 export interface MatMulSizes {
@@ -40,16 +29,25 @@ export interface MatMulSizes {
   transposeB: boolean;
 }
 
-/** Texels per packed row (along K) and rows of the packed A (a multiple of 4). */
-function packedGeometry(s: MatMulSizes) {
-  return { texels: Math.ceil(s.k / 4), rows: Math.ceil(s.m / 4) * 4 };
+/**
+ * The fewest output rows (M) for which an operand stored one float per texel is copied into
+ * texels: below, the copy (a pass over the operand) costs about what the blocked matmul's
+ * scalar reads do, and the blocked matmul is used instead. An operand already stored in texels
+ * takes the packed matmul at any M (a linear layer at batch 1).
+ */
+export const PACKED_MATMUL_MIN_ROWS = 8;
+
+/** Whether `x` ([batch, r, c]) can be read as rows of texels without a copy. */
+function readsInPlace(backend: GpuBackend, x: TensorInfo): boolean {
+  const source = backend.bufferOf(x);
+  return source !== null && x.shape[2] % 4 === 0 && holdsTexels(source.value);
 }
 
 /**
- * Whether the packed matmul takes a product: on webgl2 (the GL mode whose kernels take
- * `ArrayTexture(4)` arguments), with at least `PACKED_MATMUL_MIN_ROWS` output rows and
- * `PACKED_MATMUL_MIN_K` terms per output, both
- * operands in one texture, and the packed copies and the blocked output within the index limit.
+ * Whether the packed matmul takes a product: on webgl2 (`packsInputs`, the GL mode whose kernels
+ * take `ArrayTexture(4)` arguments) with N a multiple of 4 (each output texel is four columns of
+ * one row), both operands in one texture, the texel indices within the index limit, and either
+ * `PACKED_MATMUL_MIN_ROWS` output rows or B readable in place.
  */
 export function takesPackedMatMul(
   backend: GpuBackend,
@@ -57,46 +55,39 @@ export function takesPackedMatMul(
   b: TensorInfo,
   s: MatMulSizes,
 ): boolean {
-  const { texels, rows } = packedGeometry(s);
+  const kt = Math.ceil(s.k / 4);
   return (
     backend.packsInputs &&
     backend.blocksOutputs &&
-    s.m >= PACKED_MATMUL_MIN_ROWS &&
-    s.k >= PACKED_MATMUL_MIN_K &&
+    s.n % 4 === 0 &&
     backend.bufferOf(a) !== null &&
     backend.bufferOf(b) !== null &&
-    s.batch * rows * texels * 4 <= backend.indexLimit &&
-    s.batch * s.n * texels * 4 <= backend.indexLimit &&
-    s.batch * rows * s.n <= backend.indexLimit
+    (s.m >= PACKED_MATMUL_MIN_ROWS || readsInPlace(backend, b)) &&
+    s.batch * s.m * kt <= backend.indexLimit &&
+    s.batch * s.n * kt <= backend.indexLimit &&
+    s.batch * s.m * s.n <= backend.indexLimit
   );
 }
 
 /**
- * Packs the matrices op(X) `[rows, k]` of a batch (X is `[batch, R, C]`, op(X) = X or its
- * transpose) as `padRows` rows of `texels` RGBA texels: texel (t, r, q) holds op(X)[t, r, 4q ..
- * 4q + 3], zeros past K and in the rows from `rows` to `padRows`. Returns gpu.js's
- * `ArrayTexture(4)` (no tensor; free it with `backend.free`).
+ * `x` ([batch, r, c]) as rows of `ceil(c / 4)` texels, texel (t, i, q) holding x[t, i, 4q ..
+ * 4q + 3] (zeros past c): a relabelled view of its own texture when it is stored in texels and
+ * c is a multiple of 4, else a copy. Free the result with `backend.free` (a view's release
+ * leaves the tensor's texture alone).
  */
-function packAlongK(
-  backend: GpuBackend,
-  x: TensorInfo,
-  transposed: boolean,
-  rows: number,
-  padRows: number,
-  k: number,
-  texels: number,
-) {
+function texelRows(backend: GpuBackend, x: TensorInfo): Stored {
   const source = backend.bufferOf(x);
   if (!source) throw new Error('internal: packing a tensor stored in pieces');
   const [batch, r, c] = x.shape;
-  // Element (row, p) of op(X) in matrix t.
-  const at = (p: string) => (transposed ? `base + (${p}) * ${c} + o1` : `base + o1 * ${c} + ${p}`);
+  const texels = Math.ceil(c / 4);
+  if (readsInPlace(backend, x)) return asTexelRows(source.value, batch * r * texels);
   const body = [
-    unravel('i', [batch, padRows, texels], 'o'),
-    `const base = o0 * ${r * c};`,
-    `const inRow = o1 < ${rows};`,
-    ...[0, 1, 2, 3].map(
-      (j) => `const p${j} = inRow && o2 * 4 + ${j} < ${k} ? x[${at(`o2 * 4 + ${j}`)}] : 0;`,
+    unravel('i', [batch * r, texels], 'o'),
+    `const base = o0 * ${c} + o1 * 4;`,
+    ...[0, 1, 2, 3].map((j) =>
+      c % 4 === 0
+        ? `const p${j} = x[base + ${j}];`
+        : `const p${j} = o1 * 4 + ${j} < ${c} ? x[base + ${j}] : 0;`,
     ),
     'return [p0, p1, p2, p3];',
   ].join('\n');
@@ -104,62 +95,85 @@ function packAlongK(
     kernelSource(['x'], body),
     [source.value],
     [source.length],
-    batch * padRows * texels * 4,
+    batch * r * texels * 4,
     false,
     4,
     true,
   );
 }
 
-/** op(A) op(B) through packed operands (see the file comment); `[batch, m, n]`. */
+/** op(A) op(B) through operands read in texels (see the file comment); `[batch, m, n]`. */
 export function packedMatMul(
   backend: GpuBackend,
   a: TensorInfo,
   b: TensorInfo,
   s: MatMulSizes,
 ): TensorInfo {
-  const { texels, rows } = packedGeometry(s);
-  const quads = rows / 4;
-  const ap = packAlongK(backend, a, s.transposeA, s.m, rows, s.k, texels);
-  // op(B)ᵀ is [n, k]: B itself when transposed, else B's transpose.
-  const bp = packAlongK(backend, b, !s.transposeB, s.n, s.n, s.k, texels);
-  const dot = (j: number) =>
-    `a${j} += x${j}[0] * bv[0] + x${j}[1] * bv[1] + x${j}[2] * bv[2] + x${j}[3] * bv[3];`;
+  const { batch, m, k, n, transposeA, transposeB } = s;
+  const kt = Math.ceil(k / 4);
+  const full = Math.floor(k / 4);
+  const rest = k - full * 4;
+  const nt = n / 4;
+  // op(A) is read as texels of A's rows, or (transposed) as scalars of A's columns.
+  const aSource = backend.bufferOf(a);
+  if (!aSource) throw new Error('internal: packing a tensor stored in pieces');
+  const av = transposeA ? aSource.value : texelRows(backend, a);
+  const bv = texelRows(backend, b);
+  /** op(A)'s four terms along K at texel `q` as `x${id}` (`count` of them real). */
+  const aTexel = (q: string, id: string, count: number) => {
+    if (!transposeA) return `const x${id} = av[aRow + ${q}];`;
+    const terms = [0, 1, 2, 3].map((p) =>
+      p < count ? `av[aCol + (${q} * 4 + ${p}) * ${m}]` : '0',
+    );
+    return `const x${id} = [${terms.join(', ')}];`;
+  };
+  /** The multiply-adds of texel `q` of K (`count` of its four terms real; names end in `id`). */
+  const step = (q: string, id: string, count: number) => {
+    const lines = [aTexel(q, id, count)];
+    if (transposeB) {
+      // Output column 4c + j is row 4c + j of B, in texels along K (zeros past K).
+      for (let j = 0; j < 4; j++) {
+        lines.push(`const b${j}${id} = bv[bRow + ${j * kt} + ${q}];`);
+        const terms = [0, 1, 2, 3].map((p) => `x${id}[${p}] * b${j}${id}[${p}]`);
+        lines.push(`s${j} += ${terms.join(' + ')};`);
+      }
+    } else {
+      // Term p of K is row 4q + p of B, whose texel o2 holds the thread's four columns.
+      for (let p = 0; p < count; p++) {
+        lines.push(`const b${p}${id} = bv[bCol + (${q} * 4 + ${p}) * ${nt}];`);
+        for (let j = 0; j < 4; j++) lines.push(`s${j} += x${id}[${p}] * b${p}${id}[${j}];`);
+      }
+    }
+    return lines;
+  };
   const body = [
-    unravel('i', [s.batch, quads, s.n], 'o'),
-    `const ar = (o0 * ${rows} + o1 * 4) * ${texels};`,
-    `const br = (o0 * ${s.n} + o2) * ${texels};`,
-    'let a0 = 0;',
-    'let a1 = 0;',
-    'let a2 = 0;',
-    'let a3 = 0;',
-    `for (let q = 0; q < ${texels}; q++) {`,
-    'const bv = bp[br + q];',
-    ...[0, 1, 2, 3].map((j) => `const x${j} = ap[ar + ${j * texels} + q];`),
-    ...[0, 1, 2, 3].map(dot),
-    '}',
-    'return [a0, a1, a2, a3];',
-  ].join('\n');
-  const blockedShape = [s.batch, quads, s.n, 4];
+    unravel('i', [batch, m, nt], 'o'),
+    // A: texel rows [batch, m, kt]; transposed, scalars [batch, k, m].
+    transposeA ? `const aCol = o0 * ${k * m} + o1;` : `const aRow = (o0 * ${m} + o1) * ${kt};`,
+    // B transposed: texel rows [batch, n, kt]; else texel rows [batch, k, nt].
+    transposeB ? `const bRow = (o0 * ${n} + o2 * 4) * ${kt};` : `const bCol = o0 * ${k * nt} + o2;`,
+    'let s0 = 0;',
+    'let s1 = 0;',
+    'let s2 = 0;',
+    'let s3 = 0;',
+    ...(full > 0 ? [`for (let q = 0; q < ${full}; q++) {`, ...step('q', '', 4), '}'] : []),
+    // The last `rest` terms of K: B's rows past K are not read.
+    ...(rest > 0 ? step(String(full), 'r', rest) : []),
+    'return [s0, s1, s2, s3];',
+  ];
+  const argSizes = [
+    transposeA ? aSource.length : batch * m * kt * 4,
+    transposeB ? batch * n * kt * 4 : batch * k * n,
+  ];
   const out = backend.launch(
-    kernelSource(['ap', 'bp'], body),
-    [ap, bp],
-    [s.batch * rows * texels * 4, s.batch * s.n * texels * 4],
-    s.batch * rows * s.n,
+    kernelSource(['av', 'bv'], body.join('\n')),
+    [av, bv],
+    argSizes,
+    batch * m * n,
     false,
     4,
   );
-  backend.free(ap);
-  backend.free(bp);
-  const blocked = backend.adoptResult(out, blockedShape);
-  // Row-major order: output (t, row, col) is element 4 * ((t * quads + row / 4) * n + col) +
-  // row % 4 of the blocks.
-  const order = [
-    unravel('i', [s.batch, s.m, s.n], 'o'),
-    `const rq = ${idiv('o1', 4)};`,
-    `return v[((o0 * ${quads} + rq) * ${s.n} + o2) * 4 + o1 - rq * 4];`,
-  ].join('\n');
-  const result = backend.run(kernelSource(['v'], order), [blocked], [s.batch, s.m, s.n]);
-  backend.disposeData(blocked.dataId);
-  return result;
+  if (!transposeA) backend.free(av);
+  backend.free(bv);
+  return backend.adoptResult(out, [batch, m, n]);
 }

@@ -297,6 +297,33 @@ const matmulCases: ConformanceCase[] = [
     inputs: [uniform([2, 6, 5]), uniform([2, 3, 6])],
     f: (a, b) => T.batchMatMul(a, b, true, true),
   },
+  // N a multiple of 4: the products webgl2 computes four columns per texel (@gpunet/kernels'
+  // packed matmul), with K a multiple of 4 or not, each operand read in place or copied.
+  {
+    name: 'batchMatMul N 8 [10, 12] x [8, 12]^T, and its gradients',
+    inputs: [uniform([1, 10, 12]), uniform([1, 8, 12])],
+    f: (a, b) => T.batchMatMul(a, b, false, true),
+  },
+  {
+    name: 'batchMatMul N 8 K 7 [9, 7] x [8, 7]^T',
+    inputs: [uniform([1, 9, 7]), uniform([1, 8, 7])],
+    f: (a, b) => T.batchMatMul(a, b, false, true),
+  },
+  {
+    name: 'batchMatMul N 12 K 5 [3, 5] x [5, 12]',
+    inputs: [uniform([1, 3, 5]), uniform([1, 5, 12])],
+    f: (a, b) => T.batchMatMul(a, b),
+  },
+  {
+    name: 'batchMatMul N 8 K 7 transposed both, B computed [2, 7, 9]^T x relu([2, 8, 7])^T',
+    inputs: [uniform([2, 7, 9]), uniform([2, 8, 7])],
+    f: (a, b) => T.batchMatMul(a, T.relu(b), true, true),
+  },
+  {
+    name: 'batchMatMul N 4 K 3 A transposed [2, 3, 9]^T x [2, 3, 4]',
+    inputs: [uniform([2, 3, 9]), uniform([2, 3, 4])],
+    f: (a, b) => T.batchMatMul(a, b, true, false),
+  },
 ];
 
 const convCases: ConformanceCase[] = [
