@@ -28,7 +28,7 @@ import {
 import { size } from './internal/index-math.js';
 import { LOOP_LIMIT } from './internal/loops.js';
 import { pieceLength } from './internal/pieces.js';
-import { BLOCKED_MODES, flattenVec4 } from './internal/vec4.js';
+import { BLOCKED_MODES, flattenVec4, type NativeFunction } from './internal/vec4.js';
 import { type GpuMode, probeMode } from './modes.js';
 
 export { MAX_KERNEL_INPUTS } from './backend/pieces.js';
@@ -306,7 +306,8 @@ export class GpuBackend implements Backend, PieceHost {
    * @internal Launches a kernel on stored buffers; on webgpu through the queue. `packed` (GL
    * modes, with `components: 4`): the result stays gpu.js's `ArrayTexture(4)`, which a kernel
    * taking it as an argument reads four floats per fetch (`v = p[texel]`, `v[0]..v[3]`); it is
-   * no tensor (free it with `free`).
+   * no tensor (free it with `free`). `natives`: GLSL functions the kernel calls (webgl2's
+   * `texelFetcher`).
    */
   launch(
     source: string,
@@ -316,8 +317,9 @@ export class GpuBackend implements Backend, PieceHost {
     onCpu = false,
     components: 1 | 4 = 1,
     packed = false,
+    natives: readonly NativeFunction[] = [],
   ): Stored {
-    const kernel = this.cache.kernel(source, outSize / components, argSizes, onCpu);
+    const kernel = this.cache.kernel(source, outSize / components, argSizes, onCpu, natives);
     this.stats.launches++;
     if (this.isAsync) {
       return this.queue.enqueue(async () => {

@@ -34,6 +34,7 @@ import {
 } from '@gpunet/tensor';
 import { type GpuBackend, MAX_KERNEL_INPUTS } from './backend.js';
 import type { GpuKernel } from './internal/define.js';
+import { rowsPerBlock } from './internal/pieces.js';
 
 /** A large case that no plan covers; `reason` says why. */
 class Unsplittable extends Error {}
@@ -100,7 +101,7 @@ function byRows(
   if (widest > limit) {
     throw new Unsplittable(`one row along dim 0 holds ${widest} elements, over the limit itself`);
   }
-  const step = Math.max(1, Math.min(maxRows, Math.floor(limit / widest)));
+  const step = Math.max(1, Math.min(maxRows, rowsPerBlock(limit, widest)));
   const outs: TensorInfo[] = [];
   for (let first = 0; first < rowCount; first += step) {
     const rows = Math.min(step, rowCount - first);
@@ -230,7 +231,7 @@ function splitMatmul(job: Job): TensorInfo {
     each: (first: number, rows: number) => void,
     most = count,
   ) => {
-    const step = Math.max(1, Math.min(most, Math.floor(limit / width)));
+    const step = Math.max(1, Math.min(most, rowsPerBlock(limit, width)));
     for (let first = 0; first < count; first += step) each(first, Math.min(step, count - first));
   };
   /** op(x) op(y) summed over blocks of K of at most `most` (one launch when K fits). */

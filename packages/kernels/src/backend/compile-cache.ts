@@ -5,6 +5,7 @@
  */
 import { GPU, type IKernelRunShortcut } from 'gpu.js';
 import { loopIterations } from '../internal/loops.js';
+import type { NativeFunction } from '../internal/vec4.js';
 
 export class CompileCache {
   private readonly kernels = new Map<string, IKernelRunShortcut>();
@@ -20,14 +21,18 @@ export class CompileCache {
     private readonly loopLimit: () => number = () => Number.POSITIVE_INFINITY,
   ) {}
 
-  /** The compiled kernel of `source` over a 1-D output of `outSize` (in cpu mode with `onCpu`). */
+  /**
+   * The compiled kernel of `source` over a 1-D output of `outSize` (in cpu mode with `onCpu`),
+   * calling the GLSL functions `natives` (webgl2).
+   */
   kernel(
     source: string,
     outSize: number,
     argSizes: readonly number[],
     onCpu = false,
+    natives: readonly NativeFunction[] = [],
   ): IKernelRunShortcut {
-    const key = `${source}\n/* out ${outSize} args ${argSizes.join(',')}${onCpu ? ' cpu' : ''} */`;
+    const key = `${source}\n/* out ${outSize} args ${argSizes.join(',')}${onCpu ? ' cpu' : ''} */${natives.map((f) => `\n${f.source}`).join('')}`;
     let kernel = this.kernels.get(key);
     if (!kernel) {
       const limit = onCpu ? Number.POSITIVE_INFINITY : this.loopLimit();
@@ -48,6 +53,7 @@ export class CompileCache {
         immutable: true,
         precision: 'single',
         tactic: 'precision',
+        ...(natives.length > 0 ? { nativeFunctions: [...natives] } : {}),
       });
       this.kernels.set(key, kernel);
       this.onCompile();

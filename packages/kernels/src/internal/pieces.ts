@@ -16,7 +16,19 @@ import { size } from './index-math.js';
 export function pieceLength(shape: Shape, limit: number): number {
   for (let d = 0; d < shape.length; d++) {
     const row = size(shape.slice(d));
-    if (row > 0 && row <= limit) return row * Math.floor(limit / row);
+    if (row > 0 && row <= limit) return row * rowsPerBlock(limit, row);
   }
   return limit;
+}
+
+/**
+ * The rows of `row` elements in one piece or split launch of at most `limit` elements: as many
+ * as fit, rounded down to a multiple of 4 when at least 4 fit, so that a block of a linear
+ * layer's weight rows is a matmul's N that webgl2's packed matmul takes (four columns per
+ * output texel). At least 1; unbounded for rows of no elements.
+ */
+export function rowsPerBlock(limit: number, row: number): number {
+  const rows = Math.floor(limit / row);
+  if (!Number.isFinite(rows)) return rows;
+  return rows >= 4 ? rows - (rows % 4) : Math.max(1, rows);
 }
