@@ -18,6 +18,7 @@ import { GPU, Texture } from 'gpu.js';
 import { CompileCache } from './backend/compile-cache.js';
 import { assembleParts, type PieceHost, rangeOf, solidify } from './backend/pieces.js';
 import { LaunchQueue } from './backend/queue.js';
+import { fastReads } from './backend/reads.js';
 import {
   type GpuBufferHandle,
   type Piece,
@@ -28,7 +29,7 @@ import {
 import { size } from './internal/index-math.js';
 import { LOOP_LIMIT } from './internal/loops.js';
 import { pieceLength } from './internal/pieces.js';
-import { BLOCKED_MODES, flattenVec4, type NativeFunction } from './internal/vec4.js';
+import { BLOCKED_MODES, flattenVec4 } from './internal/vec4.js';
 import { type GpuMode, probeMode } from './modes.js';
 
 export { MAX_KERNEL_INPUTS } from './backend/pieces.js';
@@ -108,6 +109,13 @@ export class GpuBackend implements Backend, PieceHost {
    * (kernels/matmul-packed.ts) and every other kernel reads one float at a time as before.
    */
   readonly uploadsTexels: boolean;
+  /**
+   * True on webgl2: kernels read their texture arguments through GLSL functions that compute
+   * texture coordinates in f32 (backend/reads.ts) instead of gpu.js's integer-dividing reads.
+   * Setting it to false restores gpu.js's reads (the same values): what
+   * `bench/blocked-ab.mjs --toggle reads` compares.
+   */
+  readsInF32: boolean;
   /** @internal The tensors this backend holds. */
   readonly store: TensorStore;
   private readonly cache: CompileCache;
@@ -135,6 +143,7 @@ export class GpuBackend implements Backend, PieceHost {
     this.blocksOutputs = BLOCKED_MODES.includes(mode);
     this.packsInputs = mode === 'webgl2';
     this.uploadsTexels = mode === 'webgl2';
+    this.readsInF32 = mode === 'webgl2';
     this.gpu = new GPU({ mode });
     this.cache = new CompileCache(
       this.gpu,
@@ -306,8 +315,8 @@ export class GpuBackend implements Backend, PieceHost {
    * @internal Launches a kernel on stored buffers; on webgpu through the queue. `packed` (GL
    * modes, with `components: 4`): the result stays gpu.js's `ArrayTexture(4)`, which a kernel
    * taking it as an argument reads four floats per fetch (`v = p[texel]`, `v[0]..v[3]`); it is
-   * no tensor (free it with `free`). `natives`: GLSL functions the kernel calls (webgl2's
-   * `texelFetcher`).
+   * no tensor (free it with `free`). On webgl2 the kernel reads its texture arguments through
+   * f32 index arithmetic (`fastReads`, backend/reads.ts).
    */
   launch(
     source: string,
@@ -317,9 +326,15 @@ export class GpuBackend implements Backend, PieceHost {
     onCpu = false,
     components: 1 | 4 = 1,
     packed = false,
-    natives: readonly NativeFunction[] = [],
   ): Stored {
-    const kernel = this.cache.kernel(source, outSize / components, argSizes, onCpu, natives);
+    const reads = this.readsInF32 && !onCpu ? fastReads(source, args) : { source, natives: [] };
+    const kernel = this.cache.kernel(
+      reads.source,
+      outSize / components,
+      argSizes,
+      onCpu,
+      reads.natives,
+    );
     this.stats.launches++;
     if (this.isAsync) {
       return this.queue.enqueue(async () => {

@@ -5,7 +5,7 @@
  */
 import { GPU, type IKernelRunShortcut } from 'gpu.js';
 import { loopIterations } from '../internal/loops.js';
-import type { NativeFunction } from '../internal/vec4.js';
+import type { NativeFunction } from './reads.js';
 
 export class CompileCache {
   private readonly kernels = new Map<string, IKernelRunShortcut>();

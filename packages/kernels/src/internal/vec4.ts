@@ -91,32 +91,3 @@ export function asTexelRows<T>(value: T, texels: number): T {
   view.dimensions = [texels, 1, 1];
   return view as unknown as T;
 }
-
-/** A GLSL function a gpu.js kernel calls by name (gpu.js's `nativeFunctions` setting). */
-export interface NativeFunction {
-  name: string;
-  source: string;
-  returnType: 'Array(4)';
-}
-
-/**
- * The function `texelOf_<arg>(i)` returning texel `i` of the `ArrayTexture(4)` argument `arg`
- * of a webgl2 kernel, for a texture of `texture.size` texels. gpu.js's own read
- * (`getVec4FromSampler2D`) turns the index into texture coordinates with integer divisions by
- * the texture's width, which SwiftShader (and other drivers without a vector integer divide)
- * runs lane by lane; this one divides in f32 with the width as a literal, as `idiv` does
- * (index-math.ts: exact for indices below 2^22; a texel index is at most a quarter of the
- * index limit). The measured effect (a packed matmul, headless Chromium on SwiftShader): 1.4x.
- * It names the argument's sampler as gpu.js's GLSL declares it (`user_<arg>`).
- */
-export function texelFetcher(arg: string, texture: unknown): NativeFunction {
-  const [w, h] = (texture as { size: number[] }).size;
-  const name = `texelOf_${arg}`;
-  const source = [
-    `vec4 ${name}(float i) {`,
-    `  float y = floor((i + 0.5) / ${w}.0);`,
-    `  return texture(user_${arg}, vec2(i - y * ${w}.0 + 0.5, y + 0.5) / vec2(${w}.0, ${h}.0));`,
-    '}',
-  ].join('\n');
-  return { name, source, returnType: 'Array(4)' };
-}

@@ -17,7 +17,7 @@ import type { TensorInfo } from '@gpunet/tensor';
 import type { Stored } from '../backend/storage.js';
 import type { GpuBackend } from '../backend.js';
 import { kernelSource, unravel } from '../internal/index-math.js';
-import { asTexelRows, holdsTexels, type NativeFunction, texelFetcher } from '../internal/vec4.js';
+import { asTexelRows, holdsTexels } from '../internal/vec4.js';
 
 /** The sizes of a product: `batch` products of op(A) [m, k] and op(B) [k, n]. */
 export interface MatMulSizes {
@@ -119,12 +119,9 @@ export function packedMatMul(
   if (!aSource) throw new Error('internal: packing a tensor stored in pieces');
   const av = transposeA ? aSource.value : texelRows(backend, a);
   const bv = texelRows(backend, b);
-  // Texels are read through `texelFetcher`'s f32 index arithmetic (see internal/vec4.ts).
-  const natives: NativeFunction[] = [texelFetcher('bv', bv)];
-  if (!transposeA) natives.push(texelFetcher('av', av));
   /** op(A)'s four terms along K at texel `q` as `x${id}` (`count` of them real). */
   const aTexel = (q: string, id: string, count: number) => {
-    if (!transposeA) return `const x${id} = texelOf_av(aRow + ${q});`;
+    if (!transposeA) return `const x${id} = av[aRow + ${q}];`;
     const terms = [0, 1, 2, 3].map((p) =>
       p < count ? `av[aCol + (${q} * 4 + ${p}) * ${m}]` : '0',
     );
@@ -136,14 +133,14 @@ export function packedMatMul(
     if (transposeB) {
       // Output column 4c + j is row 4c + j of B, in texels along K (zeros past K).
       for (let j = 0; j < 4; j++) {
-        lines.push(`const b${j}${id} = texelOf_bv(bRow + ${j * kt} + ${q});`);
+        lines.push(`const b${j}${id} = bv[bRow + ${j * kt} + ${q}];`);
         const terms = [0, 1, 2, 3].map((p) => `x${id}[${p}] * b${j}${id}[${p}]`);
         lines.push(`s${j} += ${terms.join(' + ')};`);
       }
     } else {
       // Term p of K is row 4q + p of B, whose texel o2 holds the thread's four columns.
       for (let p = 0; p < count; p++) {
-        lines.push(`const b${p}${id} = texelOf_bv(bCol + (${q} * 4 + ${p}) * ${nt});`);
+        lines.push(`const b${p}${id} = bv[bCol + (${q} * 4 + ${p}) * ${nt}];`);
         for (let j = 0; j < 4; j++) lines.push(`s${j} += x${id}[${p}] * b${p}${id}[${j}];`);
       }
     }
@@ -175,8 +172,6 @@ export function packedMatMul(
     batch * m * n,
     false,
     4,
-    false,
-    natives,
   );
   if (!transposeA) backend.free(av);
   backend.free(bv);
