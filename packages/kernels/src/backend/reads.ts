@@ -12,10 +12,11 @@
  * returns the GLSL of those functions for gpu.js's `nativeFunctions` setting. A function names
  * the argument's sampler as gpu.js's GLSL declares it (`user_<name>`).
  *
- * The arithmetic is exact for indices below 2^24: the f32 quotient `floor((i + 0.5) / width)`
- * may be one off near a multiple of the width (division is not correctly rounded in GLSL), and
- * one integer step in each direction puts the column back in [0, width), with every product
- * below 2^24 exact.
+ * The arithmetic is exact for indices below 2^24: the row `floor((i + 0.5) * (1 / width))` may
+ * be one off near a multiple of the width (the reciprocal and the product are rounded, and a
+ * GPU's may be rounded worse than IEEE's), and one integer step in either direction, taken
+ * without a branch (`step`), puts the column back in [0, width); every product is an integer
+ * below 2^24, exact in f32. A branch there (an if per read) measured slower than gpu.js's reads.
  */
 
 /** A GLSL function a gpu.js kernel calls by name (gpu.js's `nativeFunctions` setting). */
@@ -50,20 +51,28 @@ function readKind(value: unknown): ReadKind | null {
   return null;
 }
 
+/** A GLSL float literal of `v`. */
+function float(v: number): string {
+  const s = String(v);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
 /** GLSL lines setting `x`, `y` to the texel coordinates of texel index `t` (see the file comment). */
 function coordinates(t: string, width: number): string[] {
   const w = `${width}.0`;
   return [
-    `  float y = floor((${t} + 0.5) / ${w});`,
+    `  float y = floor((${t} + 0.5) * ${float(1 / width)});`,
     `  float x = ${t} - y * ${w};`,
-    `  if (x < 0.0) { y -= 1.0; x += ${w}; } else if (x >= ${w}) { y += 1.0; x -= ${w}; }`,
+    `  float fix = step(${w}, x) - step(x, -0.5);`,
+    '  y += fix;',
+    `  x -= fix * ${w};`,
   ];
 }
 
 function readFunction(name: string, kind: ReadKind, size: ArrayLike<number>): NativeFunction {
   const w = size[0];
   const h = size[1];
-  const sample = `texture(user_${name}, vec2(x + 0.5, y + 0.5) / vec2(${w}.0, ${h}.0))`;
+  const sample = `texture(user_${name}, vec2(x + 0.5, y + 0.5) * vec2(${float(1 / w)}, ${float(1 / h)}))`;
   if (kind === 'texel') {
     const fn = `texelOf_${name}`;
     const source = [`vec4 ${fn}(float i) {`, ...coordinates('i', w), `  return ${sample};`, '}'];
