@@ -104,9 +104,12 @@ export class GpuBackend implements Backend, PieceHost {
    */
   packsInputs: boolean;
   /**
-   * True on webgl2: a tensor written from the host is uploaded four floats per RGBA texel, the
-   * layout of the blocked kernels' outputs, which the packed matmul reads in place
-   * (kernels/matmul-packed.ts) and every other kernel reads one float at a time as before.
+   * True on webgl2: a tensor written from the host whose rows (last dim) are a multiple of 4
+   * long is uploaded four floats per RGBA texel, the layout of the blocked kernels' outputs,
+   * which the packed matmul reads in place (kernels/matmul-packed.ts: a linear layer's weight
+   * and input) and every other kernel reads one float at a time. Other tensors are uploaded one
+   * float per texel: the strided convolution gradients read those faster (conv1's data and
+   * filter gradients measured 0.5x from texels).
    */
   readonly uploadsTexels: boolean;
   /**
@@ -165,18 +168,23 @@ export class GpuBackend implements Backend, PieceHost {
     // rows are whole pieces, passed on without a copy.
     const step = host.length <= this.indexLimit ? host.length : pieceLength(shape, this.indexLimit);
     const pieces: Piece[] = [];
+    // Rows a multiple of 4 long are uploaded in texels on webgl2 (see `uploadsTexels`).
+    const inTexels = this.uploadsTexels && shape.length > 0 && shape[shape.length - 1] % 4 === 0;
     for (let start = 0; start < host.length; start += step) {
       const part = host.subarray(start, Math.min(host.length, start + step));
-      pieces.push({ value: this.upload(part), length: part.length });
+      pieces.push({ value: this.upload(part, inTexels), length: part.length });
     }
     return pieces.length === 1
       ? this.store.adopt(pieces[0].value, dtype, host.length)
       : this.store.adoptPieces(pieces, dtype);
   }
 
-  /** A host array as a texture (GL modes) or the Promise of a buffer (webgpu). */
-  private upload(host: Float32Array): Stored {
-    if (this.uploadsTexels) {
+  /**
+   * A host array as a texture (GL modes; four floats per texel with `inTexels`) or the Promise
+   * of a buffer (webgpu).
+   */
+  private upload(host: Float32Array, inTexels: boolean): Stored {
+    if (inTexels) {
       const source =
         'function(a) { const i = this.thread.x * 4; return [a[i], a[i + 1], a[i + 2], a[i + 3]]; }';
       const texels = Math.ceil(host.length / 4);
