@@ -102,6 +102,14 @@ export class GpuBackend implements Backend, PieceHost {
    * tolerance): what `bench/blocked-ab.mjs --toggle packed` compares.
    */
   packsInputs: boolean;
+  /**
+   * True on webgpu, where the stride-1 data gradient of a convolution whose dy is as wide as
+   * its dx takes its four outputs per thread along the flattened plane, wrapping from one row
+   * to the next (`planeQuadConv2dBackpropInput`: less padding than quads along each row).
+   * Setting it to false makes it take quads along rows (`blockedConv2dBackpropInput`; the same
+   * results within the mode's tolerance): what `bench/blocked-ab.mjs --toggle plane` compares.
+   */
+  quadsSpanRows: boolean;
   /** @internal The tensors this backend holds. */
   readonly store: TensorStore;
   private readonly cache: CompileCache;
@@ -128,6 +136,7 @@ export class GpuBackend implements Backend, PieceHost {
     this.loopLimit = this.holdsHostArrays ? Number.POSITIVE_INFINITY : LOOP_LIMIT;
     this.blocksOutputs = BLOCKED_MODES.includes(mode);
     this.packsInputs = mode === 'webgl2';
+    this.quadsSpanRows = mode === 'webgpu';
     this.gpu = new GPU({ mode });
     this.cache = new CompileCache(
       this.gpu,

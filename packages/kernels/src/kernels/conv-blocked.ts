@@ -272,6 +272,105 @@ export function blockedConv2dBackpropInput(
   return cutColumns(backend, blocked, shape, a.inWidth, quads * 4);
 }
 
+/**
+ * Whether `planeQuadConv2dBackpropInput` takes this stride-1 data gradient: webgpu (its reads
+ * are bounds-checked, so a masked tap may read past a plane), rows as wide as dy's (the flat
+ * offset of a tap is then linear along a quad that wraps to the next row), at least 4 columns.
+ */
+export function takesPlaneQuads(backend: GpuBackend, a: Conv2dAttrs): boolean {
+  return backend.quadsSpanRows && a.outWidth === a.inWidth && a.inWidth >= 4;
+}
+
+/**
+ * Conv2dBackpropInput with four outputs per thread taken along the flattened input plane
+ * (webgpu; stride and dilation 1, dy as wide as dx): thread i computes dx at plane positions
+ * 4q..4q+3 of one (n, c), which may wrap from the end of one row to the start of the next. A
+ * plane of 13 x 13 then takes 43 quads (172 outputs, 2% padding) where quads along each row
+ * take 13 x 4 (208 outputs, 23% computed for nothing): AlexNet's conv3-5 data gradients. As
+ * dy's rows are as wide as dx's, tap (kh, kw) of output j reads dy at a flat offset linear in j
+ * across the wrap, so the four outputs share their dy reads as `blockedConv2dBackpropInput`'s
+ * do (6 reads for 12 products of a 3-wide row); each output's row and column tests are its own
+ * (a mask per output and tap: column masks hoisted out of every loop, row masks once per
+ * kernel row, a kernel row skipped when no output's row reaches dy). A masked tap's read may
+ * fall outside dy (webgpu's bounds-checked reads return a value inside the buffer, or 0) and
+ * its product is dropped by a select, so each output sums exactly its own taps.
+ */
+export function planeQuadConv2dBackpropInput(
+  backend: GpuBackend,
+  dy: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+) {
+  const { outPerGroup, inPerGroup } = channelsPerGroup(a);
+  const outPlane = a.outHeight * a.outWidth;
+  const plane = a.inHeight * a.inWidth;
+  const taps = a.kernelHeight * a.kernelWidth;
+  const quads = Math.ceil(plane / 4);
+  const kw = a.kernelWidth;
+  const width = a.inWidth;
+  const columns = quadColumns(kw, 1, 1);
+  const lines = [
+    unravel('i', [a.batch, a.inChannels, quads], 'o'),
+    `const g = ${idiv('o1', inPerGroup)};`,
+    `const c = o1 - g * ${inPerGroup};`,
+    `const dyBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${outPlane};`,
+    `const wBase = (g * ${outPerGroup} * ${inPerGroup} + c) * ${taps};`,
+    'const p0 = o2 * 4;',
+    `const h0 = ${idiv('p0', width)};`,
+    `const w0 = p0 - h0 * ${width};`,
+    // Output j sits at row h0 + e_j, column w0 + j - e_j * width (e_j: it wrapped).
+    ...[0, 1, 2, 3].flatMap((j) => [
+      j === 0 ? 'const e0 = 0;' : `const e${j} = w0 + ${j} >= ${width} ? 1 : 0;`,
+      `const ih${j} = h0 + e${j};`,
+      `const iw${j} = w0 + ${j} - e${j} * ${width};`,
+    ]),
+    // Tap k of output j reads dy column iw_j + padLeft - k: inside dy or not.
+    ...[0, 1, 2, 3].flatMap((j) =>
+      Array.from(
+        { length: kw },
+        (_, k) =>
+          `const m${j}_${k} = iw${j} + ${a.padLeft - k} >= 0 && iw${j} + ${a.padLeft - k} < ${a.outWidth};`,
+      ),
+    ),
+    'let a0 = 0;',
+    'let a1 = 0;',
+    'let a2 = 0;',
+    'let a3 = 0;',
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    ...[0, 1, 2, 3].map(
+      (j) =>
+        `const r${j} = ih${j} + ${a.padTop} - kh >= 0 && ih${j} + ${a.padTop} - kh < ${a.outHeight};`,
+    ),
+    'if (r0 || r1 || r2 || r3) {',
+    ...[0, 1, 2, 3].flatMap((j) =>
+      Array.from({ length: kw }, (_, k) => `const q${j}_${k} = r${j} && m${j}_${k};`),
+    ),
+    // dy's flat offset of output j's tap k in this kernel row: c0 + j + (kw - 1 - k).
+    `const c0 = (h0 + ${a.padTop} - kh) * ${width} + w0 + ${a.padLeft - (kw - 1)};`,
+    `for (let co = 0; co < ${outPerGroup}; co++) {`,
+    `const dr = dyBase + co * ${outPlane} + c0;`,
+    `const wr = wBase + co * ${inPerGroup * taps} + kh * ${kw};`,
+    ...columns.map((p) => `const v${p} = dy[dr + ${p}];`),
+    ...Array.from({ length: kw }, (_, k) => `const t${k} = w[wr + ${k}];`),
+    ...[0, 1, 2, 3].flatMap((j) =>
+      Array.from({ length: kw }, (_, k) => `a${j} += q${j}_${k} ? v${j + kw - 1 - k} * t${k} : 0;`),
+    ),
+    '}',
+    '}',
+    '}',
+    'return [a0, a1, a2, a3];',
+  ];
+  const shape = [a.batch, a.inChannels, a.inHeight, a.inWidth];
+  const blocked = backend.run(
+    kernelSource(['dy', 'w'], lines.join('\n')),
+    [dy, w],
+    [a.batch, a.inChannels, quads * 4],
+    'float32',
+    { components: 4 },
+  );
+  return cutColumns(backend, blocked, shape, plane, quads * 4);
+}
+
 /** Output and input channels per group. */
 export function channelsPerGroup(a: Conv2dAttrs) {
   return { outPerGroup: a.outChannels / a.groups, inPerGroup: a.inChannels / a.groups };

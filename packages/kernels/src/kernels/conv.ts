@@ -33,6 +33,8 @@ import {
   blockedConv2dBackpropInput,
   type ConvEpilogue,
   channelsPerGroup,
+  planeQuadConv2dBackpropInput,
+  takesPlaneQuads,
   withBias,
 } from './conv-blocked.js';
 import {
@@ -210,6 +212,7 @@ export const conv2dBackpropInputKernel = defineKernel(
         a.batch * a.outChannels * a.outHeight * texels * 4 <= backend.indexLimit
       )
         return packedConv2dBackpropInput(backend, dy, w, a);
+      if (takesPlaneQuads(backend, a)) return planeQuadConv2dBackpropInput(backend, dy, w, a);
       return blockedConv2dBackpropInput(backend, dy, w, a);
     }
     const { outPerGroup, inPerGroup } = channelsPerGroup(a);
