@@ -110,6 +110,13 @@ export class GpuBackend implements Backend, PieceHost {
    * results within the mode's tolerance): what `bench/blocked-ab.mjs --toggle plane` compares.
    */
   quadsSpanRows: boolean;
+  /**
+   * True on webgpu, where BatchMatMul with two rows or more computes a 2x2 block of outputs per
+   * thread (`pairBlockedMatMul`: four reads for four products, where a row of four takes five).
+   * Setting it to false makes it take the 1x4 blocks (the same results within the mode's
+   * tolerance): what `bench/blocked-ab.mjs --toggle pairs` compares.
+   */
+  blocksRowPairs: boolean;
   /** @internal The tensors this backend holds. */
   readonly store: TensorStore;
   private readonly cache: CompileCache;
@@ -137,6 +144,7 @@ export class GpuBackend implements Backend, PieceHost {
     this.blocksOutputs = BLOCKED_MODES.includes(mode);
     this.packsInputs = mode === 'webgl2';
     this.quadsSpanRows = mode === 'webgpu';
+    this.blocksRowPairs = mode === 'webgpu';
     this.gpu = new GPU({ mode });
     this.cache = new CompileCache(
       this.gpu,
