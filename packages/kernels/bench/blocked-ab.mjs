@@ -3,8 +3,8 @@
  * The blocked kernels (four outputs per thread: Conv2d, its two gradients, BatchMatMul) against
  * the one-output kernels they replace (`--toggle blocked`, the backend's `blocksOutputs`), or
  * webgl2's packed convolutions against the blocked ones on flat textures (`--toggle packed`,
- * `packsInputs`), or webgpu's stride-1 data gradients with four outputs per thread along the
- * flattened plane against quads along each row (`--toggle plane`, `quadsSpanRows`), or
+ * `packsInputs`), or webgpu's stride-1 convolutions and data gradients with four outputs per
+ * thread along the flattened plane against quads along each row (`--toggle plane`, `quadsSpanRows`), or
  * webgpu's BatchMatMul with 2x2 blocks of outputs against 1x4 (`--toggle pairs`,
  * `blocksRowPairs`), or conv1-5's forward pass with bias and ReLU as one FusedConv2d launch against
  * Conv2d, Add and Relu (`--toggle fused`), on the same gpu.js browser mode in the same headless Chromium page, call by

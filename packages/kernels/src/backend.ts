@@ -103,10 +103,11 @@ export class GpuBackend implements Backend, PieceHost {
    */
   packsInputs: boolean;
   /**
-   * True on webgpu, where the stride-1 data gradient of a convolution whose dy is as wide as
-   * its dx takes its four outputs per thread along the flattened plane, wrapping from one row
-   * to the next (`planeQuadConv2dBackpropInput`: less padding than quads along each row).
-   * Setting it to false makes it take quads along rows (`blockedConv2dBackpropInput`; the same
+   * True on webgpu, where a stride-1 convolution whose output rows are as wide as its input's
+   * (Conv2d, FusedConv2d, Conv2dBackpropInput) takes its four outputs per thread along the
+   * flattened plane, wrapping from one row to the next (`planeQuadConv2d`,
+   * `planeQuadConv2dBackpropInput`: less padding than quads along each row). Setting it to false
+   * makes them take quads along rows (`blockedConv2d`, `blockedConv2dBackpropInput`; the same
    * results within the mode's tolerance): what `bench/blocked-ab.mjs --toggle plane` compares.
    */
   quadsSpanRows: boolean;

@@ -33,6 +33,7 @@ import {
   blockedConv2dBackpropInput,
   type ConvEpilogue,
   channelsPerGroup,
+  planeQuadConv2d,
   planeQuadConv2dBackpropInput,
   takesPlaneQuads,
   withBias,
@@ -66,6 +67,7 @@ function conv2dForward(
   ) {
     if (takesPacked(backend, x, w, a) && (!epilogue || backend.bufferOf(epilogue.bias) !== null))
       return packedConv2d(backend, x, w, a, epilogue);
+    if (takesPlaneQuads(backend, a)) return planeQuadConv2d(backend, x, w, a, epilogue);
     return blockedConv2d(backend, x, w, a, epilogue);
   }
   const inPerGroup = a.inChannels / a.groups;
