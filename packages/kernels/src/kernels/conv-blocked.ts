@@ -1,7 +1,9 @@
 /**
  * The blocked convolutions (webgpu, webgl2): four neighbouring outputs of a row per thread, so
  * each value a thread fetches serves up to four outputs (docs/kernels.md, "Blocked kernels").
- * Rows are padded to a multiple of 4 outputs and cut back (`cutColumns`).
+ * Rows are padded to a multiple of 4 outputs and cut back (`cutColumns`). On webgpu the stride-1
+ * convolutions whose rows are equally wide take their quads along the flattened plane instead
+ * (`planeQuadConvolution`).
  */
 import type { Conv2dAttrs, FusedActivation, TensorInfo } from '@gpunet/tensor';
 import type { GpuBackend } from '../backend.js';

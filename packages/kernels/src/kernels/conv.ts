@@ -12,7 +12,9 @@
  * data gradient and the filter gradient compute four neighbouring outputs of a row per thread
  * (`blockedConv2d`, `blockedConv2dBackpropInput`, `blockedConv2dBackpropFilter`); on webgl2
  * the stride-1 ones read their inputs from packed copies, four floats per texel fetch
- * (`packRows`, `packedConv2d`, `packedConv2dBackpropInput`, `packedConv2dBackpropFilter`).
+ * (`packRows`, `packedConv2d`, `packedConv2dBackpropInput`, `packedConv2dBackpropFilter`); on
+ * webgpu the stride-1 Conv2d and data gradient take their four outputs along the flattened plane
+ * where rows are equally wide (`planeQuadConv2d`, `planeQuadConv2dBackpropInput`).
  * The other modes run one output per thread.
  */
 import { type Conv2dAttrs, outputShape, type TensorInfo } from '@gpunet/tensor';
