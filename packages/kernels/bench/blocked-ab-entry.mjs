@@ -1,7 +1,9 @@
 // The page side of bench/blocked-ab.mjs: on one gpu.js browser mode, each cell of the layer
 // benchmark (layers-common.mjs) with the blocked kernels (four outputs per thread) and with the
 // one-output kernels (toggle 'blocked'), or with webgl2's packed convolutions and the blocked ones
-// on flat textures (toggle 'packed'), or each convolution's forward pass with its bias and ReLU
+// on flat textures (toggle 'packed'), or webgpu's stride-1 convolutions and data gradients with quads
+// along the flattened plane and along rows (toggle 'plane'), or webgpu's BatchMatMul with 2x2 and 1x4
+// blocks of outputs (toggle 'pairs'), or each convolution's forward pass with its bias and ReLU
 // as one FusedConv2d launch and as Conv2d, Add and Relu (toggle 'fused'), alternating call by
 // call so that both see the same machine load. Reads its
 // settings from globalThis.GPUNET_BENCH and leaves rows, any error and isDone on
@@ -12,10 +14,13 @@ import { CONVS, layerSpecs } from './layers-common.mjs';
 
 const g = globalThis;
 const s = g.GPUNET_BENCH ?? { mode: 'webgpu', toggle: 'blocked', batch: 1, repeats: 3 };
-const flag = s.toggle === 'packed' ? 'packsInputs' : 'blocksOutputs';
+const FLAGS = { packed: 'packsInputs', plane: 'quadsSpanRows', pairs: 'blocksRowPairs' };
+const flag = FLAGS[s.toggle] ?? 'blocksOutputs';
 const NAMES = {
   blocked: ['blocked', 'one-output'],
   packed: ['packed', 'flat'],
+  plane: ['plane quads', 'row quads'],
+  pairs: ['2x2 blocks', '1x4 blocks'],
   fused: ['fused', 'three launches'],
 };
 const names = NAMES[s.toggle];

@@ -3,16 +3,21 @@
  * The blocked kernels (four outputs per thread: Conv2d, its two gradients, BatchMatMul) against
  * the one-output kernels they replace (`--toggle blocked`, the backend's `blocksOutputs`), or
  * webgl2's packed convolutions against the blocked ones on flat textures (`--toggle packed`,
- * `packsInputs`), or conv1-5's forward pass with bias and ReLU as one FusedConv2d launch against
+ * `packsInputs`), or webgpu's stride-1 convolutions and data gradients with four outputs per
+ * thread along the flattened plane against quads along each row (`--toggle plane`, `quadsSpanRows`), or
+ * webgpu's BatchMatMul with 2x2 blocks of outputs against 1x4 (`--toggle pairs`,
+ * `blocksRowPairs`), or conv1-5's forward pass with bias and ReLU as one FusedConv2d launch against
  * Conv2d, Add and Relu (`--toggle fused`), on the same gpu.js browser mode in the same headless Chromium page, call by
  * call in alternation (median of --repeats each), so that the speed-up holds on a loaded
  * machine where the layer table's absolute times drift. Never run by tests.
  *
  *   node bench/blocked-ab.mjs --modes webgpu,webgl2 --layers conv2,fc7 --passes forward --repeats 5
  *   node bench/blocked-ab.mjs --toggle packed --modes webgl2 --layers conv1 --passes forward
+ *   node bench/blocked-ab.mjs --toggle plane --modes webgpu --layers conv3,conv5 --passes 'data grad'
+ *   node bench/blocked-ab.mjs --toggle pairs --modes webgpu --batch 16 --layers fc6,fc7
  *   node bench/blocked-ab.mjs --toggle fused --modes webgpu,webgl2 --repeats 5
  *
- * Options: --modes (webgpu,webgl2), --toggle (blocked, packed or fused), --batch (1), --layers,
+ * Options: --modes (webgpu,webgl2), --toggle (blocked, packed, plane, pairs or fused), --batch (1), --layers,
  * --passes (default all), --repeats (3).
  */
 import { loadavg } from 'node:os';
@@ -33,8 +38,10 @@ const { values: opts } = parseArgs({
     repeats: { type: 'string', default: '3' },
   },
 });
-if (!['blocked', 'packed', 'fused'].includes(opts.toggle)) {
-  throw new Error(`--toggle: expected blocked, packed or fused, got '${opts.toggle}'`);
+if (!['blocked', 'packed', 'plane', 'pairs', 'fused'].includes(opts.toggle)) {
+  throw new Error(
+    `--toggle: expected blocked, packed, plane, pairs or fused, got '${opts.toggle}'`,
+  );
 }
 const list = (v) => (v ? v.split(',').filter(Boolean) : null);
 const load = () =>

@@ -119,6 +119,22 @@ export class GpuBackend implements Backend, PieceHost {
    * `bench/blocked-ab.mjs --toggle reads` compares.
    */
   readsInF32: boolean;
+  /**
+   * True on webgpu, where a stride-1 convolution whose output rows are as wide as its input's
+   * (Conv2d, FusedConv2d, Conv2dBackpropInput) takes its four outputs per thread along the
+   * flattened plane, wrapping from one row to the next (`planeQuadConv2d`,
+   * `planeQuadConv2dBackpropInput`: less padding than quads along each row). Setting it to false
+   * makes them take quads along rows (`blockedConv2d`, `blockedConv2dBackpropInput`; the same
+   * results within the mode's tolerance): what `bench/blocked-ab.mjs --toggle plane` compares.
+   */
+  quadsSpanRows: boolean;
+  /**
+   * True on webgpu, where BatchMatMul with two rows or more computes a 2x2 block of outputs per
+   * thread (`pairBlockedMatMul`: four reads for four products, where a row of four takes five).
+   * Setting it to false makes it take the 1x4 blocks (the same results within the mode's
+   * tolerance): what `bench/blocked-ab.mjs --toggle pairs` compares.
+   */
+  blocksRowPairs: boolean;
   /** @internal The tensors this backend holds. */
   readonly store: TensorStore;
   private readonly cache: CompileCache;
@@ -147,6 +163,8 @@ export class GpuBackend implements Backend, PieceHost {
     this.packsInputs = mode === 'webgl2';
     this.uploadsTexels = mode === 'webgl2';
     this.readsInF32 = mode === 'webgl2';
+    this.quadsSpanRows = mode === 'webgpu';
+    this.blocksRowPairs = mode === 'webgpu';
     this.gpu = new GPU({ mode });
     this.cache = new CompileCache(
       this.gpu,

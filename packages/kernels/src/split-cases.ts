@@ -196,7 +196,14 @@ function values(shape: number[], seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => gen.uniform() * 2 - 1);
 }
 
-async function outputAndGrads(c: SplitCase, backend: string): Promise<Float32Array[]> {
+/**
+ * The output of `c.f` on `backend` and the gradient of each input, for fixed inputs and a fixed
+ * cotangent (the same on every backend).
+ */
+export async function outputAndGrads(
+  c: Pick<SplitCase, 'shapes' | 'f'>,
+  backend: string,
+): Promise<Float32Array[]> {
   await T.setBackend(backend);
   const xs = c.shapes.map((shape, k) => {
     const t = T.tensor(values(shape, 100 + k), shape);

@@ -8,6 +8,7 @@
 import * as T from '@gpunet/tensor';
 import { assertClose } from '@gpunet/tensor/testing';
 import type { GpuBackend, GpuMode } from '../src/index.js';
+import { outputAndGrads } from '../src/split-cases.js';
 import { watchDeviceObjects } from './device-objects.js';
 import { TOLERANCE } from './modes.js';
 
@@ -145,6 +146,97 @@ export async function checkStaysOnDevice(mode: GpuMode): Promise<void> {
 }
 
 /** The checks above by name, as both harnesses run them (the leak check over 100 steps). */
+/**
+ * Shapes that take webgpu's block layouts: BatchMatMul's 2x2 blocks (two rows or more, K of 64
+ * or more; odd rows and columns, a K that is no multiple of 4, op(A) transposed in the linear
+ * layer's weight gradient, op(B) in its forward pass) and the stride-1 data gradient's quads
+ * along the flattened plane (a plane that is no multiple of 4, a row of 4, padding that
+ * differs between the axes, dy shorter than dx, groups).
+ */
+const LAYOUT_CASES: { name: string; shapes: number[][]; f: (...xs: T.Tensor[]) => T.Tensor }[] = [
+  {
+    name: 'batched matmul [2, 5, 70] x [2, 70, 7]',
+    shapes: [
+      [2, 5, 70],
+      [2, 70, 7],
+    ],
+    f: T.matmul,
+  },
+  {
+    name: 'linear [3, 70] -> 5',
+    shapes: [
+      [3, 70],
+      [5, 70],
+    ],
+    f: (x, w) => T.linear(x, w),
+  },
+  {
+    name: 'linear [66, 9] -> 5',
+    shapes: [
+      [66, 9],
+      [5, 9],
+    ],
+    f: (x, w) => T.linear(x, w),
+  },
+  {
+    name: 'conv2d 3x3 padding 1 [2, 3, 7, 6]',
+    shapes: [
+      [2, 3, 7, 6],
+      [4, 3, 3, 3],
+    ],
+    f: (x, w) => T.conv2d(x, w, { padding: 1 }),
+  },
+  {
+    name: 'conv2d 5x5 padding [1, 2] [1, 2, 9, 5]',
+    shapes: [
+      [1, 2, 9, 5],
+      [3, 2, 5, 5],
+    ],
+    f: (x, w) => T.conv2d(x, w, { padding: [1, 2] }),
+  },
+  {
+    name: 'conv2d 3x3 padding 1 groups 2 [1, 4, 5, 4]',
+    shapes: [
+      [1, 4, 5, 4],
+      [4, 2, 3, 3],
+    ],
+    f: (x, w) => T.conv2d(x, w, { padding: 1, groups: 2 }),
+  },
+];
+
+/**
+ * The block layouts a mode can switch (`quadsSpanRows`, `blocksRowPairs` on webgpu) agree with
+ * the reference backend, output and gradients, with each switched on and off; the other modes
+ * run the same cases once.
+ */
+async function checkBlockLayouts(mode: GpuMode): Promise<void> {
+  for (const c of LAYOUT_CASES) {
+    const expected = await outputAndGrads(c, 'reference');
+    await T.setBackend(mode);
+    const backend = T.getBackend() as GpuBackend;
+    const saved = { quadsSpanRows: backend.quadsSpanRows, blocksRowPairs: backend.blocksRowPairs };
+    const settings = saved.quadsSpanRows || saved.blocksRowPairs ? [true, false] : [false];
+    try {
+      for (const on of settings) {
+        Object.assign(backend, { quadsSpanRows: on, blocksRowPairs: on });
+        const actual = await outputAndGrads(c, mode);
+        const what = ['output', ...c.shapes.map((_, k) => `gradient of input ${k}`)];
+        expected.forEach((values, k) => {
+          assertClose(
+            actual[k],
+            values,
+            TOLERANCE[mode],
+            `${c.name} on ${mode} (${on ? 'block layouts' : 'without them'}): ${what[k]}`,
+          );
+        });
+      }
+    } finally {
+      Object.assign(backend, saved);
+    }
+    await T.setBackend('reference');
+  }
+}
+
 export const BACKEND_CHECKS: readonly { name: string; check: (mode: GpuMode) => Promise<void> }[] =
   [
     {
@@ -158,5 +250,9 @@ export const BACKEND_CHECKS: readonly { name: string; check: (mode: GpuMode) => 
     {
       name: 'keeps results on the device between kernels and reads back only in read()',
       check: checkStaysOnDevice,
+    },
+    {
+      name: "webgpu's block layouts (2x2 matmul blocks, data-gradient quads along the plane) agree with the reference backend, switched on and off",
+      check: checkBlockLayouts,
     },
   ];

@@ -1,7 +1,9 @@
 /**
  * The blocked convolutions (webgpu, webgl2): four neighbouring outputs of a row per thread, so
  * each value a thread fetches serves up to four outputs (docs/kernels.md, "Blocked kernels").
- * Rows are padded to a multiple of 4 outputs and cut back (`cutColumns`).
+ * Rows are padded to a multiple of 4 outputs and cut back (`cutColumns`). On webgpu the stride-1
+ * convolutions whose rows are equally wide take their quads along the flattened plane instead
+ * (`planeQuadConvolution`).
  */
 import type { Conv2dAttrs, FusedActivation, TensorInfo } from '@gpunet/tensor';
 import type { GpuBackend } from '../backend.js';
@@ -270,6 +272,210 @@ export function blockedConv2dBackpropInput(
     { components: 4 },
   );
   return cutColumns(backend, blocked, shape, a.inWidth, quads * 4);
+}
+
+/**
+ * Whether a stride-1 convolution (forward or data gradient) takes its quads along the
+ * flattened plane (`planeQuadConv2d`, `planeQuadConv2dBackpropInput`): on webgpu (its reads are
+ * bounds-checked, so a masked tap may read past a plane), stride and dilation 1, output rows as
+ * wide as the input's (the flat offset of a tap is then linear along a quad that wraps to the
+ * next row), at least 4 columns.
+ */
+export function takesPlaneQuads(backend: GpuBackend, a: Conv2dAttrs): boolean {
+  return (
+    backend.quadsSpanRows &&
+    [a.strideHeight, a.strideWidth, a.dilationHeight, a.dilationWidth].every((v) => v === 1) &&
+    a.outWidth === a.inWidth &&
+    a.inWidth >= 4
+  );
+}
+
+/** What differs between the forward pass and the data gradient in `planeQuadConvolution`. */
+interface PlaneQuadPass {
+  /** The tensor the taps read (`x` or `dy`): its name and rows. */
+  source: string;
+  sourceRows: number;
+  /** The result's channels and rows (its rows are as wide as the source's). */
+  channels: number;
+  rows: number;
+  /** Channels summed per output: the group's input (forward) or output channels (data gradient). */
+  summed: number;
+  /** Source lines defining `srcBase` and `wBase` from the image `o0` and channel `o1`. */
+  bases: string[];
+  /** The stride of the summed channel in the weight. */
+  weightStep: number;
+  /** Tap `k` of a kernel row reads the source at this column offset from the output's column. */
+  column: (k: number) => number;
+  /** Kernel row `kh` (a source expression) reads the source at this row offset from the output's. */
+  row: (kh: string) => string;
+}
+
+/**
+ * The quads along the flattened plane of a stride-1 convolution (webgpu): thread i computes
+ * plane positions 4q..4q+3 of one (n, channel), which may wrap from the end of one row to the
+ * start of the next. A 13 x 13 plane takes 43 quads (172 outputs, 2% padding) where quads
+ * along each row take 13 x 4 (208 outputs, 23% computed for nothing): AlexNet's conv3-5. As the
+ * source's rows are as wide as the output's, tap (kh, k) of output j reads the source at a
+ * flat offset linear in j across the wrap, so the four outputs share their source reads as the
+ * row quads do (6 reads for 12 products of a 3-wide kernel row). Each output's row and column
+ * tests are its own: a mask per output and tap (the column masks hoisted out of every loop, the
+ * row masks once per kernel row, a kernel row skipped when no output's row reaches the source).
+ * A masked tap's read may fall outside the source (webgpu's bounds-checked reads return a value
+ * inside the buffer, or 0) and its product is dropped by a select, so each output sums exactly
+ * its own taps.
+ */
+function planeQuadConvolution(
+  backend: GpuBackend,
+  inputs: TensorInfo[],
+  names: string[],
+  a: Conv2dAttrs,
+  pass: PlaneQuadPass,
+  epilogue: ConvEpilogue | null,
+): TensorInfo {
+  const width = a.inWidth;
+  const plane = pass.rows * width;
+  const sourcePlane = pass.sourceRows * width;
+  const quads = Math.ceil(plane / 4);
+  const kw = a.kernelWidth;
+  const first = Math.min(pass.column(0), pass.column(kw - 1));
+  // Output j's tap k reads offset j + pass.column(k) - first from the quad's first read.
+  const offset = (j: number, k: number) => j + pass.column(k) - first;
+  const reads = [...new Set([0, 1, 2, 3].flatMap((j) => range(kw).map((k) => offset(j, k))))];
+  const end = applyEpilogue(epilogue, ['a0', 'a1', 'a2', 'a3'], 'o1');
+  const lines = [
+    unravel('i', [a.batch, pass.channels, quads], 'o'),
+    ...pass.bases,
+    'const p0 = o2 * 4;',
+    `const h0 = ${idiv('p0', width)};`,
+    `const w0 = p0 - h0 * ${width};`,
+    // Output j sits at row h0 + e_j, column w0 + j - e_j * width (e_j: it wrapped).
+    ...[0, 1, 2, 3].flatMap((j) => [
+      j === 0 ? 'const e0 = 0;' : `const e${j} = w0 + ${j} >= ${width} ? 1 : 0;`,
+      `const hh${j} = h0 + e${j};`,
+      `const ww${j} = w0 + ${j} - e${j} * ${width};`,
+    ]),
+    ...[0, 1, 2, 3].flatMap((j) =>
+      range(kw).map(
+        (k) =>
+          `const m${j}_${k} = ww${j} + ${pass.column(k)} >= 0 && ww${j} + ${pass.column(k)} < ${width};`,
+      ),
+    ),
+    'let a0 = 0;',
+    'let a1 = 0;',
+    'let a2 = 0;',
+    'let a3 = 0;',
+    `for (let kh = 0; kh < ${a.kernelHeight}; kh++) {`,
+    `const dh = ${pass.row('kh')};`,
+    ...[0, 1, 2, 3].map(
+      (j) => `const r${j} = hh${j} + dh >= 0 && hh${j} + dh < ${pass.sourceRows};`,
+    ),
+    'if (r0 || r1 || r2 || r3) {',
+    ...[0, 1, 2, 3].flatMap((j) => range(kw).map((k) => `const q${j}_${k} = r${j} && m${j}_${k};`)),
+    `const c0 = (h0 + dh) * ${width} + w0 + ${first};`,
+    `for (let c = 0; c < ${pass.summed}; c++) {`,
+    `const sr = srcBase + c * ${sourcePlane} + c0;`,
+    `const wr = wBase + c * ${pass.weightStep} + kh * ${kw};`,
+    ...reads.map((p) => `const v${p} = ${pass.source}[sr + ${p}];`),
+    ...range(kw).map((k) => `const t${k} = w[wr + ${k}];`),
+    ...[0, 1, 2, 3].flatMap((j) =>
+      range(kw).map((k) => `a${j} += q${j}_${k} ? v${offset(j, k)} * t${k} : 0;`),
+    ),
+    '}',
+    '}',
+    '}',
+    ...end.lines,
+    `return [${end.outs.join(', ')}];`,
+  ];
+  const args = withBias(epilogue, names, inputs, epilogue?.bias ?? null);
+  const blocked = backend.run(
+    kernelSource(args.names, lines.join('\n')),
+    args.inputs,
+    [a.batch, pass.channels, quads * 4],
+    'float32',
+    { components: 4 },
+  );
+  const shape = [a.batch, pass.channels, pass.rows, width];
+  return cutColumns(backend, blocked, shape, plane, quads * 4);
+}
+
+/** 0, 1, ..., n - 1. */
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, k) => k);
+}
+
+/**
+ * Conv2d (stride 1) with its four outputs per thread along the flattened output plane
+ * (`planeQuadConvolution`; `takesPlaneQuads`), bias and activation applied in the same write.
+ */
+export function planeQuadConv2d(
+  backend: GpuBackend,
+  x: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+  epilogue: ConvEpilogue | null = null,
+): TensorInfo {
+  const { outPerGroup, inPerGroup } = channelsPerGroup(a);
+  const taps = a.kernelHeight * a.kernelWidth;
+  return planeQuadConvolution(
+    backend,
+    [x, w],
+    ['x', 'w'],
+    a,
+    {
+      source: 'x',
+      sourceRows: a.inHeight,
+      channels: a.outChannels,
+      rows: a.outHeight,
+      summed: inPerGroup,
+      bases: [
+        `const g = ${idiv('o1', outPerGroup)};`,
+        `const srcBase = (o0 * ${a.inChannels} + g * ${inPerGroup}) * ${a.inHeight * a.inWidth};`,
+        `const wBase = o1 * ${inPerGroup * taps};`,
+      ],
+      weightStep: taps,
+      column: (k) => k - a.padLeft,
+      row: (kh) => `${kh} - ${a.padTop}`,
+    },
+    epilogue,
+  );
+}
+
+/**
+ * Conv2dBackpropInput (stride 1) with its four outputs per thread along the flattened input
+ * plane (`planeQuadConvolution`; `takesPlaneQuads`): dx sums dy * w over the output rows and
+ * columns whose window covers it, a convolution of dy with the flipped kernel.
+ */
+export function planeQuadConv2dBackpropInput(
+  backend: GpuBackend,
+  dy: TensorInfo,
+  w: TensorInfo,
+  a: Conv2dAttrs,
+): TensorInfo {
+  const { outPerGroup, inPerGroup } = channelsPerGroup(a);
+  const taps = a.kernelHeight * a.kernelWidth;
+  return planeQuadConvolution(
+    backend,
+    [dy, w],
+    ['dy', 'w'],
+    a,
+    {
+      source: 'dy',
+      sourceRows: a.outHeight,
+      channels: a.inChannels,
+      rows: a.inHeight,
+      summed: outPerGroup,
+      bases: [
+        `const g = ${idiv('o1', inPerGroup)};`,
+        `const ci = o1 - g * ${inPerGroup};`,
+        `const srcBase = (o0 * ${a.outChannels} + g * ${outPerGroup}) * ${a.outHeight * a.outWidth};`,
+        `const wBase = (g * ${outPerGroup} * ${inPerGroup} + ci) * ${taps};`,
+      ],
+      weightStep: inPerGroup * taps,
+      column: (k) => a.padLeft - k,
+      row: (kh) => `${a.padTop} - ${kh}`,
+    },
+    null,
+  );
 }
 
 /** Output and input channels per group. */

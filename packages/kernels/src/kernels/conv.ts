@@ -12,7 +12,9 @@
  * data gradient and the filter gradient compute four neighbouring outputs of a row per thread
  * (`blockedConv2d`, `blockedConv2dBackpropInput`, `blockedConv2dBackpropFilter`); on webgl2
  * the stride-1 ones read their inputs from packed copies, four floats per texel fetch
- * (`packRows`, `packedConv2d`, `packedConv2dBackpropInput`, `packedConv2dBackpropFilter`).
+ * (`packRows`, `packedConv2d`, `packedConv2dBackpropInput`, `packedConv2dBackpropFilter`); on
+ * webgpu the stride-1 Conv2d and data gradient take their four outputs along the flattened plane
+ * where rows are equally wide (`planeQuadConv2d`, `planeQuadConv2dBackpropInput`).
  * The other modes run one output per thread.
  */
 import { type Conv2dAttrs, outputShape, type TensorInfo } from '@gpunet/tensor';
@@ -33,6 +35,9 @@ import {
   blockedConv2dBackpropInput,
   type ConvEpilogue,
   channelsPerGroup,
+  planeQuadConv2d,
+  planeQuadConv2dBackpropInput,
+  takesPlaneQuads,
   withBias,
 } from './conv-blocked.js';
 import {
@@ -64,6 +69,7 @@ function conv2dForward(
   ) {
     if (takesPacked(backend, x, w, a) && (!epilogue || backend.bufferOf(epilogue.bias) !== null))
       return packedConv2d(backend, x, w, a, epilogue);
+    if (takesPlaneQuads(backend, a)) return planeQuadConv2d(backend, x, w, a, epilogue);
     return blockedConv2d(backend, x, w, a, epilogue);
   }
   const inPerGroup = a.inChannels / a.groups;
@@ -210,6 +216,7 @@ export const conv2dBackpropInputKernel = defineKernel(
         a.batch * a.outChannels * a.outHeight * texels * 4 <= backend.indexLimit
       )
         return packedConv2dBackpropInput(backend, dy, w, a);
+      if (takesPlaneQuads(backend, a)) return planeQuadConv2dBackpropInput(backend, dy, w, a);
       return blockedConv2dBackpropInput(backend, dy, w, a);
     }
     const { outPerGroup, inPerGroup } = channelsPerGroup(a);

@@ -1,7 +1,8 @@
 /**
  * BatchMatMul: [B, M, K] x [B, K, N] -> [B, M, N], either side transposed in its last two dims.
  *
- * On webgpu and webgl2 a thread computes four neighbouring outputs (`blockedMatMul`, below). On
+ * On webgpu and webgl2 a thread computes four neighbouring outputs (`blockedMatMul`, below; on
+ * webgpu a 2x2 block, `pairBlockedMatMul`, when op(A) has two rows or more). On
  * the other modes gpu.js gives each thread one output value, so the blocking available is along K: the inner
  * loop is unrolled four wide into four independent accumulators, which lets cpu and webasm
  * overlap the multiply-adds and the GL compilers schedule them, and halves the loop overhead.
@@ -36,6 +37,13 @@ export function dotSource(k: number, aStep: number, bStep: number): string {
   return lines.join('\n');
 }
 
+/**
+ * The shortest K that takes `pairBlockedMatMul`: its reordering launch reads and writes each
+ * output once, which a K of a few steps does not repay (a linear layer's weight gradient at
+ * batch 16 sums over K = 16 for 38M outputs).
+ */
+const PAIR_MIN_K = 64;
+
 export const batchMatMulKernel = defineKernel(
   'BatchMatMul',
   ({ inputs: [a, b], attrs: { transposeA, transposeB }, backend }) => {
@@ -46,6 +54,14 @@ export const batchMatMulKernel = defineKernel(
     const n = transposeB ? rb : cb;
     const sizes = { batch, m, k, n, transposeA, transposeB };
     if (takesPackedMatMul(backend, a, b, sizes)) return packedMatMul(backend, a, b, sizes);
+    if (
+      backend.blocksRowPairs &&
+      m >= 2 &&
+      n >= 2 &&
+      k >= PAIR_MIN_K &&
+      batch * Math.ceil(m / 2) * Math.ceil(n / 2) * 4 <= backend.indexLimit
+    )
+      return pairBlockedMatMul(backend, a, b, { transposeA, transposeB });
     if (backend.blocksOutputs && batch * m * Math.ceil(n / 4) * 4 <= backend.indexLimit)
       return blockedMatMul(backend, a, b, { transposeA, transposeB }, n);
     // Element (row, p) of op(A) sits at row * ca + p, or p * ca + row when transposed.
@@ -145,6 +161,93 @@ function blockedMatMul(
   if (padded === n) return { ...blocked, shape: [batch, m, n] };
   const rows = batch * m;
   const body = [unravel('i', [rows, n], 'o'), `return v[o0 * ${padded} + o1];`].join('\n');
+  const out = backend.run(kernelSource(['v'], body), [blocked], [batch, m, n]);
+  backend.disposeData(blocked.dataId);
+  return out;
+}
+
+/**
+ * BatchMatMul with a 2x2 block of outputs per thread (webgpu, two rows or more): thread i
+ * computes rows 2r, 2r + 1 and columns 2c, 2c + 1, so each step along K reads two values of A
+ * and two of B for four products, where a 1x4 block (`blockedMatMul`) reads one and four: a
+ * fifth fewer reads (the linear layers' data gradient and forward pass at batch 16). An odd last
+ * row or column is computed twice (its reads clamped to the last one) and dropped. gpu.js
+ * writes a thread's four values together, so the result is laid out in 2x2 blocks and put back
+ * in row-major order by one gather launch.
+ */
+function pairBlockedMatMul(
+  backend: GpuBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  { transposeA, transposeB }: { transposeA: boolean; transposeB: boolean },
+): TensorInfo {
+  const [batch, ra, ca] = a.shape;
+  const [, rb, cb] = b.shape;
+  const m = transposeA ? ca : ra;
+  const k = transposeA ? ra : ca;
+  const n = transposeB ? rb : cb;
+  const mp = Math.ceil(m / 2);
+  const np = Math.ceil(n / 2);
+  // Element (row, p) of op(A) sits at row * rowStep + p * aStep; (p, col) of op(B) at
+  // col * colStep + p * bStep.
+  const rowStep = transposeA ? 1 : ca;
+  const aStep = transposeA ? ca : 1;
+  const colStep = transposeB ? cb : 1;
+  const bStep = transposeB ? 1 : cb;
+  const lines = [
+    unravel('i', [batch, mp, np], 'o'),
+    'const r0 = o1 * 2;',
+    `const r1 = Math.min(r0 + 1, ${m - 1});`,
+    'const c0 = o2 * 2;',
+    `const c1 = Math.min(c0 + 1, ${n - 1});`,
+    `const a0 = o0 * ${ra * ca} + r0 * ${rowStep};`,
+    `const a1 = o0 * ${ra * ca} + r1 * ${rowStep};`,
+    `const b0 = o0 * ${rb * cb} + c0 * ${colStep};`,
+    `const b1 = o0 * ${rb * cb} + c1 * ${colStep};`,
+    'let s00 = 0;',
+    'let s01 = 0;',
+    'let s10 = 0;',
+    'let s11 = 0;',
+  ];
+  const plus = (base: string, offset: number) => (offset === 0 ? base : `${base} + ${offset}`);
+  const step = (pa: string, pb: string, p: number) => [
+    `const x0${p} = a[${plus(`a0${pa}`, p * aStep)}];`,
+    `const x1${p} = a[${plus(`a1${pa}`, p * aStep)}];`,
+    `const y0${p} = b[${plus(`b0${pb}`, p * bStep)}];`,
+    `const y1${p} = b[${plus(`b1${pb}`, p * bStep)}];`,
+    `s00 += x0${p} * y0${p};`,
+    `s01 += x0${p} * y1${p};`,
+    `s10 += x1${p} * y0${p};`,
+    `s11 += x1${p} * y1${p};`,
+  ];
+  const unrolled = k - (k % 4);
+  if (unrolled > 0) {
+    lines.push(
+      `for (let p = 0; p < ${unrolled}; p += 4) {`,
+      `const a0p = a0 + p * ${aStep};`,
+      `const a1p = a1 + p * ${aStep};`,
+      `const b0p = b0 + p * ${bStep};`,
+      `const b1p = b1 + p * ${bStep};`,
+      ...[0, 1, 2, 3].flatMap((p) => step('p', 'p', p)),
+      '}',
+    );
+  }
+  for (let p = unrolled; p < k; p++) lines.push(...step('', '', p));
+  lines.push('return [s00, s01, s10, s11];');
+  const blocked = backend.run(
+    kernelSource(['a', 'b'], lines.join('\n')),
+    [a, b],
+    [batch, mp, np * 4],
+    'float32',
+    { components: 4 },
+  );
+  // Output (t, row, col) is value 2 * (row mod 2) + (col mod 2) of block (t, row / 2, col / 2).
+  const body = [
+    unravel('i', [batch, m, n], 'o'),
+    `const rp = ${idiv('o1', 2)};`,
+    `const cp = ${idiv('o2', 2)};`,
+    `return v[((o0 * ${mp} + rp) * ${np} + cp) * 4 + (o1 - rp * 2) * 2 + (o2 - cp * 2)];`,
+  ].join('\n');
   const out = backend.run(kernelSource(['v'], body), [blocked], [batch, m, n]);
   backend.disposeData(blocked.dataId);
   return out;
