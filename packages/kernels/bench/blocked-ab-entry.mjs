@@ -3,7 +3,8 @@
 // one-output kernels (toggle 'blocked'), or with webgl2's packed convolutions and the blocked ones
 // on flat textures (toggle 'packed'), or webgpu's stride-1 convolutions and data gradients with quads
 // along the flattened plane and along rows (toggle 'plane'), or webgpu's BatchMatMul with 2x2 and 1x4
-// blocks of outputs (toggle 'pairs'), or each convolution's forward pass with its bias and ReLU
+// blocks of outputs (toggle 'pairs'), or webgl2's texture reads in f32 and gpu.js's own (toggle
+// 'reads'), or each convolution's forward pass with its bias and ReLU
 // as one FusedConv2d launch and as Conv2d, Add and Relu (toggle 'fused'), alternating call by
 // call so that both see the same machine load. Reads its
 // settings from globalThis.GPUNET_BENCH and leaves rows, any error and isDone on
@@ -14,13 +15,19 @@ import { CONVS, layerSpecs } from './layers-common.mjs';
 
 const g = globalThis;
 const s = g.GPUNET_BENCH ?? { mode: 'webgpu', toggle: 'blocked', batch: 1, repeats: 3 };
-const FLAGS = { packed: 'packsInputs', plane: 'quadsSpanRows', pairs: 'blocksRowPairs' };
+const FLAGS = {
+  packed: 'packsInputs',
+  plane: 'quadsSpanRows',
+  pairs: 'blocksRowPairs',
+  reads: 'readsInF32',
+};
 const flag = FLAGS[s.toggle] ?? 'blocksOutputs';
 const NAMES = {
   blocked: ['blocked', 'one-output'],
   packed: ['packed', 'flat'],
   plane: ['plane quads', 'row quads'],
   pairs: ['2x2 blocks', '1x4 blocks'],
+  reads: ['f32 reads', 'gpu.js reads'],
   fused: ['fused', 'three launches'],
 };
 const names = NAMES[s.toggle];

@@ -6,7 +6,8 @@
  * `packsInputs`), or webgpu's stride-1 convolutions and data gradients with four outputs per
  * thread along the flattened plane against quads along each row (`--toggle plane`, `quadsSpanRows`), or
  * webgpu's BatchMatMul with 2x2 blocks of outputs against 1x4 (`--toggle pairs`,
- * `blocksRowPairs`), or conv1-5's forward pass with bias and ReLU as one FusedConv2d launch against
+ * `blocksRowPairs`), or webgl2's texture reads in f32 against gpu.js's own (`--toggle reads`,
+ * `readsInF32`), or conv1-5's forward pass with bias and ReLU as one FusedConv2d launch against
  * Conv2d, Add and Relu (`--toggle fused`), on the same gpu.js browser mode in the same headless Chromium page, call by
  * call in alternation (median of --repeats each), so that the speed-up holds on a loaded
  * machine where the layer table's absolute times drift. Never run by tests.
@@ -17,7 +18,7 @@
  *   node bench/blocked-ab.mjs --toggle pairs --modes webgpu --batch 16 --layers fc6,fc7
  *   node bench/blocked-ab.mjs --toggle fused --modes webgpu,webgl2 --repeats 5
  *
- * Options: --modes (webgpu,webgl2), --toggle (blocked, packed, plane, pairs or fused), --batch (1), --layers,
+ * Options: --modes (webgpu,webgl2), --toggle (blocked, packed, plane, pairs, reads or fused), --batch (1), --layers,
  * --passes (default all), --repeats (3).
  */
 import { loadavg } from 'node:os';
@@ -38,9 +39,9 @@ const { values: opts } = parseArgs({
     repeats: { type: 'string', default: '3' },
   },
 });
-if (!['blocked', 'packed', 'plane', 'pairs', 'fused'].includes(opts.toggle)) {
+if (!['blocked', 'packed', 'plane', 'pairs', 'reads', 'fused'].includes(opts.toggle)) {
   throw new Error(
-    `--toggle: expected blocked, packed, plane, pairs or fused, got '${opts.toggle}'`,
+    `--toggle: expected blocked, packed, plane, pairs, reads or fused, got '${opts.toggle}'`,
   );
 }
 const list = (v) => (v ? v.split(',').filter(Boolean) : null);
